@@ -1,0 +1,732 @@
+//! Lowering: the validated scenario becomes deployment units (one per account, region and
+//! deploy phase) holding typed resources, and the three policy documents every grant needs —
+//! bucket policy and key policy in the owner account, identity policy on the consumer role.
+//! This is the only module that knows which AWS actions, principals and conditions make
+//! cross-account SSE-KMS access work; renderers print what it decides, and the evaluator
+//! judges the very same documents.
+
+use crate::model::{Access, Bucket, Grant, PrincipalStyle, Scenario};
+use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const READ_OBJECT_ACTIONS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
+pub const WRITE_OBJECT_ACTIONS: [&str; 1] = ["s3:PutObject"];
+pub const LEGACY_ACL_ACTION: &str = "s3:PutObjectAcl";
+pub const LIST_ACTION: &str = "s3:ListBucket";
+pub const KMS_READ_ACTIONS: [&str; 1] = ["kms:Decrypt"];
+/// Writers need Decrypt too: the CLI and SDKs switch to multipart upload for large files, and
+/// UploadPart decrypts the data key that CreateMultipartUpload generated.
+pub const KMS_WRITE_ACTIONS: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
+/// What the account root may do on the key: everything. This is the AWS default statement that
+/// both keeps an administrator (KMS refuses a policy that locks itself out) and delegates
+/// same-account use to IAM policies.
+pub const ROOT_KEY_ACTIONS: [&str; 1] = ["kms:*"];
+/// What named key administrators may do: manage, never use, the key.
+pub const KEY_ADMIN_ACTIONS: [&str; 14] = [
+    "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+];
+pub const ROOT_KEY_SID: &str = "EnableIamPolicies";
+pub const KEY_ADMIN_SID: &str = "KeyAdministrators";
+
+/// The order in which deploy units of one account and region go out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Consumer roles, created first when resource policies name them directly.
+    Roles,
+    /// Keys, buckets and their resource policies, in the owner account.
+    Data,
+    /// Consumer identity policies (they need the key ARN) and instances.
+    Access,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Roles => "roles",
+            Phase::Data => "data",
+            Phase::Access => "access",
+        }
+    }
+}
+
+/// Where a unit deploys: account (scenario name), region, phase.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitId {
+    pub account: Name,
+    pub region: String,
+    pub phase: Phase,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Key {
+        key: Name,
+        policy: PolicyDocument,
+    },
+    Alias {
+        key: Name,
+    },
+    Bucket {
+        bucket: Name,
+    },
+    BucketPolicy {
+        bucket: Name,
+        policy: PolicyDocument,
+    },
+    Role {
+        role: Name,
+        trust: PolicyDocument,
+    },
+    InstanceProfile {
+        role: Name,
+    },
+    RolePolicy {
+        role: Name,
+        policy: PolicyDocument,
+    },
+    Instance {
+        instance: Name,
+    },
+}
+
+impl Resource {
+    /// The documents this resource carries, if any.
+    pub fn policy(&self) -> Option<&PolicyDocument> {
+        match self {
+            Resource::Key { policy, .. }
+            | Resource::BucketPolicy { policy, .. }
+            | Resource::RolePolicy { policy, .. } => Some(policy),
+            Resource::Role { trust, .. } => Some(trust),
+            _ => None,
+        }
+    }
+
+    /// References this resource makes besides those inside its policy document.
+    pub fn direct_refs(&self) -> Vec<Ref> {
+        match self {
+            Resource::Instance { instance } => vec![Ref::InstanceProfile(instance.clone())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    pub id: UnitId,
+    pub resources: Vec<Resource>,
+}
+
+/// Everything the renderers, the planner and the evaluator need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lowered {
+    pub scenario: Scenario,
+    pub units: Vec<Unit>,
+    pub bucket_policies: BTreeMap<Name, PolicyDocument>,
+    pub key_policies: BTreeMap<Name, PolicyDocument>,
+    /// The identity policy crossgrant attaches to each role (inline, one per role).
+    pub role_policies: BTreeMap<Name, PolicyDocument>,
+    pub trust_policies: BTreeMap<Name, PolicyDocument>,
+}
+
+/// The S3 and KMS permissions one role holds on one bucket, all of its grants merged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BucketAccess {
+    /// Object actions by key prefix ("" = the whole bucket).
+    pub object_actions: BTreeMap<String, BTreeSet<String>>,
+    /// Prefixes `s3:ListBucket` is limited to; `None` when the role may list the whole bucket,
+    /// `Some(empty)` when it may not list at all.
+    pub list_prefixes: Option<BTreeSet<String>>,
+    pub bucket_actions: BTreeSet<String>,
+    pub kms_actions: BTreeSet<String>,
+}
+
+impl BucketAccess {
+    pub fn may_list(&self) -> bool {
+        self.list_prefixes
+            .as_ref()
+            .is_none_or(|prefixes| !prefixes.is_empty())
+    }
+}
+
+/// Whether an S3 action applies to the bucket ARN rather than to object ARNs.
+pub fn is_bucket_level(action: &str) -> bool {
+    action.contains("Bucket")
+}
+
+/// The object ARN pattern for a prefix of a bucket.
+pub fn object_arn(bucket: &Bucket, prefix: &str) -> String {
+    format!("{}/{}*", bucket.arn(), prefix)
+}
+
+/// Every (role, bucket) pair with its merged access, in a stable order.
+pub fn bucket_access(scenario: &Scenario) -> BTreeMap<(Name, Name), BucketAccess> {
+    let mut out: BTreeMap<(Name, Name), BucketAccess> = BTreeMap::new();
+    for grant in &scenario.grants {
+        let bucket = &scenario.buckets[&grant.bucket];
+        let entry = out
+            .entry((grant.role.clone(), grant.bucket.clone()))
+            .or_insert_with(|| BucketAccess {
+                list_prefixes: Some(BTreeSet::new()),
+                ..BucketAccess::default()
+            });
+        let objects = entry
+            .object_actions
+            .entry(grant.prefix.clone())
+            .or_default();
+        objects.extend(grant_object_actions(grant, bucket));
+        if grant.access.reads() {
+            if grant.prefix.is_empty() {
+                entry.list_prefixes = None;
+            } else if let Some(prefixes) = &mut entry.list_prefixes {
+                prefixes.insert(grant.prefix.clone());
+            }
+        }
+        entry.bucket_actions.extend(
+            grant
+                .extra_actions
+                .iter()
+                .filter(|action| is_bucket_level(action))
+                .cloned(),
+        );
+        if bucket.key().is_some() {
+            if grant.access.reads() {
+                entry.kms_actions.extend(KMS_READ_ACTIONS.map(String::from));
+            }
+            if grant.access.writes() {
+                entry
+                    .kms_actions
+                    .extend(KMS_WRITE_ACTIONS.map(String::from));
+            }
+        }
+    }
+    for access in out.values_mut() {
+        access
+            .object_actions
+            .retain(|_, actions| !actions.is_empty());
+    }
+    out
+}
+
+fn grant_object_actions(grant: &Grant, bucket: &Bucket) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    if grant.access.reads() {
+        actions.extend(READ_OBJECT_ACTIONS.map(String::from));
+    }
+    if grant.access.writes() {
+        actions.extend(WRITE_OBJECT_ACTIONS.map(String::from));
+        if bucket.object_ownership.acls_enabled() {
+            actions.insert(LEGACY_ACL_ACTION.to_string());
+        }
+    }
+    actions.extend(
+        grant
+            .extra_actions
+            .iter()
+            .filter(|action| !is_bucket_level(action))
+            .cloned(),
+    );
+    actions
+}
+
+/// `"shared-data"` → `"SharedData"`: CloudFormation logical ids and policy Sids.
+pub fn pascal(name: &str) -> String {
+    name.split(['-', '_'])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `"shared-data"` → `"shared_data"`: Terraform identifiers.
+pub fn snake(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+pub fn lower(scenario: Scenario) -> Lowered {
+    let access = bucket_access(&scenario);
+    let bucket_policies = bucket_policies(&scenario, &access);
+    let key_policies = key_policies(&scenario, &access);
+    let role_policies = role_policies(&scenario, &access);
+    let trust_policies = scenario
+        .roles
+        .values()
+        .map(|role| {
+            let trust = PolicyDocument::new(vec![Statement {
+                resource: None,
+                ..Statement::allow("AssumeByService")
+                    .principal(Principal::service(&role.service))
+                    .actions(["sts:AssumeRole"])
+            }]);
+            (role.name.clone(), trust)
+        })
+        .collect();
+    let mut lowered = Lowered {
+        scenario,
+        units: Vec::new(),
+        bucket_policies,
+        key_policies,
+        role_policies,
+        trust_policies,
+    };
+    lowered.units = units(&lowered);
+    lowered
+}
+
+/// The principal that names a consumer role in the owner's resource policies, and the
+/// condition that pins it, per the scenario's principal style.
+fn consumer_principal(scenario: &Scenario, role: &str) -> (Value, Option<Value>) {
+    let account = scenario.account(&scenario.roles[role].account);
+    match scenario.principal_style {
+        PrincipalStyle::Account => (
+            Value::lit(account.root_arn()),
+            Some(Value::lit(scenario.role_arn(role))),
+        ),
+        PrincipalStyle::Role => (Value::Ref(Ref::RoleArn(role.to_string())), None),
+    }
+}
+
+fn with_consumer(statement: Statement, principal: (Value, Option<Value>)) -> Statement {
+    let (principal, pin) = principal;
+    let statement = statement.principal(Principal::aws([principal]));
+    match pin {
+        Some(role_arn) => statement.condition("ArnEquals", "aws:PrincipalArn", [role_arn]),
+        None => statement,
+    }
+}
+
+fn prefix_condition(statement: Statement, prefixes: &BTreeSet<String>) -> Statement {
+    statement.condition(
+        "StringLike",
+        "s3:prefix",
+        prefixes
+            .iter()
+            .map(|prefix| Value::lit(format!("{prefix}*"))),
+    )
+}
+
+/// The S3 statements one role needs on one bucket, without a principal (identity policy) or
+/// before one is added (bucket policy). Sids are `<sid_base>Objects`, `…List`, `…Bucket`.
+fn s3_statements(bucket: &Bucket, access: &BucketAccess, sid_base: &str) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    let mut by_actions: BTreeMap<&BTreeSet<String>, Vec<Value>> = BTreeMap::new();
+    for (prefix, actions) in &access.object_actions {
+        by_actions
+            .entry(actions)
+            .or_default()
+            .push(Value::lit(object_arn(bucket, prefix)));
+    }
+    for (index, (actions, resources)) in by_actions.into_iter().enumerate() {
+        let sid = match index {
+            0 => format!("{sid_base}Objects"),
+            n => format!("{sid_base}Objects{}", n + 1),
+        };
+        statements.push(
+            Statement::allow(sid)
+                .actions(actions.iter().cloned())
+                .resources(resources),
+        );
+    }
+    let bucket_arn = Value::lit(bucket.arn());
+    match &access.list_prefixes {
+        None => {
+            let actions: BTreeSet<String> = access
+                .bucket_actions
+                .iter()
+                .cloned()
+                .chain([LIST_ACTION.to_string()])
+                .collect();
+            statements.push(
+                Statement::allow(format!("{sid_base}List"))
+                    .actions(actions)
+                    .resources([bucket_arn]),
+            );
+        }
+        Some(prefixes) => {
+            if !prefixes.is_empty() {
+                statements.push(prefix_condition(
+                    Statement::allow(format!("{sid_base}List"))
+                        .actions([LIST_ACTION])
+                        .resources([bucket_arn.clone()]),
+                    prefixes,
+                ));
+            }
+            if !access.bucket_actions.is_empty() {
+                statements.push(
+                    Statement::allow(format!("{sid_base}Bucket"))
+                        .actions(access.bucket_actions.iter().cloned())
+                        .resources([bucket_arn]),
+                );
+            }
+        }
+    }
+    statements
+}
+
+fn bucket_policies(
+    scenario: &Scenario,
+    access: &BTreeMap<(Name, Name), BucketAccess>,
+) -> BTreeMap<Name, PolicyDocument> {
+    let mut policies: BTreeMap<Name, Vec<Statement>> = BTreeMap::new();
+    for ((role, bucket_name), role_access) in access {
+        let bucket = &scenario.buckets[bucket_name];
+        if scenario.roles[role].account == bucket.account {
+            // Same account: the role's identity policy alone grants S3 access.
+            continue;
+        }
+        let statements = s3_statements(bucket, role_access, &pascal(role))
+            .into_iter()
+            .map(|statement| with_consumer(statement, consumer_principal(scenario, role)));
+        policies
+            .entry(bucket_name.clone())
+            .or_default()
+            .extend(statements);
+    }
+    policies
+        .into_iter()
+        .map(|(bucket, statements)| (bucket, PolicyDocument::new(merge_principals(statements))))
+        .collect()
+}
+
+/// The encryption context S3 sends to KMS for objects under these prefixes: with an S3 Bucket
+/// Key the context is the bucket ARN, otherwise the object ARN.
+fn encryption_context_values(bucket: &Bucket, prefixes: &BTreeSet<&String>) -> Vec<Value> {
+    if bucket.bucket_key {
+        vec![Value::lit(bucket.arn())]
+    } else {
+        prefixes
+            .iter()
+            .map(|prefix| Value::lit(object_arn(bucket, prefix)))
+            .collect()
+    }
+}
+
+fn key_policies(
+    scenario: &Scenario,
+    access: &BTreeMap<(Name, Name), BucketAccess>,
+) -> BTreeMap<Name, PolicyDocument> {
+    // Per key and consumer role: KMS actions and the encryption contexts they are used in.
+    type KeyUse = (BTreeSet<String>, BTreeSet<Value>);
+    let mut uses: BTreeMap<(Name, Name), KeyUse> = BTreeMap::new();
+    for ((role, bucket_name), role_access) in access {
+        let bucket = &scenario.buckets[bucket_name];
+        let Some(key) = bucket.key() else { continue };
+        if scenario.roles[role].account == scenario.keys[key].account
+            || role_access.kms_actions.is_empty()
+        {
+            // Same account: the root statement delegates to the role's identity policy.
+            continue;
+        }
+        let entry = uses.entry((key.to_string(), role.clone())).or_default();
+        entry.0.extend(role_access.kms_actions.iter().cloned());
+        let prefixes: BTreeSet<&String> = role_access.object_actions.keys().collect();
+        entry.1.extend(encryption_context_values(bucket, &prefixes));
+    }
+    scenario
+        .keys
+        .values()
+        .map(|key| {
+            let account = scenario.account(&key.account);
+            let mut statements = vec![Statement::allow(ROOT_KEY_SID)
+                .principal(Principal::aws([Value::lit(account.root_arn())]))
+                .actions(ROOT_KEY_ACTIONS)
+                .resources([Value::lit("*")])];
+            if !key.administrators.is_empty() {
+                statements.push(
+                    Statement::allow(KEY_ADMIN_SID)
+                        .principal(Principal::aws(
+                            key.administrators.iter().cloned().map(Value::Lit),
+                        ))
+                        .actions(KEY_ADMIN_ACTIONS)
+                        .resources([Value::lit("*")]),
+                );
+            }
+            let consumers = uses
+                .iter()
+                .filter(|((key_name, _), _)| key_name == &key.name)
+                .map(|((_, role), (actions, contexts))| {
+                    let statement = Statement::allow(format!("{}UseKey", pascal(role)))
+                        .actions(actions.iter().cloned())
+                        .resources([Value::lit("*")])
+                        .condition(
+                            "StringLike",
+                            "kms:EncryptionContext:aws:s3:arn",
+                            contexts.iter().cloned(),
+                        );
+                    with_consumer(statement, consumer_principal(scenario, role))
+                })
+                .collect();
+            statements.extend(merge_principals(consumers));
+            (key.name.clone(), PolicyDocument::new(statements))
+        })
+        .collect()
+}
+
+fn role_policies(
+    scenario: &Scenario,
+    access: &BTreeMap<(Name, Name), BucketAccess>,
+) -> BTreeMap<Name, PolicyDocument> {
+    let mut statements: BTreeMap<Name, Vec<Statement>> = BTreeMap::new();
+    let mut kms: BTreeMap<(Name, Name), BTreeSet<String>> = BTreeMap::new();
+    for ((role, bucket_name), role_access) in access {
+        let bucket = &scenario.buckets[bucket_name];
+        statements
+            .entry(role.clone())
+            .or_default()
+            .extend(s3_statements(bucket, role_access, &pascal(bucket_name)));
+        if let Some(key) = bucket.key() {
+            kms.entry((role.clone(), key.to_string()))
+                .or_default()
+                .extend(role_access.kms_actions.iter().cloned());
+        }
+    }
+    for ((role, key), actions) in kms {
+        if actions.is_empty() {
+            continue;
+        }
+        statements.entry(role).or_default().push(
+            Statement::allow(format!("Use{}Key", pascal(&key)))
+                .actions(actions)
+                .resources([Value::Ref(Ref::KeyArn(key))]),
+        );
+    }
+    statements
+        .into_iter()
+        .map(|(role, statements)| (role, PolicyDocument::new(statements)))
+        .collect()
+}
+
+/// Merges statements that differ only in who they name: same effect, actions, resources and
+/// conditions other than `aws:PrincipalArn`. Principals and pinned role ARNs are united, which
+/// grants exactly the union (a pinned ARN only ever matches a caller from its own account).
+/// The merged statement keeps the smallest Sid of its members, so the output is stable.
+pub fn merge_principals(mut statements: Vec<Statement>) -> Vec<Statement> {
+    statements.sort_by(|a, b| a.sid.cmp(&b.sid));
+    let mut merged: Vec<Statement> = Vec::new();
+    for statement in statements {
+        let target = merged
+            .iter_mut()
+            .find(|candidate| same_but_principals(candidate, &statement));
+        match target {
+            Some(target) => absorb_principals(target, statement),
+            None => merged.push(statement),
+        }
+    }
+    merged
+}
+
+fn without_principals(statement: &Statement) -> Statement {
+    let mut bare = statement.clone();
+    bare.sid = None;
+    bare.principal = None;
+    for keys in bare.condition.values_mut() {
+        keys.remove("aws:PrincipalArn");
+    }
+    bare.condition.retain(|_, keys| !keys.is_empty());
+    bare
+}
+
+fn same_but_principals(a: &Statement, b: &Statement) -> bool {
+    let pinned = |statement: &Statement| {
+        statement
+            .condition
+            .get("ArnEquals")
+            .is_some_and(|keys| keys.contains_key("aws:PrincipalArn"))
+    };
+    pinned(a) == pinned(b) && without_principals(a) == without_principals(b)
+}
+
+fn absorb_principals(target: &mut Statement, other: Statement) {
+    use crate::policy::Clause;
+    if let (Some(Clause::Is(Principal::Typed(into))), Some(Clause::Is(Principal::Typed(from)))) =
+        (&mut target.principal, other.principal)
+    {
+        for (kind, values) in from {
+            let list = into.entry(kind).or_default();
+            list.extend(values);
+            list.sort();
+            list.dedup();
+        }
+    }
+    if let Some(from) = other
+        .condition
+        .get("ArnEquals")
+        .and_then(|keys| keys.get("aws:PrincipalArn"))
+    {
+        let into = target
+            .condition
+            .entry("ArnEquals".into())
+            .or_default()
+            .entry("aws:PrincipalArn".into())
+            .or_default();
+        into.extend(from.iter().cloned());
+        into.sort();
+        into.dedup();
+    }
+}
+
+/// Where each resource deploys. Roles go out first in their own unit only when resource
+/// policies name them directly (principal style `role`).
+fn units(lowered: &Lowered) -> Vec<Unit> {
+    let scenario = &lowered.scenario;
+    let role_phase = match scenario.principal_style {
+        PrincipalStyle::Role => Phase::Roles,
+        PrincipalStyle::Account => Phase::Access,
+    };
+    let mut units: BTreeMap<UnitId, Vec<Resource>> = BTreeMap::new();
+    let mut place = |account: &str, region: &str, phase: Phase, resource: Resource| {
+        units
+            .entry(UnitId {
+                account: account.to_string(),
+                region: region.to_string(),
+                phase,
+            })
+            .or_default()
+            .push(resource);
+    };
+    for key in scenario.keys.values() {
+        let policy = lowered.key_policies[&key.name].clone();
+        place(
+            &key.account,
+            &key.region,
+            Phase::Data,
+            Resource::Key {
+                key: key.name.clone(),
+                policy,
+            },
+        );
+        place(
+            &key.account,
+            &key.region,
+            Phase::Data,
+            Resource::Alias {
+                key: key.name.clone(),
+            },
+        );
+    }
+    for bucket in scenario.buckets.values() {
+        place(
+            &bucket.account,
+            &bucket.region,
+            Phase::Data,
+            Resource::Bucket {
+                bucket: bucket.name.clone(),
+            },
+        );
+        if let Some(policy) = lowered.bucket_policies.get(&bucket.name) {
+            place(
+                &bucket.account,
+                &bucket.region,
+                Phase::Data,
+                Resource::BucketPolicy {
+                    bucket: bucket.name.clone(),
+                    policy: policy.clone(),
+                },
+            );
+        }
+    }
+    for role in scenario.roles.values() {
+        // IAM is global: roles deploy with the scenario's home region.
+        let region = scenario.region.clone();
+        place(
+            &role.account,
+            &region,
+            role_phase,
+            Resource::Role {
+                role: role.name.clone(),
+                trust: lowered.trust_policies[&role.name].clone(),
+            },
+        );
+        if role.instance_profile {
+            place(
+                &role.account,
+                &region,
+                role_phase,
+                Resource::InstanceProfile {
+                    role: role.name.clone(),
+                },
+            );
+        }
+        if let Some(policy) = lowered.role_policies.get(&role.name) {
+            place(
+                &role.account,
+                &region,
+                Phase::Access,
+                Resource::RolePolicy {
+                    role: role.name.clone(),
+                    policy: policy.clone(),
+                },
+            );
+        }
+    }
+    for instance in scenario.instances.values() {
+        place(
+            &instance.account,
+            &instance.region,
+            Phase::Access,
+            Resource::Instance {
+                instance: instance.name.clone(),
+            },
+        );
+    }
+    units
+        .into_iter()
+        .map(|(id, resources)| Unit { id, resources })
+        .collect()
+}
+
+/// The unit that creates what a reference names.
+pub fn producer(lowered: &Lowered, reference: &Ref) -> UnitId {
+    let scenario = &lowered.scenario;
+    let role_unit = |role: &str| {
+        let role = &scenario.roles[role];
+        UnitId {
+            account: role.account.clone(),
+            region: scenario.region.clone(),
+            phase: match scenario.principal_style {
+                PrincipalStyle::Role => Phase::Roles,
+                PrincipalStyle::Account => Phase::Access,
+            },
+        }
+    };
+    match reference {
+        Ref::KeyArn(key) => {
+            let key = &scenario.keys[key];
+            UnitId {
+                account: key.account.clone(),
+                region: key.region.clone(),
+                phase: Phase::Data,
+            }
+        }
+        Ref::RoleArn(role) => role_unit(role),
+        Ref::InstanceProfile(instance) => role_unit(&scenario.instances[instance].role),
+    }
+}
+
+/// The access level a role holds on a bucket, for reports; several grants may combine.
+pub fn combined_access(grants: &[&Grant]) -> Access {
+    let reads = grants.iter().any(|grant| grant.access.reads());
+    let writes = grants.iter().any(|grant| grant.access.writes());
+    match (reads, writes) {
+        (true, true) => Access::ReadWrite,
+        (false, true) => Access::Write,
+        _ => Access::Read,
+    }
+}

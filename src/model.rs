@@ -1,0 +1,231 @@
+//! The validated scenario: every reference resolved, every value checked, defaults applied.
+//! Only `validate` builds it; everything after validation reads it and never fails on it.
+
+use crate::policy::Name;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const DEFAULT_DEPLOY_ROLE: &str = "OrganizationAccountAccessRole";
+/// Public SSM parameter that always names the current Amazon Linux 2023 AMI of the region.
+pub const DEFAULT_IMAGE_PARAMETER: &str =
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    pub name: String,
+    pub region: String,
+    pub principal_style: PrincipalStyle,
+    pub tags: BTreeMap<String, String>,
+    pub accounts: BTreeMap<Name, Account>,
+    pub keys: BTreeMap<Name, Key>,
+    pub buckets: BTreeMap<Name, Bucket>,
+    pub roles: BTreeMap<Name, Role>,
+    pub instances: BTreeMap<Name, Instance>,
+    pub grants: Vec<Grant>,
+}
+
+/// How a resource policy in the owner account names a consumer role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrincipalStyle {
+    /// The consumer account root as principal, pinned to the role by an `aws:PrincipalArn`
+    /// condition. Not existence-checked, so no deploy-order constraint, and it survives the role
+    /// being deleted and re-created.
+    Account,
+    /// The role ARN as principal. S3 and KMS check that it exists, so the role must be created
+    /// before the owner's policies, and a re-created role silently breaks the grant.
+    Role,
+}
+
+impl PrincipalStyle {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalStyle::Account => "account",
+            PrincipalStyle::Role => "role",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub name: Name,
+    pub id: String,
+    pub profile: String,
+    pub deploy_role: String,
+}
+
+impl Account {
+    pub fn root_arn(&self) -> String {
+        format!("arn:aws:iam::{}:root", self.id)
+    }
+
+    pub fn deploy_role_arn(&self) -> String {
+        format!("arn:aws:iam::{}:role/{}", self.id, self.deploy_role)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub name: Name,
+    pub account: Name,
+    pub region: String,
+    pub alias: String,
+    pub description: String,
+    pub rotation: bool,
+    pub deletion_window_days: u32,
+    /// Principals (ARNs) that may administer but not use the key, beside the account root.
+    pub administrators: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What encrypts a bucket's objects by default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Encryption {
+    /// A customer-managed key of this scenario (by scenario name).
+    Kms(Name),
+    /// The `aws/s3` key: its policy is fixed to the owning account, so only same-account
+    /// grants can ever work.
+    AwsManaged,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ObjectOwnership {
+    BucketOwnerEnforced,
+    BucketOwnerPreferred,
+    ObjectWriter,
+}
+
+impl ObjectOwnership {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectOwnership::BucketOwnerEnforced => "BucketOwnerEnforced",
+            ObjectOwnership::BucketOwnerPreferred => "BucketOwnerPreferred",
+            ObjectOwnership::ObjectWriter => "ObjectWriter",
+        }
+    }
+
+    pub fn acls_enabled(self) -> bool {
+        self != ObjectOwnership::BucketOwnerEnforced
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    pub name: Name,
+    pub bucket_name: String,
+    pub account: Name,
+    pub region: String,
+    pub encryption: Encryption,
+    pub bucket_key: bool,
+    pub object_ownership: ObjectOwnership,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Bucket {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:s3:::{}", self.bucket_name)
+    }
+
+    pub fn key(&self) -> Option<&str> {
+        match &self.encryption {
+            Encryption::Kms(key) => Some(key),
+            Encryption::AwsManaged => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Role {
+    pub name: Name,
+    pub account: Name,
+    pub role_name: String,
+    /// IAM path, `/` by default; always starts and ends with `/`.
+    pub path: String,
+    pub service: String,
+    pub instance_profile: bool,
+    pub managed_policy_arns: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Role {
+    pub fn arn(&self, account_id: &str) -> String {
+        format!(
+            "arn:aws:iam::{account_id}:role{}{}",
+            self.path, self.role_name
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Image {
+    /// A literal AMI id.
+    Ami(String),
+    /// An SSM parameter path resolved at deploy time.
+    SsmParameter(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    pub name: Name,
+    pub account: Name,
+    pub region: String,
+    pub role: Name,
+    pub instance_type: String,
+    pub image: Image,
+    pub subnet: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    Read,
+    Write,
+    ReadWrite,
+}
+
+impl Access {
+    pub fn reads(self) -> bool {
+        matches!(self, Access::Read | Access::ReadWrite)
+    }
+
+    pub fn writes(self) -> bool {
+        matches!(self, Access::Write | Access::ReadWrite)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::ReadWrite => "read-write",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Name,
+    pub bucket: Name,
+    pub access: Access,
+    /// Object key prefix the grant is limited to; empty means the whole bucket.
+    pub prefix: String,
+    /// Further S3 actions the scenario asks for explicitly, beyond those `access` implies.
+    pub extra_actions: Vec<String>,
+}
+
+impl Scenario {
+    pub fn account(&self, name: &str) -> &Account {
+        &self.accounts[name]
+    }
+
+    pub fn role_arn(&self, role: &str) -> String {
+        let role = &self.roles[role];
+        role.arn(&self.accounts[&role.account].id)
+    }
+
+    /// Whether the grant crosses an account boundary (consumer role and bucket in different
+    /// accounts).
+    pub fn is_cross_account(&self, grant: &Grant) -> bool {
+        self.roles[&grant.role].account != self.buckets[&grant.bucket].account
+    }
+}
