@@ -46,7 +46,7 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
             .collect();
         text.push_str(&format!("       creates: {}\n", creates.join(", ")));
         for (id, references) in &step.needs {
-            let what: Vec<String> = references.iter().map(|r| format!("{r:?}")).collect();
+            let what: Vec<String> = references.iter().map(ToString::to_string).collect();
             text.push_str(&format!(
                 "       after:   {} (needs {})\n",
                 stem(&lowered, id),
