@@ -161,6 +161,22 @@ pub enum Problem {
         value: String,
         span: Span,
     },
+    InvalidOrganization {
+        value: String,
+        span: Span,
+    },
+    InvalidOwnedRolePath {
+        path: String,
+        reason: &'static str,
+        span: Span,
+    },
+    OrganizationPathsWithoutOrganization {
+        span: Span,
+    },
+    MaxManagedPolicies {
+        value: i64,
+        span: Span,
+    },
 }
 
 /// What a problem says: headline, the label under the offending text, and what to do.
@@ -203,7 +219,11 @@ impl Problem {
             | InvalidArn { span, .. }
             | DeletionWindow { span, .. }
             | InvalidTag { span, .. }
-            | InvalidProfile { span, .. } => Some(span.clone()),
+            | InvalidProfile { span, .. }
+            | InvalidOrganization { span, .. }
+            | InvalidOwnedRolePath { span, .. }
+            | OrganizationPathsWithoutOrganization { span }
+            | MaxManagedPolicies { span, .. } => Some(span.clone()),
         }
     }
 
@@ -368,6 +388,26 @@ impl Problem {
                 format!("`{value}` is not a usable AWS CLI profile name"),
                 "invalid profile",
                 "use letters, digits, `.`, `_` and `-`".into(),
+            ),
+            InvalidOrganization { value, .. } => d(
+                format!("`{value}` is not an AWS Organizations id"),
+                "invalid organization id",
+                "write the id of the organization, `o-` followed by 10 to 32 lowercase letters or digits, e.g. organization = \"o-a1b2c3d4e5\"".into(),
+            ),
+            InvalidOwnedRolePath { path, reason, .. } => d(
+                format!("role path `{path}` {reason}"),
+                "invalid role path",
+                "declare a path such as \"/analytics/\" under which this scenario declares every role; crossgrant may then name the path instead of each role".into(),
+            ),
+            OrganizationPathsWithoutOrganization { .. } => d(
+                "organization_role_paths needs the organization they span".into(),
+                "no organization declared",
+                "add organization = \"o-…\" (the AWS Organizations id) at the top of the scenario, or declare the paths per account with role_paths".into(),
+            ),
+            MaxManagedPolicies { value, .. } => d(
+                format!("max_managed_policies = {value} is outside what IAM allows"),
+                "out of range",
+                "IAM attaches 10 managed policies to a role by default and at most 20 after a quota increase; use a number from 0 to 20".into(),
             ),
         }
     }

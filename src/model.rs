@@ -6,6 +6,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub const DEFAULT_DEPLOY_ROLE: &str = "OrganizationAccountAccessRole";
+/// IAM's default quota of managed policies attached to one role; an account can have it raised
+/// to at most [`MAX_MANAGED_POLICIES_QUOTA`].
+pub const DEFAULT_MAX_MANAGED_POLICIES: u32 = 10;
+pub const MAX_MANAGED_POLICIES_QUOTA: u32 = 20;
 /// Public SSM parameter that always names the current Amazon Linux 2023 AMI of the region.
 pub const DEFAULT_IMAGE_PARAMETER: &str =
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
@@ -15,6 +19,13 @@ pub struct Scenario {
     pub name: String,
     pub region: String,
     pub principal_style: PrincipalStyle,
+    /// The AWS Organizations id (`o-…`) every account of the scenario belongs to.
+    pub organization: Option<String>,
+    /// IAM paths under which every role, in every account of the organization, is declared in
+    /// this scenario: a grant all of them share may name the path across the organization.
+    pub organization_role_paths: Vec<String>,
+    /// How many managed policies a role may have attached (the account's IAM quota).
+    pub max_managed_policies: u32,
     pub tags: BTreeMap<String, String>,
     pub accounts: BTreeMap<Name, Account>,
     pub keys: BTreeMap<Name, Key>,
@@ -52,6 +63,9 @@ pub struct Account {
     pub id: String,
     pub profile: String,
     pub deploy_role: String,
+    /// IAM paths under which every role of this account is declared in this scenario: a grant
+    /// all of them share may name the path instead of each role. Includes the organization's.
+    pub role_paths: Vec<String>,
 }
 
 impl Account {

@@ -16,6 +16,12 @@ pub struct RawScenario {
     #[serde(default)]
     pub principal_style: Option<Spanned<String>>,
     #[serde(default)]
+    pub organization: Option<Spanned<String>>,
+    #[serde(default)]
+    pub organization_role_paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub max_managed_policies: Option<Spanned<i64>>,
+    #[serde(default)]
     pub tags: Tags,
     #[serde(default)]
     pub accounts: BTreeMap<Spanned<String>, RawAccount>,
@@ -39,6 +45,8 @@ pub struct RawAccount {
     pub profile: Option<Spanned<String>>,
     #[serde(default)]
     pub deploy_role: Option<Spanned<String>>,
+    #[serde(default)]
+    pub role_paths: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

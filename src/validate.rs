@@ -74,6 +74,23 @@ impl Checker {
         self.problems.push(problem);
     }
 
+    /// Paths under which the scenario declares every role, checked and deduplicated.
+    fn owned_paths(&mut self, paths: &[Spanned<String>]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for path in paths {
+            if let Some(reason) = owned_path_problem(path.get_ref()) {
+                self.report(Problem::InvalidOwnedRolePath {
+                    path: path.get_ref().clone(),
+                    reason,
+                    span: span(path),
+                });
+            } else if !out.contains(path.get_ref()) {
+                out.push(path.get_ref().clone());
+            }
+        }
+        out
+    }
+
     fn name(&mut self, kind: &'static str, name: &Spanned<String>) {
         let text = name.get_ref();
         let valid = text.len() <= 40
@@ -270,6 +287,33 @@ fn prefix_problem(prefix: &str) -> Option<&'static str> {
     }
 }
 
+/// Why a path cannot be declared as one under which the scenario declares every role.
+fn owned_path_problem(path: &str) -> Option<&'static str> {
+    if !path.starts_with('/') || !path.ends_with('/') {
+        Some("must start and end with `/`")
+    } else if path == "/" {
+        Some("is the root path, which holds roles no scenario declares (the deploy role, for one)")
+    } else if path.contains("//") || path.len() > 512 {
+        Some("is not a valid IAM path")
+    } else if path.contains(['*', '?']) {
+        Some("contains a wildcard; IAM paths are matched literally")
+    } else if !path.chars().all(|c| c.is_ascii_graphic()) {
+        Some("contains a character IAM paths do not allow")
+    } else {
+        None
+    }
+}
+
+/// `o-` followed by 10 to 32 lowercase letters or digits.
+fn is_organization_id(text: &str) -> bool {
+    text.strip_prefix("o-").is_some_and(|rest| {
+        (10..=32).contains(&rest.len())
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    })
+}
+
 fn action_problem(action: &str) -> Option<&'static str> {
     let Some(name) = action.strip_prefix("s3:") else {
         return Some("is not an S3 action (it must start with `s3:`)");
@@ -308,6 +352,34 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         },
     };
     let scenario_tags = check.tags(&BTreeMap::new(), &raw.tags);
+    let organization = raw.organization.as_ref().map(|organization| {
+        if !is_organization_id(organization.get_ref()) {
+            check.report(Problem::InvalidOrganization {
+                value: organization.get_ref().clone(),
+                span: span(organization),
+            });
+        }
+        organization.get_ref().clone()
+    });
+    let organization_role_paths = check.owned_paths(&raw.organization_role_paths);
+    if organization.is_none() {
+        if let Some(first) = raw.organization_role_paths.first() {
+            check.report(Problem::OrganizationPathsWithoutOrganization { span: span(first) });
+        }
+    }
+    let max_managed_policies = match &raw.max_managed_policies {
+        None => DEFAULT_MAX_MANAGED_POLICIES,
+        Some(value) => match u32::try_from(*value.get_ref()) {
+            Ok(count) if count <= MAX_MANAGED_POLICIES_QUOTA => count,
+            _ => {
+                check.report(Problem::MaxManagedPolicies {
+                    value: *value.get_ref(),
+                    span: span(value),
+                });
+                DEFAULT_MAX_MANAGED_POLICIES
+            }
+        },
+    };
 
     for (kind, names) in [
         ("account", raw.accounts.keys().collect::<Vec<_>>()),
@@ -374,6 +446,12 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
             }
             None => DEFAULT_DEPLOY_ROLE.to_string(),
         };
+        let mut role_paths = check.owned_paths(&account.role_paths);
+        for path in &organization_role_paths {
+            if !role_paths.contains(path) {
+                role_paths.push(path.clone());
+            }
+        }
         accounts.insert(
             name.get_ref().clone(),
             Account {
@@ -381,6 +459,7 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
                 id: id.clone(),
                 profile,
                 deploy_role,
+                role_paths,
             },
         );
     }
@@ -791,6 +870,9 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         name: scenario_name,
         region,
         principal_style,
+        organization,
+        organization_role_paths,
+        max_managed_policies,
         tags: scenario_tags,
         accounts,
         keys,
