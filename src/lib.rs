@@ -6,7 +6,9 @@
 //! → [`output`] (atomic, manifest-tracked writes).
 
 pub mod cli;
+pub mod consolidate;
 pub mod diag;
+pub mod limits;
 pub mod lower;
 pub mod model;
 pub mod output;

@@ -5,9 +5,11 @@
 //! cross-account SSE-KMS access work; renderers print what it decides, and the evaluator
 //! judges the very same documents.
 
+use crate::consolidate::{fit_all, Fit, RoleLayout};
+use crate::limits::Budget;
 use crate::model::{Access, Bucket, Grant, PrincipalStyle, Scenario};
 use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const READ_OBJECT_ACTIONS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
 pub const WRITE_OBJECT_ACTIONS: [&str; 1] = ["s3:PutObject"];
@@ -97,6 +99,13 @@ pub enum Resource {
         role: Name,
         policy: PolicyDocument,
     },
+    /// A customer-managed policy attached to the role, holding part of its access when the
+    /// inline policy alone would exceed IAM's size limit; `number` counts from 1.
+    ManagedPolicy {
+        role: Name,
+        number: usize,
+        policy: PolicyDocument,
+    },
     Instance {
         instance: Name,
     },
@@ -108,7 +117,8 @@ impl Resource {
         match self {
             Resource::Key { policy, .. }
             | Resource::BucketPolicy { policy, .. }
-            | Resource::RolePolicy { policy, .. } => Some(policy),
+            | Resource::RolePolicy { policy, .. }
+            | Resource::ManagedPolicy { policy, .. } => Some(policy),
             Resource::Role { trust, .. } => Some(trust),
             _ => None,
         }
@@ -136,9 +146,13 @@ pub struct Lowered {
     pub units: Vec<Unit>,
     pub bucket_policies: BTreeMap<Name, PolicyDocument>,
     pub key_policies: BTreeMap<Name, PolicyDocument>,
-    /// The identity policy crossgrant attaches to each role (inline, one per role).
+    /// Every statement crossgrant gives each role (IAM unites all of a role's policies). It
+    /// deploys as one inline policy, or, when that would be too large, split between the inline
+    /// policy and managed policies: the units hold the parts.
     pub role_policies: BTreeMap<Name, PolicyDocument>,
     pub trust_policies: BTreeMap<Name, PolicyDocument>,
+    /// The size of every limited document against its AWS limit.
+    pub budget: Budget,
 }
 
 /// The S3 and KMS permissions one role holds on one bucket, all of its grants merged.
@@ -260,11 +274,26 @@ pub fn snake(name: &str) -> String {
     name.replace('-', "_")
 }
 
+/// Lowers a scenario, consolidating each document only as far as it needs to stay within its
+/// size limit.
 pub fn lower(scenario: Scenario) -> Lowered {
+    lower_with(scenario, Fit::AsNeeded)
+}
+
+pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
     let access = bucket_access(&scenario);
-    let bucket_policies = bucket_policies(&scenario, &access);
-    let key_policies = key_policies(&scenario, &access);
-    let role_policies = role_policies(&scenario, &access);
+    let fitted = fit_all(
+        &scenario,
+        bucket_policies(&scenario, &access),
+        key_policies(&scenario, &access),
+        role_policies(&scenario, &access),
+        fit,
+    );
+    let role_policies = fitted
+        .role_layouts
+        .iter()
+        .map(|(role, layout)| (role.clone(), PolicyDocument::new(layout.statements())))
+        .collect();
     let trust_policies = scenario
         .roles
         .values()
@@ -281,12 +310,13 @@ pub fn lower(scenario: Scenario) -> Lowered {
     let mut lowered = Lowered {
         scenario,
         units: Vec::new(),
-        bucket_policies,
-        key_policies,
+        bucket_policies: fitted.bucket_policies,
+        key_policies: fitted.key_policies,
         role_policies,
         trust_policies,
+        budget: fitted.budget,
     };
-    lowered.units = units(&lowered);
+    lowered.units = units(&lowered, &fitted.role_layouts);
     lowered
 }
 
@@ -519,72 +549,119 @@ fn role_policies(
 /// The merged statement keeps the smallest Sid of its members, so the output is stable.
 pub fn merge_principals(mut statements: Vec<Statement>) -> Vec<Statement> {
     statements.sort_by(|a, b| a.sid.cmp(&b.sid));
-    let mut merged: Vec<Statement> = Vec::new();
+    let mut merged: Vec<Merging> = Vec::new();
+    let mut index: HashMap<(Statement, Vec<String>), usize> = HashMap::new();
     for statement in statements {
-        let target = merged
-            .iter_mut()
-            .find(|candidate| same_but_principals(candidate, &statement));
-        match target {
-            Some(target) => absorb_principals(target, statement),
-            None => merged.push(statement),
+        let key = (without_principals(&statement), pin_operators(&statement));
+        match index.get(&key) {
+            Some(&target) => merged[target].absorb(statement),
+            None => {
+                index.insert(key, merged.len());
+                merged.push(Merging {
+                    statement,
+                    principals: BTreeMap::new(),
+                    pins: BTreeMap::new(),
+                    absorbed: false,
+                });
+            }
         }
     }
-    merged
+    merged.into_iter().map(Merging::finish).collect()
 }
+
+/// A statement and what it has absorbed so far, kept in sets until the end.
+struct Merging {
+    statement: Statement,
+    principals: BTreeMap<String, BTreeSet<Value>>,
+    pins: BTreeMap<String, BTreeSet<Value>>,
+    absorbed: bool,
+}
+
+impl Merging {
+    fn absorb(&mut self, other: Statement) {
+        use crate::policy::Clause;
+        if !self.absorbed {
+            self.absorbed = true;
+            if let Some(Clause::Is(Principal::Typed(map))) = &self.statement.principal {
+                for (kind, values) in map {
+                    self.principals
+                        .entry(kind.clone())
+                        .or_default()
+                        .extend(values.iter().cloned());
+                }
+            }
+            for (operator, keys) in &self.statement.condition {
+                if let Some(values) = keys.get(PRINCIPAL_ARN) {
+                    self.pins
+                        .entry(operator.clone())
+                        .or_default()
+                        .extend(values.iter().cloned());
+                }
+            }
+        }
+        if let (Some(Clause::Is(Principal::Typed(_))), Some(Clause::Is(Principal::Typed(from)))) =
+            (&self.statement.principal, other.principal)
+        {
+            for (kind, values) in from {
+                self.principals.entry(kind).or_default().extend(values);
+            }
+        }
+        for (operator, mut keys) in other.condition {
+            if let Some(values) = keys.remove(PRINCIPAL_ARN) {
+                self.pins.entry(operator).or_default().extend(values);
+            }
+        }
+    }
+
+    fn finish(self) -> Statement {
+        use crate::policy::Clause;
+        let mut statement = self.statement;
+        if !self.absorbed {
+            return statement;
+        }
+        if let Some(Clause::Is(Principal::Typed(map))) = &mut statement.principal {
+            for (kind, values) in self.principals {
+                map.insert(kind, values.into_iter().collect());
+            }
+        }
+        for (operator, values) in self.pins {
+            statement
+                .condition
+                .entry(operator)
+                .or_default()
+                .insert(PRINCIPAL_ARN.to_string(), values.into_iter().collect());
+        }
+        statement
+    }
+}
+
+const PRINCIPAL_ARN: &str = "aws:PrincipalArn";
 
 fn without_principals(statement: &Statement) -> Statement {
     let mut bare = statement.clone();
     bare.sid = None;
     bare.principal = None;
     for keys in bare.condition.values_mut() {
-        keys.remove("aws:PrincipalArn");
+        keys.remove(PRINCIPAL_ARN);
     }
     bare.condition.retain(|_, keys| !keys.is_empty());
     bare
 }
 
-fn same_but_principals(a: &Statement, b: &Statement) -> bool {
-    let pinned = |statement: &Statement| {
-        statement
-            .condition
-            .get("ArnEquals")
-            .is_some_and(|keys| keys.contains_key("aws:PrincipalArn"))
-    };
-    pinned(a) == pinned(b) && without_principals(a) == without_principals(b)
-}
-
-fn absorb_principals(target: &mut Statement, other: Statement) {
-    use crate::policy::Clause;
-    if let (Some(Clause::Is(Principal::Typed(into))), Some(Clause::Is(Principal::Typed(from)))) =
-        (&mut target.principal, other.principal)
-    {
-        for (kind, values) in from {
-            let list = into.entry(kind).or_default();
-            list.extend(values);
-            list.sort();
-            list.dedup();
-        }
-    }
-    if let Some(from) = other
+/// The operators under which a statement pins `aws:PrincipalArn`: statements merge only with
+/// statements pinned the same way.
+fn pin_operators(statement: &Statement) -> Vec<String> {
+    statement
         .condition
-        .get("ArnEquals")
-        .and_then(|keys| keys.get("aws:PrincipalArn"))
-    {
-        let into = target
-            .condition
-            .entry("ArnEquals".into())
-            .or_default()
-            .entry("aws:PrincipalArn".into())
-            .or_default();
-        into.extend(from.iter().cloned());
-        into.sort();
-        into.dedup();
-    }
+        .iter()
+        .filter(|(_, keys)| keys.contains_key(PRINCIPAL_ARN))
+        .map(|(operator, _)| operator.clone())
+        .collect()
 }
 
 /// Where each resource deploys. Roles go out first in their own unit only when resource
 /// policies name them directly (principal style `role`).
-fn units(lowered: &Lowered) -> Vec<Unit> {
+fn units(lowered: &Lowered, role_layouts: &BTreeMap<Name, RoleLayout>) -> Vec<Unit> {
     let scenario = &lowered.scenario;
     let role_phase = match scenario.principal_style {
         PrincipalStyle::Role => Phase::Roles,
@@ -664,16 +741,30 @@ fn units(lowered: &Lowered) -> Vec<Unit> {
                 },
             );
         }
-        if let Some(policy) = lowered.role_policies.get(&role.name) {
-            place(
-                &role.account,
-                &region,
-                Phase::Access,
-                Resource::RolePolicy {
-                    role: role.name.clone(),
-                    policy: policy.clone(),
-                },
-            );
+        if let Some(layout) = role_layouts.get(&role.name) {
+            if !layout.inline.is_empty() {
+                place(
+                    &role.account,
+                    &region,
+                    Phase::Access,
+                    Resource::RolePolicy {
+                        role: role.name.clone(),
+                        policy: PolicyDocument::new(layout.inline.clone()),
+                    },
+                );
+            }
+            for (index, statements) in layout.managed.iter().enumerate() {
+                place(
+                    &role.account,
+                    &region,
+                    Phase::Access,
+                    Resource::ManagedPolicy {
+                        role: role.name.clone(),
+                        number: index + 1,
+                        policy: PolicyDocument::new(statements.clone()),
+                    },
+                );
+            }
         }
     }
     for instance in scenario.instances.values() {

@@ -56,13 +56,23 @@ pub fn run(
     }
 }
 
-/// Loads and lowers a scenario, or prints why not and returns the exit code.
+/// Loads and lowers a scenario, or prints why not and returns the exit code. A document that
+/// cannot fit its AWS size limit makes the scenario unusable as written; one near its limit
+/// is worth a warning.
 pub(crate) fn load(
     path: &std::path::Path,
     stderr: &mut dyn Write,
 ) -> Result<crate::lower::Lowered, i32> {
     match crate::load_scenario(path) {
-        Ok(scenario) => Ok(crate::lower::lower(scenario)),
+        Ok(scenario) => {
+            let lowered = crate::lower::lower(scenario);
+            let _ = stderr.write_all(lowered.budget.render_warnings().as_bytes());
+            if !lowered.budget.problems.is_empty() {
+                let _ = stderr.write_all(lowered.budget.render_problems().as_bytes());
+                return Err(EXIT_INPUT);
+            }
+            Ok(lowered)
+        }
         Err(error) => {
             let _ = stderr.write_all(error.render().as_bytes());
             Err(EXIT_INPUT)

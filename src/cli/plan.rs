@@ -1,7 +1,9 @@
 //! `crossgrant plan`: the deploy order, per account, region and phase, with what each step
-//! creates and which earlier steps it needs.
+//! creates, the size of each policy document against its AWS limit, and which earlier steps
+//! it needs.
 
 use super::{load, plan_steps, EXIT_OK};
+use crate::limits::{Budget, Document, WARN_PERCENT};
 use crate::lower::Resource;
 use crate::plan::stem;
 use std::io::Write;
@@ -45,6 +47,11 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
             .map(describe)
             .collect();
         text.push_str(&format!("       creates: {}\n", creates.join(", ")));
+        for resource in &lowered.units[step.unit].resources {
+            if let Some(line) = size_line(&lowered.budget, resource) {
+                text.push_str(&format!("       size:    {line}\n"));
+            }
+        }
         for (id, references) in &step.needs {
             let what: Vec<String> = references.iter().map(ToString::to_string).collect();
             text.push_str(&format!(
@@ -58,6 +65,35 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
     EXIT_OK
 }
 
+/// `bucket policy of bucket shared: 1,020 of 20,480 bytes (5.0%)`, with the consolidations it
+/// took and a warning near the limit.
+fn size_line(budget: &Budget, resource: &Resource) -> Option<String> {
+    let document = match resource {
+        Resource::Key { key, .. } => Document::KeyPolicy(key.clone()),
+        Resource::BucketPolicy { bucket, .. } => Document::BucketPolicy(bucket.clone()),
+        Resource::RolePolicy { role, .. } => Document::RoleInline(role.clone()),
+        Resource::ManagedPolicy { role, number, .. } => Document::ManagedPolicy {
+            role: role.clone(),
+            number: *number,
+        },
+        _ => return None,
+    };
+    let measured = budget.get(&document)?;
+    let mut line = format!("{document}: {}", measured.share());
+    if !measured.consolidations.is_empty() {
+        let steps: Vec<&str> = measured
+            .consolidations
+            .iter()
+            .map(|step| step.describe())
+            .collect();
+        line.push_str(&format!(", after {}", steps.join(", ")));
+    }
+    if measured.near_limit() {
+        line.push_str(&format!(" — warning: above {WARN_PERCENT}% of the limit"));
+    }
+    Some(line)
+}
+
 fn describe(resource: &Resource) -> String {
     match resource {
         Resource::Key { key, .. } => format!("KMS key {key}"),
@@ -67,6 +103,9 @@ fn describe(resource: &Resource) -> String {
         Resource::Role { role, .. } => format!("role {role}"),
         Resource::InstanceProfile { role } => format!("instance profile of {role}"),
         Resource::RolePolicy { role, .. } => format!("access policy of {role}"),
+        Resource::ManagedPolicy { role, number, .. } => {
+            format!("managed access policy {number} of {role}")
+        }
         Resource::Instance { instance } => format!("instance {instance}"),
     }
 }

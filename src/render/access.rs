@@ -70,6 +70,9 @@ fn creates(resource: &Resource) -> Option<String> {
         Resource::BucketPolicy { bucket, .. } => format!("bucket policy {bucket}"),
         Resource::Role { role, .. } => format!("role {role}"),
         Resource::RolePolicy { role, .. } => format!("access policy of {role}"),
+        Resource::ManagedPolicy { role, number, .. } => {
+            format!("managed access policy {number} of {role}")
+        }
         Resource::Instance { instance } => format!("instance {instance}"),
         Resource::Alias { .. } | Resource::InstanceProfile { .. } => return None,
     })

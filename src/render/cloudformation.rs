@@ -20,6 +20,7 @@ struct StackView {
     buckets: Vec<BucketView>,
     roles: Vec<RoleView>,
     role_policies: Vec<RolePolicyView>,
+    managed_policies: Vec<RolePolicyView>,
     instances: Vec<InstanceView>,
     outputs: Vec<OutputView>,
 }
@@ -120,6 +121,12 @@ pub fn access_policy_name(scenario: &str) -> String {
     format!("crossgrant-{scenario}")
 }
 
+/// The name of a managed policy holding part of a role's access (unique in the account: role
+/// names of one scenario and account are).
+pub fn managed_policy_name(scenario: &str, role: &str, number: usize) -> String {
+    format!("crossgrant-{scenario}-{role}-{number}")
+}
+
 /// Resolves references from inside `unit`: local resources by `!Ref`/`!GetAtt`, key ARNs of
 /// other stacks through parameters, and names known up front as literals (the plan orders
 /// the stacks that create them first).
@@ -187,6 +194,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
         buckets: Vec::new(),
         roles: Vec::new(),
         role_policies: Vec::new(),
+        managed_policies: Vec::new(),
         instances: Vec::new(),
         outputs: Vec::new(),
     };
@@ -286,18 +294,22 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                 });
             }
             Resource::RolePolicy { role, policy } => {
-                let in_unit = unit.resources.iter().any(
-                    |other| matches!(other, Resource::Role { role: name, .. } if name == role),
-                );
-                let role_ref = if in_unit {
-                    json!({ "Ref": role_logical(role) })
-                } else {
-                    Json::String(scenario.roles[role].role_name.clone())
-                };
                 view.role_policies.push(RolePolicyView {
                     logical: format!("{}AccessPolicy", pascal(role)),
                     policy_name: access_policy_name(&scenario.name),
-                    role: role_ref,
+                    role: role_reference(lowered, &unit.resources, role),
+                    document: resolver.document(policy),
+                });
+            }
+            Resource::ManagedPolicy {
+                role,
+                number,
+                policy,
+            } => {
+                view.managed_policies.push(RolePolicyView {
+                    logical: format!("{}ManagedPolicy{number}", pascal(role)),
+                    policy_name: managed_policy_name(&scenario.name, role, *number),
+                    role: role_reference(lowered, &unit.resources, role),
                     document: resolver.document(policy),
                 });
             }
@@ -353,6 +365,18 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
         }
     }
     view
+}
+
+/// A role as a policy names it: by `!Ref` inside the stack that creates it, else by name.
+fn role_reference(lowered: &Lowered, resources: &[Resource], role: &str) -> Json {
+    let in_unit = resources
+        .iter()
+        .any(|other| matches!(other, Resource::Role { role: name, .. } if name == role));
+    if in_unit {
+        json!({ "Ref": role_logical(role) })
+    } else {
+        Json::String(lowered.scenario.roles[role].role_name.clone())
+    }
 }
 
 pub fn render(

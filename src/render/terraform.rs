@@ -85,6 +85,7 @@ struct ModuleView {
     buckets: Vec<BucketView>,
     roles: Vec<RoleView>,
     role_policies: Vec<RolePolicyView>,
+    managed_policies: Vec<RolePolicyView>,
     instances: Vec<InstanceView>,
     variables: Vec<VariableView>,
     outputs: Vec<OutputView>,
@@ -218,6 +219,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
         buckets: Vec::new(),
         roles: Vec::new(),
         role_policies: Vec::new(),
+        managed_policies: Vec::new(),
         instances: Vec::new(),
         variables: Vec::new(),
         outputs: Vec::new(),
@@ -326,6 +328,28 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                 view.role_policies.push(RolePolicyView {
                     id: snake(role),
                     policy_name: super::cloudformation::access_policy_name(&scenario.name),
+                    role: role_expression,
+                    document: resolver.document(policy),
+                });
+            }
+            Resource::ManagedPolicy {
+                role,
+                number,
+                policy,
+            } => {
+                let role_expression = if resolver.local(&Ref::RoleArn(role.clone())) {
+                    format!("aws_iam_role.{}.name", snake(role))
+                } else {
+                    hcl::string(&scenario.roles[role].role_name)
+                };
+                view.managed_policies.push(RolePolicyView {
+                    // A hyphen never occurs in the snake-case ids of other resources.
+                    id: format!("{}-access-{number}", snake(role)),
+                    policy_name: super::cloudformation::managed_policy_name(
+                        &scenario.name,
+                        role,
+                        *number,
+                    ),
                     role: role_expression,
                     document: resolver.document(policy),
                 });

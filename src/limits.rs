@@ -1,0 +1,449 @@
+//! The size limits AWS puts on the documents crossgrant deploys, and the budget of one lowered
+//! scenario against them. Sizes are measured the way AWS counts them: the minified JSON
+//! (whitespace outside strings is not counted), with every deploy-time reference replaced by
+//! the longest text it can resolve to. A document above [`WARN_PERCENT`] of its limit is worth
+//! a warning; one above its limit cannot deploy and makes the scenario unusable as written.
+
+use crate::consolidate::Consolidation;
+use crate::model::Scenario;
+use crate::policy::{minified_len, Name, PolicyDocument, Ref, Statement};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A document above this share of its limit gets a warning, and consolidation tries to bring
+/// it below.
+pub const WARN_PERCENT: usize = 80;
+
+/// A KMS key id is a UUID (36 characters), or `mrk-` and 32 hex digits for a multi-region key
+/// (36 too), so a key ARN is known to the character before the key exists.
+const KEY_ID_PLACEHOLDER: &str = "00000000-0000-0000-0000-000000000000";
+
+/// What `{"Version":"2012-10-17","Statement":[]}` costs before any statement.
+const EMPTY_DOCUMENT: usize = 39;
+
+/// One AWS size quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Limit {
+    /// S3: a bucket policy is at most 20 KB.
+    BucketPolicy,
+    /// KMS: a key policy is at most 32 KB.
+    KeyPolicy,
+    /// IAM: all inline policies of a role together are at most 10,240 characters.
+    RoleInline,
+    /// IAM: a customer-managed policy is at most 6,144 characters.
+    ManagedPolicy,
+}
+
+impl Limit {
+    pub fn size(self) -> usize {
+        match self {
+            Limit::BucketPolicy => 20_480,
+            Limit::KeyPolicy => 32_768,
+            Limit::RoleInline => 10_240,
+            Limit::ManagedPolicy => 6_144,
+        }
+    }
+
+    /// The size consolidation aims below: the warning threshold.
+    pub fn target(self) -> usize {
+        self.size() * WARN_PERCENT / 100
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Limit::BucketPolicy | Limit::KeyPolicy => "bytes",
+            Limit::RoleInline | Limit::ManagedPolicy => "characters",
+        }
+    }
+}
+
+/// A document crossgrant deploys that has a size limit.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Document {
+    BucketPolicy(Name),
+    KeyPolicy(Name),
+    /// The inline access policy of a role.
+    RoleInline(Name),
+    /// The managed access policy `number` (from 1) of a role.
+    ManagedPolicy {
+        role: Name,
+        number: usize,
+    },
+}
+
+impl Document {
+    pub fn limit(&self) -> Limit {
+        match self {
+            Document::BucketPolicy(_) => Limit::BucketPolicy,
+            Document::KeyPolicy(_) => Limit::KeyPolicy,
+            Document::RoleInline(_) => Limit::RoleInline,
+            Document::ManagedPolicy { .. } => Limit::ManagedPolicy,
+        }
+    }
+}
+
+impl fmt::Display for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Document::BucketPolicy(bucket) => write!(f, "bucket policy of bucket {bucket}"),
+            Document::KeyPolicy(key) => write!(f, "key policy of key {key}"),
+            Document::RoleInline(role) => write!(f, "inline access policy of role {role}"),
+            Document::ManagedPolicy { role, number } => {
+                write!(f, "managed access policy {number} of role {role}")
+            }
+        }
+    }
+}
+
+/// Measures documents of one scenario.
+pub struct Sizer<'a> {
+    scenario: &'a Scenario,
+}
+
+impl<'a> Sizer<'a> {
+    pub fn new(scenario: &'a Scenario) -> Self {
+        Sizer { scenario }
+    }
+
+    /// The longest text a reference can resolve to at deploy time.
+    pub fn worst_case(&self, reference: &Ref) -> String {
+        let scenario = self.scenario;
+        match reference {
+            Ref::KeyArn(key) => {
+                let key = &scenario.keys[key];
+                format!(
+                    "arn:aws:kms:{}:{}:key/{KEY_ID_PLACEHOLDER}",
+                    key.region,
+                    scenario.account(&key.account).id
+                )
+            }
+            Ref::RoleArn(role) => scenario.role_arn(role),
+            Ref::InstanceProfile(instance) => {
+                let role = &scenario.roles[&scenario.instances[instance].role];
+                format!(
+                    "arn:aws:iam::{}:instance-profile{}{}",
+                    scenario.account(&role.account).id,
+                    role.path,
+                    role.role_name
+                )
+            }
+        }
+    }
+
+    /// The document's size as AWS counts it.
+    pub fn document(&self, document: &PolicyDocument) -> usize {
+        minified_len(&document.to_json(&|reference| Json::String(self.worst_case(reference))))
+    }
+
+    /// What one statement adds to a document, without the comma that separates it from the
+    /// next.
+    pub fn statement(&self, statement: &Statement) -> usize {
+        self.document(&PolicyDocument::new(vec![statement.clone()])) - EMPTY_DOCUMENT
+    }
+
+    /// The size of a document made of statements of the given sizes.
+    pub fn assemble(sizes: impl IntoIterator<Item = usize>) -> usize {
+        let (count, total) = sizes
+            .into_iter()
+            .fold((0usize, 0usize), |(count, total), size| {
+                (count + 1, total + size)
+            });
+        EMPTY_DOCUMENT + total + count.saturating_sub(1)
+    }
+}
+
+/// One document's size after consolidation, and which consolidations it took.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Measured {
+    pub document: Document,
+    pub size: usize,
+    pub consolidations: Vec<Consolidation>,
+}
+
+impl Measured {
+    pub fn limit(&self) -> Limit {
+        self.document.limit()
+    }
+
+    /// Share of the limit in tenths of a percent, rounded up so that a document just over a
+    /// threshold never reads as just under it.
+    pub fn permille(&self) -> usize {
+        (self.size * 1000).div_ceil(self.limit().size())
+    }
+
+    pub fn over_limit(&self) -> bool {
+        self.size > self.limit().size()
+    }
+
+    pub fn near_limit(&self) -> bool {
+        !self.over_limit() && self.size * 100 > self.limit().size() * WARN_PERCENT
+    }
+
+    /// `1,234 of 20,480 bytes (6.1%)`.
+    pub fn share(&self) -> String {
+        let permille = self.permille();
+        format!(
+            "{} of {} {} ({}.{}%)",
+            thousands(self.size),
+            thousands(self.limit().size()),
+            self.limit().unit(),
+            permille / 10,
+            permille % 10
+        )
+    }
+}
+
+/// What a user can change so that a document fits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Advice {
+    /// Declare that the scenario holds every role under a path of these accounts (`role_paths`),
+    /// so one `ArnLike` pattern can stand for the roles that share a grant.
+    DeclareRolePaths { accounts: Vec<Name> },
+    /// Declare the organization the accounts belong to, so `aws:PrincipalOrgID` can replace the
+    /// list of account roots.
+    DeclareOrganization,
+    /// Declare the role paths organization-wide (`organization_role_paths`), so one pattern
+    /// covers a path in every account.
+    DeclareOrganizationRolePaths,
+    /// Spread the grants of this bucket over more buckets (or this key's buckets over more
+    /// keys).
+    SpreadGrants,
+    /// Allow more managed policies per role, after raising the IAM quota.
+    RaiseManagedPolicies { needed: usize },
+    /// Grant the role fewer buckets, or split its grants over several roles.
+    SplitRole,
+}
+
+impl fmt::Display for Advice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Advice::DeclareRolePaths { accounts } => write!(
+                f,
+                "put the consumer roles that share a grant under a common IAM path and declare it on their account (role_paths = [\"/team/\"] on [accounts.{}]), so one ArnLike pattern names them all",
+                match accounts.as_slice() {
+                    [only] => only.clone(),
+                    _ => "<account>".to_string(),
+                }
+            ),
+            Advice::DeclareOrganization => write!(
+                f,
+                "declare the organization the accounts belong to (organization = \"o-…\"), so aws:PrincipalOrgID replaces the list of account roots"
+            ),
+            Advice::DeclareOrganizationRolePaths => write!(
+                f,
+                "declare the path organization-wide (organization_role_paths = [\"/team/\"]) if every role under it, in every account of the organization, is in this scenario"
+            ),
+            Advice::SpreadGrants => write!(
+                f,
+                "spread the grants over more buckets, each with its own policy (and key)"
+            ),
+            Advice::RaiseManagedPolicies { needed } => write!(
+                f,
+                "raise the IAM quota \"Managed policies per role\" and set max_managed_policies = {needed} (IAM allows at most 20)"
+            ),
+            Advice::SplitRole => write!(
+                f,
+                "grant the role fewer buckets, or split its grants over several roles"
+            ),
+        }
+    }
+}
+
+/// A document that cannot deploy as the scenario stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LimitProblem {
+    TooLarge {
+        measured: Measured,
+        advice: Vec<Advice>,
+    },
+    /// A role needs more managed policies than it may have attached.
+    TooManyManagedPolicies {
+        role: Name,
+        needed: usize,
+        attached: usize,
+        max: u32,
+        advice: Vec<Advice>,
+    },
+}
+
+impl LimitProblem {
+    /// The error as a person reads it: what, how big, the limit, and what to change.
+    pub fn render(&self) -> String {
+        let (headline, advice) = match self {
+            LimitProblem::TooLarge { measured, advice } => (
+                format!(
+                    "error: the {} is {} {}, over its limit of {} {}",
+                    measured.document,
+                    thousands(measured.size),
+                    measured.limit().unit(),
+                    thousands(measured.limit().size()),
+                    measured.limit().unit()
+                ) + &match measured.consolidations.as_slice() {
+                    [] => String::new(),
+                    steps => format!(
+                        " even after {}",
+                        steps
+                            .iter()
+                            .map(|step| step.describe())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+                advice,
+            ),
+            LimitProblem::TooManyManagedPolicies {
+                role,
+                needed,
+                attached,
+                max,
+                advice,
+            } => (
+                format!(
+                    "error: role {role} needs {needed} managed access policies besides the {attached} it names, but may have {max} attached (max_managed_policies)"
+                ),
+                advice,
+            ),
+        };
+        let mut out = headline + "\n";
+        for item in advice {
+            out.push_str(&format!("  help: {item}\n"));
+        }
+        out
+    }
+}
+
+/// Every limited document of a lowered scenario, measured, and what cannot deploy.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Budget {
+    pub documents: BTreeMap<Document, Measured>,
+    pub problems: Vec<LimitProblem>,
+}
+
+impl Budget {
+    pub fn get(&self, document: &Document) -> Option<&Measured> {
+        self.documents.get(document)
+    }
+
+    pub fn near_limit(&self) -> impl Iterator<Item = &Measured> {
+        self.documents
+            .values()
+            .filter(|measured| measured.near_limit())
+    }
+
+    /// One `warning:` line per document above the warning threshold.
+    pub fn render_warnings(&self) -> String {
+        self.near_limit()
+            .map(|measured| {
+                format!(
+                    "warning: the {} is {}, above {WARN_PERCENT}% of its limit\n",
+                    measured.document,
+                    measured.share()
+                )
+            })
+            .collect()
+    }
+
+    pub fn render_problems(&self) -> String {
+        let mut out: String = self.problems.iter().map(LimitProblem::render).collect();
+        if !self.problems.is_empty() {
+            out.push_str(&format!(
+                "{} document{} cannot deploy within AWS size limits\n",
+                self.problems.len(),
+                if self.problems.len() == 1 { "" } else { "s" }
+            ));
+        }
+        out
+    }
+}
+
+/// `20480` → `20,480`.
+pub fn thousands(number: usize) -> String {
+    let digits = number.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Principal, Value};
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(20_480), "20,480");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn statement_sizes_add_up_to_the_document_size() {
+        let scenario = crate::parse_scenario(
+            "multi-account.toml",
+            include_str!("../examples/multi-account.toml"),
+        )
+        .expect("example scenario is valid");
+        let sizer = Sizer::new(&scenario);
+        let statements = vec![
+            Statement::allow("One")
+                .principal(Principal::aws([Value::lit(
+                    "arn:aws:iam::555555555555:root",
+                )]))
+                .actions(["s3:GetObject"])
+                .resources([Value::lit("arn:aws:s3:::bucket/*")]),
+            Statement::allow("Two")
+                .actions(["kms:Decrypt", "kms:GenerateDataKey"])
+                .resources([Value::Ref(Ref::KeyArn("raw".into()))]),
+        ];
+        let document = PolicyDocument::new(statements.clone());
+        let whole = sizer.document(&document);
+        let parts = Sizer::assemble(statements.iter().map(|s| sizer.statement(s)));
+        assert_eq!(whole, parts);
+        assert_eq!(
+            sizer.document(&PolicyDocument::new(Vec::new())),
+            EMPTY_DOCUMENT
+        );
+    }
+
+    #[test]
+    fn key_arns_are_measured_at_their_real_length() {
+        let scenario = crate::parse_scenario(
+            "multi-account.toml",
+            include_str!("../examples/multi-account.toml"),
+        )
+        .expect("example scenario is valid");
+        let arn = Sizer::new(&scenario).worst_case(&Ref::KeyArn("raw".into()));
+        assert_eq!(
+            arn,
+            "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+        );
+        // The shape AWS documents: arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        assert_eq!(
+            arn.len(),
+            "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab".len()
+        );
+    }
+
+    #[test]
+    fn shares_round_up_and_thresholds_are_strict() {
+        let measured = |size| Measured {
+            document: Document::BucketPolicy("b".into()),
+            size,
+            consolidations: Vec::new(),
+        };
+        assert_eq!(measured(16_384).share(), "16,384 of 20,480 bytes (80.0%)");
+        assert!(!measured(16_384).near_limit());
+        assert!(measured(16_385).near_limit());
+        assert_eq!(measured(16_385).share(), "16,385 of 20,480 bytes (80.1%)");
+        assert!(!measured(20_480).over_limit());
+        assert!(measured(20_481).over_limit());
+        assert!(!measured(20_481).near_limit());
+    }
+}
