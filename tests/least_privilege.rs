@@ -19,16 +19,15 @@ fn wildcard_findings(kind: &str, name: &str, document: &PolicyDocument) -> Vec<S
             Some(Clause::Is(Principal::Any)) | Some(Clause::Not(_)) => findings.push(format!(
                 "{kind} {name} {sid}: wildcard or negated principal"
             )),
-            Some(Clause::Is(Principal::Typed(map))) => {
+            Some(Clause::Is(Principal::Typed(map)))
                 if map
                     .values()
                     .flatten()
-                    .any(|value| value == &Value::lit("*"))
-                {
-                    findings.push(format!("{kind} {name} {sid}: principal \"*\""));
-                }
+                    .any(|value| value == &Value::lit("*")) =>
+            {
+                findings.push(format!("{kind} {name} {sid}: principal \"*\""));
             }
-            None => {}
+            Some(Clause::Is(Principal::Typed(_))) | None => {}
         }
         if statement.action.is_negated() {
             findings.push(format!("{kind} {name} {sid}: NotAction in an Allow"));
