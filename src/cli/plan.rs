@@ -2,7 +2,7 @@
 //! creates, the size of each policy document against its AWS limit, and which earlier steps
 //! it needs.
 
-use super::{load, plan_steps, EXIT_OK};
+use super::{load_planned, EXIT_OK};
 use crate::limits::{Budget, Document, WARN_PERCENT};
 use crate::lower::Resource;
 use crate::plan::stem;
@@ -16,12 +16,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let lowered = match load(&args.scenario, stderr) {
-        Ok(lowered) => lowered,
-        Err(code) => return code,
-    };
-    let steps = match plan_steps(&lowered, stderr) {
-        Ok(steps) => steps,
+    let (lowered, steps) = match load_planned(&args.scenario, stderr) {
+        Ok(planned) => planned,
         Err(code) => return code,
     };
     let scenario = &lowered.scenario;
