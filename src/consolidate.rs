@@ -590,9 +590,15 @@ pub fn fit_resource_policy(
             break;
         }
         let next = apply(statements.clone());
-        if next != statements {
+        if next == statements {
+            continue;
+        }
+        // A step can cost more than it saves on a small statement (the organization condition
+        // is longer than one account root); as needed, such a step is not taken.
+        let next_size = sizer.document(&PolicyDocument::new(next.clone()));
+        if fit == Fit::Always || next_size < size {
             statements = next;
-            size = sizer.document(&PolicyDocument::new(statements.clone()));
+            size = next_size;
             applied.push(step);
         }
     }
