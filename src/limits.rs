@@ -348,7 +348,7 @@ impl Budget {
         let mut out: String = self.problems.iter().map(LimitProblem::render).collect();
         if !self.problems.is_empty() {
             out.push_str(&format!(
-                "{} document{} cannot deploy within AWS size limits\n",
+                "the scenario does not fit AWS size limits ({} problem{})\n",
                 self.problems.len(),
                 if self.problems.len() == 1 { "" } else { "s" }
             ));

@@ -66,11 +66,11 @@ pub(crate) fn load(
     match crate::load_scenario(path) {
         Ok(scenario) => {
             let lowered = crate::lower::lower(scenario);
-            let _ = stderr.write_all(lowered.budget.render_warnings().as_bytes());
             if !lowered.budget.problems.is_empty() {
                 let _ = stderr.write_all(lowered.budget.render_problems().as_bytes());
                 return Err(EXIT_INPUT);
             }
+            let _ = stderr.write_all(lowered.budget.render_warnings().as_bytes());
             Ok(lowered)
         }
         Err(error) => {
