@@ -569,7 +569,7 @@ pub fn fit_resource_policy(
     fit: Fit,
 ) -> (PolicyDocument, usize, Vec<Consolidation>) {
     let mut statements = document.statements;
-    let mut size = sizer.document(&PolicyDocument::new(statements.clone()));
+    let mut size = sizer.statements(&statements);
     let mut applied = Vec::new();
     let steps: [(Consolidation, &Rewrite); 3] = [
         (Consolidation::MergeStatements, &merge_statements),
@@ -595,7 +595,7 @@ pub fn fit_resource_policy(
         }
         // A step can cost more than it saves on a small statement (the organization condition
         // is longer than one account root); as needed, such a step is not taken.
-        let next_size = sizer.document(&PolicyDocument::new(next.clone()));
+        let next_size = sizer.statements(&next);
         if fit == Fit::Always || next_size < size {
             statements = next;
             size = next_size;
@@ -724,7 +724,7 @@ pub struct RoleFit {
 
 pub fn fit_role(statements: Vec<Statement>, sizer: &Sizer, fit: Fit, available: usize) -> RoleFit {
     let mut statements = statements;
-    let mut size = sizer.document(&PolicyDocument::new(statements.clone()));
+    let mut size = sizer.statements(&statements);
     let mut consolidations = Vec::new();
     let inline = Limit::RoleInline;
     let merge = match fit {
@@ -736,7 +736,7 @@ pub fn fit_role(statements: Vec<Statement>, sizer: &Sizer, fit: Fit, available: 
         let merged = merge_statements(statements.clone());
         if merged != statements {
             statements = merged;
-            size = sizer.document(&PolicyDocument::new(statements.clone()));
+            size = sizer.statements(&statements);
             consolidations.push(Consolidation::MergeStatements);
         }
     }
@@ -822,7 +822,7 @@ pub fn fit_all(
         let fitted = fit_role(policy.statements, &sizer, fit, available);
         let layout = fitted.layout;
         if !layout.inline.is_empty() {
-            let size = sizer.document(&PolicyDocument::new(layout.inline.clone()));
+            let size = sizer.statements(&layout.inline);
             measure(
                 Document::RoleInline(role.clone()),
                 size,
@@ -830,7 +830,7 @@ pub fn fit_all(
             );
         }
         for (index, statements) in layout.managed.iter().enumerate() {
-            let size = sizer.document(&PolicyDocument::new(statements.clone()));
+            let size = sizer.statements(statements);
             measure(
                 Document::ManagedPolicy {
                     role: role.clone(),
@@ -1157,7 +1157,7 @@ access = "read"
                     ))])
             })
             .collect();
-        let before = sizer.document(&PolicyDocument::new(statements.clone()));
+        let before = sizer.statements(&statements);
         assert!(before > Limit::RoleInline.size());
         let fitted = fit_role(statements.clone(), &sizer, Fit::AsNeeded, 10);
         assert_eq!(fitted.managed_needed, None);
@@ -1166,12 +1166,10 @@ access = "read"
             .contains(&Consolidation::ManagedPolicies));
         let layout = &fitted.layout;
         assert!(!layout.managed.is_empty());
-        let inline = sizer.document(&PolicyDocument::new(layout.inline.clone()));
+        let inline = sizer.statements(&layout.inline);
         assert!(inline <= Limit::RoleInline.target());
         for part in &layout.managed {
-            assert!(
-                sizer.document(&PolicyDocument::new(part.clone())) <= Limit::ManagedPolicy.target()
-            );
+            assert!(sizer.statements(part) <= Limit::ManagedPolicy.target());
         }
         let mut all = layout.statements();
         all.sort();
@@ -1212,9 +1210,7 @@ access = "read"
         expected.sort();
         assert_eq!(united, expected);
         for part in &fitted.layout.managed {
-            assert!(
-                sizer.document(&PolicyDocument::new(part.clone())) <= Limit::ManagedPolicy.size()
-            );
+            assert!(sizer.statements(part) <= Limit::ManagedPolicy.size());
         }
     }
 }

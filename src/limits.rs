@@ -6,8 +6,7 @@
 
 use crate::consolidate::Consolidation;
 use crate::model::Scenario;
-use crate::policy::{minified_len, Name, PolicyDocument, Ref, Statement};
-use serde_json::Value as Json;
+use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -131,15 +130,79 @@ impl<'a> Sizer<'a> {
         }
     }
 
-    /// The document's size as AWS counts it.
+    /// The document's size as AWS counts it: exactly the length of the minified JSON that
+    /// [`PolicyDocument::to_json`] gives with references at their longest, computed without
+    /// building it (documents are measured often while they are consolidated).
     pub fn document(&self, document: &PolicyDocument) -> usize {
-        minified_len(&document.to_json(&|reference| Json::String(self.worst_case(reference))))
+        self.statements(&document.statements)
+    }
+
+    /// The size of a document holding these statements.
+    pub fn statements(&self, statements: &[Statement]) -> usize {
+        Self::assemble(statements.iter().map(|statement| self.statement(statement)))
     }
 
     /// What one statement adds to a document, without the comma that separates it from the
     /// next.
     pub fn statement(&self, statement: &Statement) -> usize {
-        self.document(&PolicyDocument::new(vec![statement.clone()])) - EMPTY_DOCUMENT
+        // `{` `}` and a comma between members.
+        let mut members = Vec::with_capacity(6);
+        if let Some(sid) = &statement.sid {
+            members.push(key_len("Sid") + string_len(sid));
+        }
+        members.push(key_len("Effect") + string_len(statement.effect.as_str()));
+        if let Some(principal) = &statement.principal {
+            let key = if principal.is_negated() {
+                "NotPrincipal"
+            } else {
+                "Principal"
+            };
+            let body = match principal.inner() {
+                Principal::Any => string_len("*"),
+                Principal::Typed(map) => object_len(
+                    map.iter()
+                        .map(|(kind, values)| key_len(kind) + self.values_len(values)),
+                ),
+            };
+            members.push(key_len(key) + body);
+        }
+        let action_key = if statement.action.is_negated() {
+            "NotAction"
+        } else {
+            "Action"
+        };
+        members.push(key_len(action_key) + strings_len(statement.action.inner()));
+        if let Some(resource) = &statement.resource {
+            let key = if resource.is_negated() {
+                "NotResource"
+            } else {
+                "Resource"
+            };
+            members.push(key_len(key) + self.values_len(resource.inner()));
+        }
+        if !statement.condition.is_empty() {
+            let body = object_len(statement.condition.iter().map(|(operator, keys)| {
+                key_len(operator)
+                    + object_len(
+                        keys.iter()
+                            .map(|(key, values)| key_len(key) + self.values_len(values)),
+                    )
+            }));
+            members.push(key_len("Condition") + body);
+        }
+        object_len(members)
+    }
+
+    /// A list of values as `to_json` writes it: one value as a scalar, else an array.
+    fn values_len(&self, values: &[Value]) -> usize {
+        let value_len = |value: &Value| match value {
+            Value::Lit(text) => string_len(text),
+            Value::Ref(reference) => string_len(&self.worst_case(reference)),
+        };
+        match values {
+            [one] => value_len(one),
+            many => array_len(many.iter().map(value_len)),
+        }
     }
 
     /// The size of a document made of statements of the given sizes.
@@ -357,6 +420,45 @@ impl Budget {
     }
 }
 
+/// `"key":`
+fn key_len(key: &str) -> usize {
+    string_len(key) + 1
+}
+
+/// A JSON string as serde_json writes it: quotes, and escapes for `"`, `\\` and control
+/// characters.
+fn string_len(text: &str) -> usize {
+    2 + text
+        .bytes()
+        .map(|byte| match byte {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0x00..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
+fn strings_len(items: &[String]) -> usize {
+    match items {
+        [one] => string_len(one),
+        many => array_len(many.iter().map(|item| string_len(item))),
+    }
+}
+
+/// `[a,b]` or `{a,b}`: the members, a comma between each, and the brackets.
+fn object_len(members: impl IntoIterator<Item = usize>) -> usize {
+    let (count, total) = members
+        .into_iter()
+        .fold((0usize, 0usize), |(count, total), size| {
+            (count + 1, total + size)
+        });
+    2 + total + count.saturating_sub(1)
+}
+
+fn array_len(items: impl IntoIterator<Item = usize>) -> usize {
+    object_len(items)
+}
+
 /// `20480` → `20,480`.
 pub fn thousands(number: usize) -> String {
     let digits = number.to_string();
@@ -410,6 +512,61 @@ mod tests {
             sizer.document(&PolicyDocument::new(Vec::new())),
             EMPTY_DOCUMENT
         );
+    }
+
+    /// The size as `to_json` and serde_json would write it, the slow way.
+    fn serialized(sizer: &Sizer, document: &PolicyDocument) -> usize {
+        crate::policy::minified_len(
+            &document.to_json(&|reference| serde_json::Value::String(sizer.worst_case(reference))),
+        )
+    }
+
+    #[test]
+    fn computed_sizes_match_the_serialized_json_exactly() {
+        let scenario = crate::parse_scenario(
+            "multi-account.toml",
+            include_str!("../examples/multi-account.toml"),
+        )
+        .expect("example scenario is valid");
+        let sizer = Sizer::new(&scenario);
+        let odd = PolicyDocument::new(vec![
+            Statement::allow("Odd")
+                .principal(Principal::Any)
+                .actions(Vec::<String>::new())
+                .resources([Value::lit("quote \" backslash \\ tab \t bell \u{7} é ∑")])
+                .condition("StringLike", "s3:prefix", Vec::new()),
+            Statement {
+                sid: None,
+                ..Statement::deny("x").actions(["a", "b"]).resources([
+                    Value::Ref(Ref::KeyArn("raw".into())),
+                    Value::Ref(Ref::RoleArn("ingest".into())),
+                ])
+            },
+        ]);
+        assert_eq!(sizer.document(&odd), serialized(&sizer, &odd));
+        for seed in 0..40 {
+            let shape = crate::generate::Shape {
+                seed,
+                team_size: 1 + seed as usize % 4,
+                declare_paths: seed % 2 == 0,
+                role_principals: seed % 3 == 0,
+                organization: seed % 5 == 0,
+                ..crate::generate::Shape::default()
+            };
+            let text = crate::generate::scenario(&shape).0;
+            let scenario = crate::parse_scenario("gen.toml", &text).expect("valid");
+            let sizer = Sizer::new(&scenario);
+            let lowered =
+                crate::lower::lower_with(scenario.clone(), crate::consolidate::Fit::Always);
+            let documents = lowered
+                .units
+                .iter()
+                .flat_map(|unit| &unit.resources)
+                .filter_map(|resource| resource.policy());
+            for document in documents {
+                assert_eq!(sizer.document(document), serialized(&sizer, document));
+            }
+        }
     }
 
     #[test]

@@ -489,8 +489,8 @@ fn key_policies(
                 );
             }
             let consumers = uses
-                .iter()
-                .filter(|((key_name, _), _)| key_name == &key.name)
+                .range((key.name.clone(), String::new())..)
+                .take_while(|((key_name, _), _)| key_name == &key.name)
                 .map(|((_, role), (actions, contexts))| {
                     let statement = Statement::allow(format!("{}UseKey", pascal(role)))
                         .actions(actions.iter().cloned())
@@ -549,24 +549,69 @@ fn role_policies(
 /// The merged statement keeps the smallest Sid of its members, so the output is stable.
 pub fn merge_principals(mut statements: Vec<Statement>) -> Vec<Statement> {
     statements.sort_by(|a, b| a.sid.cmp(&b.sid));
-    let mut merged: Vec<Merging> = Vec::new();
-    let mut index: HashMap<(Statement, Vec<String>), usize> = HashMap::new();
-    for statement in statements {
-        let key = (without_principals(&statement), pin_operators(&statement));
-        match index.get(&key) {
-            Some(&target) => merged[target].absorb(statement),
-            None => {
-                index.insert(key, merged.len());
-                merged.push(Merging {
-                    statement,
-                    principals: BTreeMap::new(),
-                    pins: BTreeMap::new(),
-                    absorbed: false,
-                });
-            }
+    // Group by everything but the principals, borrowed: no statement is copied to be compared.
+    let mut groups: HashMap<MergeKey, usize> = HashMap::new();
+    let group_of: Vec<usize> = statements
+        .iter()
+        .map(|statement| {
+            let next = groups.len();
+            *groups.entry(merge_key(statement)).or_insert(next)
+        })
+        .collect();
+    drop(groups);
+    let mut merged: Vec<Option<Merging>> = Vec::new();
+    for (statement, group) in statements.into_iter().zip(group_of) {
+        if group == merged.len() {
+            merged.push(Some(Merging {
+                statement,
+                principals: BTreeMap::new(),
+                pins: BTreeMap::new(),
+                absorbed: false,
+            }));
+        } else if let Some(target) = &mut merged[group] {
+            target.absorb(statement);
         }
     }
-    merged.into_iter().map(Merging::finish).collect()
+    merged.into_iter().flatten().map(Merging::finish).collect()
+}
+
+/// What statements that merge share: everything but Sid, principals and role pins, and which
+/// operators pin roles.
+type MergeKey<'a> = (
+    crate::policy::Effect,
+    &'a crate::policy::Clause<Vec<String>>,
+    Option<&'a crate::policy::Clause<Vec<Value>>>,
+    Vec<(&'a str, Vec<(&'a str, &'a [Value])>)>,
+    Vec<&'a str>,
+);
+
+fn merge_key(statement: &Statement) -> MergeKey<'_> {
+    let conditions = statement
+        .condition
+        .iter()
+        .map(|(operator, keys)| {
+            let keys: Vec<(&str, &[Value])> = keys
+                .iter()
+                .filter(|(key, _)| *key != PRINCIPAL_ARN)
+                .map(|(key, values)| (key.as_str(), values.as_slice()))
+                .collect();
+            (operator.as_str(), keys)
+        })
+        .filter(|(_, keys)| !keys.is_empty())
+        .collect();
+    let pinned_by = statement
+        .condition
+        .iter()
+        .filter(|(_, keys)| keys.contains_key(PRINCIPAL_ARN))
+        .map(|(operator, _)| operator.as_str())
+        .collect();
+    (
+        statement.effect,
+        &statement.action,
+        statement.resource.as_ref(),
+        conditions,
+        pinned_by,
+    )
 }
 
 /// A statement and what it has absorbed so far, kept in sets until the end.
@@ -636,28 +681,6 @@ impl Merging {
 }
 
 const PRINCIPAL_ARN: &str = "aws:PrincipalArn";
-
-fn without_principals(statement: &Statement) -> Statement {
-    let mut bare = statement.clone();
-    bare.sid = None;
-    bare.principal = None;
-    for keys in bare.condition.values_mut() {
-        keys.remove(PRINCIPAL_ARN);
-    }
-    bare.condition.retain(|_, keys| !keys.is_empty());
-    bare
-}
-
-/// The operators under which a statement pins `aws:PrincipalArn`: statements merge only with
-/// statements pinned the same way.
-fn pin_operators(statement: &Statement) -> Vec<String> {
-    statement
-        .condition
-        .iter()
-        .filter(|(_, keys)| keys.contains_key(PRINCIPAL_ARN))
-        .map(|(operator, _)| operator.clone())
-        .collect()
-}
 
 /// Where each resource deploys. Roles go out first in their own unit only when resource
 /// policies name them directly (principal style `role`).
