@@ -4,3 +4,8 @@ fn main() {
     let code = crossgrant::cli::run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock());
     std::process::exit(code);
 }
+
+/// crossgrant allocates many small strings and frees them in bursts; glibc's allocator spends
+/// most of a large run consolidating its free lists, mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
