@@ -161,6 +161,25 @@ pub enum Problem {
         value: String,
         span: Span,
     },
+    /// A setting whose value AWS (or the generated code) cannot take.
+    InvalidSetting {
+        field: &'static str,
+        value: String,
+        reason: &'static str,
+        help: &'static str,
+        span: Span,
+    },
+}
+
+/// A value short enough to quote in a headline.
+fn shorten(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        value.escape_debug().to_string()
+    } else {
+        let head: String = value.chars().take(MAX).collect();
+        format!("{}…", head.escape_debug())
+    }
 }
 
 /// What a problem says: headline, the label under the offending text, and what to do.
@@ -203,7 +222,8 @@ impl Problem {
             | InvalidArn { span, .. }
             | DeletionWindow { span, .. }
             | InvalidTag { span, .. }
-            | InvalidProfile { span, .. } => Some(span.clone()),
+            | InvalidProfile { span, .. }
+            | InvalidSetting { span, .. } => Some(span.clone()),
         }
     }
 
@@ -362,12 +382,17 @@ impl Problem {
             InvalidTag { key, reason, .. } => d(
                 format!("tag `{key}` {reason}"),
                 "invalid tag",
-                "tag keys are 1-128 characters and must not start with `aws:`; values at most 256 characters".into(),
+                "tag keys are 1-128 characters and must not start with `aws:`; values at most 256 characters; both only letters, digits, spaces and `_ . : / = + - @`".into(),
             ),
             InvalidProfile { value, .. } => d(
                 format!("`{value}` is not a usable AWS CLI profile name"),
                 "invalid profile",
                 "use letters, digits, `.`, `_` and `-`".into(),
+            ),
+            InvalidSetting { field, value, reason, help, .. } => d(
+                format!("{field} `{}` {reason}", shorten(value)),
+                "invalid value",
+                help.to_string(),
             ),
         }
     }

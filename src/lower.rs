@@ -5,8 +5,8 @@
 //! cross-account SSE-KMS access work; renderers print what it decides, and the evaluator
 //! judges the very same documents.
 
-use crate::model::{Access, Bucket, Grant, PrincipalStyle, Scenario};
-use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
+use crate::model::{Access, Bucket, EncryptionEnforcement, Grant, PrincipalStyle, Scenario};
+use crate::policy::{Effect, Name, PolicyDocument, Principal, Ref, Statement, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const READ_OBJECT_ACTIONS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
@@ -262,8 +262,8 @@ pub fn snake(name: &str) -> String {
 
 pub fn lower(scenario: Scenario) -> Lowered {
     let access = bucket_access(&scenario);
-    let bucket_policies = bucket_policies(&scenario, &access);
-    let key_policies = key_policies(&scenario, &access);
+    let bucket_policies = with_bucket_guardrails(&scenario, bucket_policies(&scenario, &access));
+    let key_policies = with_key_use_limits(&scenario, key_policies(&scenario, &access));
     let role_policies = role_policies(&scenario, &access);
     let trust_policies = scenario
         .roles
@@ -510,6 +510,169 @@ fn role_policies(
     statements
         .into_iter()
         .map(|(role, statements)| (role, PolicyDocument::new(statements)))
+        .collect()
+}
+
+pub const DENY_INSECURE_TRANSPORT_SID: &str = "DenyInsecureTransport";
+pub const DENY_OTHER_ENCRYPTION_SID: &str = "DenyOtherEncryption";
+pub const DENY_OTHER_KEY_SID: &str = "DenyOtherKmsKey";
+pub const DENY_KMS_WITHOUT_KEY_SID: &str = "DenyKmsWithoutKeyArn";
+pub const DENY_MISSING_KEY_SID: &str = "DenyMissingKmsKey";
+pub const DENY_MISSING_ENCRYPTION_SID: &str = "DenyMissingEncryption";
+pub const SSE_HEADER_KEY: &str = "s3:x-amz-server-side-encryption";
+pub const SSE_KMS_KEY_ID_KEY: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+
+/// Each bucket's policy with the guardrails the bucket asks for (all of them by default) in
+/// front of its grants: no plain-HTTP requests, and no upload encrypted other than with the
+/// bucket's key. A bucket without grants gets a policy of its own for them.
+fn with_bucket_guardrails(
+    scenario: &Scenario,
+    mut policies: BTreeMap<Name, PolicyDocument>,
+) -> BTreeMap<Name, PolicyDocument> {
+    for bucket in scenario.buckets.values() {
+        let guardrails = bucket_guardrails(bucket);
+        if guardrails.is_empty() {
+            continue;
+        }
+        let policy = policies.entry(bucket.name.clone()).or_default();
+        policy.statements.splice(0..0, guardrails);
+    }
+    policies
+}
+
+/// The `Deny` statements a bucket's settings call for. They name every principal, which is
+/// what a guardrail must do; they grant nothing.
+pub fn bucket_guardrails(bucket: &Bucket) -> Vec<Statement> {
+    let objects = Value::lit(object_arn(bucket, ""));
+    let deny_put = |sid: &str| {
+        Statement::deny(sid)
+            .principal(Principal::Any)
+            .actions(WRITE_OBJECT_ACTIONS)
+            .resources([objects.clone()])
+    };
+    let mut statements = Vec::new();
+    if bucket.require_tls {
+        statements.push(
+            Statement::deny(DENY_INSECURE_TRANSPORT_SID)
+                .principal(Principal::Any)
+                .actions(["s3:*"])
+                .resources([Value::lit(bucket.arn()), objects.clone()])
+                .condition("Bool", "aws:SecureTransport", [Value::lit("false")]),
+        );
+    }
+    let enforcement = bucket.enforce_encryption;
+    if enforcement == EncryptionEnforcement::Off {
+        return statements;
+    }
+    statements.push(deny_put(DENY_OTHER_ENCRYPTION_SID).condition(
+        "StringNotEqualsIfExists",
+        SSE_HEADER_KEY,
+        [Value::lit("aws:kms")],
+    ));
+    match bucket.key() {
+        Some(key) => {
+            let key_arn = Value::Ref(Ref::KeyArn(key.to_string()));
+            statements.push(deny_put(DENY_OTHER_KEY_SID).condition(
+                "StringNotEqualsIfExists",
+                SSE_KMS_KEY_ID_KEY,
+                [key_arn],
+            ));
+            statements.push(match enforcement {
+                // `aws:kms` without a key id makes S3 use the AWS-managed `aws/s3` key, not the
+                // bucket's default key.
+                EncryptionEnforcement::IfPresent => deny_put(DENY_KMS_WITHOUT_KEY_SID)
+                    .condition("StringEquals", SSE_HEADER_KEY, [Value::lit("aws:kms")])
+                    .condition("Null", SSE_KMS_KEY_ID_KEY, [Value::lit("true")]),
+                _ => deny_put(DENY_MISSING_KEY_SID).condition(
+                    "Null",
+                    SSE_KMS_KEY_ID_KEY,
+                    [Value::lit("true")],
+                ),
+            });
+        }
+        None => {
+            // The AWS-managed key is what a request gets when it names no key id.
+            statements.push(deny_put(DENY_OTHER_KEY_SID).condition(
+                "Null",
+                SSE_KMS_KEY_ID_KEY,
+                [Value::lit("false")],
+            ));
+            if enforcement == EncryptionEnforcement::Strict {
+                statements.push(deny_put(DENY_MISSING_ENCRYPTION_SID).condition(
+                    "Null",
+                    SSE_HEADER_KEY,
+                    [Value::lit("true")],
+                ));
+            }
+        }
+    }
+    statements
+}
+
+/// Each key policy with the statements for consumers limited, where the key asks for it (the
+/// default), to use through S3 in the key's region, from the consumers' own accounts. The
+/// administrator statements stay as they are.
+fn with_key_use_limits(
+    scenario: &Scenario,
+    mut policies: BTreeMap<Name, PolicyDocument>,
+) -> BTreeMap<Name, PolicyDocument> {
+    for (name, policy) in &mut policies {
+        let key = &scenario.keys[name];
+        if !key.via_s3_only {
+            continue;
+        }
+        for statement in &mut policy.statements {
+            let administrative = statement
+                .sid
+                .as_deref()
+                .is_some_and(|sid| sid == ROOT_KEY_SID || sid == KEY_ADMIN_SID);
+            if administrative || statement.effect != Effect::Allow {
+                continue;
+            }
+            let accounts = principal_accounts(scenario, statement);
+            if accounts.is_empty() {
+                continue;
+            }
+            let limited = std::mem::replace(statement, Statement::allow(""))
+                .condition(
+                    "StringEquals",
+                    "kms:ViaService",
+                    [Value::lit(s3_service(&key.region))],
+                )
+                .condition(
+                    "StringEquals",
+                    "kms:CallerAccount",
+                    accounts.into_iter().map(Value::Lit),
+                );
+            *statement = limited;
+        }
+    }
+    policies
+}
+
+/// The S3 endpoint that calls KMS on a caller's behalf in a region (`kms:ViaService`).
+pub fn s3_service(region: &str) -> String {
+    format!("s3.{region}.amazonaws.com")
+}
+
+/// The account ids of the AWS principals a statement names.
+fn principal_accounts(scenario: &Scenario, statement: &Statement) -> BTreeSet<String> {
+    let Some(crate::policy::Clause::Is(Principal::Typed(principals))) = &statement.principal else {
+        return BTreeSet::new();
+    };
+    principals
+        .get("AWS")
+        .into_iter()
+        .flatten()
+        .filter_map(|value| match value {
+            Value::Lit(arn) => arn.split(':').nth(4).map(str::to_string),
+            Value::Ref(Ref::RoleArn(role)) => scenario
+                .roles
+                .get(role)
+                .map(|role| scenario.account(&role.account).id.clone()),
+            Value::Ref(_) => None,
+        })
+        .filter(|id| !id.is_empty())
         .collect()
 }
 

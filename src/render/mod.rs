@@ -4,6 +4,7 @@
 //! escaped per target format by the helpers registered here, in one place.
 
 pub mod access;
+pub mod checkov;
 pub mod cloudformation;
 pub mod hcl;
 pub mod terraform;
