@@ -180,7 +180,11 @@ fn yaml_helper(
     let value = param(helper, 0, "yaml")?;
     let text = match helper.param(1) {
         Some(_) => yaml::block(value, indent_param(helper, 1)),
-        None => yaml::inline(value).unwrap_or_else(|| yaml::block(value, 0)),
+        // Inline after `key: `, a multi-line string cannot open a block scalar at column 0.
+        None => match value {
+            Json::String(text) => yaml::inline(value).unwrap_or_else(|| yaml::quoted(text)),
+            _ => yaml::inline(value).unwrap_or_else(|| yaml::block(value, 0)),
+        },
     };
     out.write(&text)?;
     Ok(())
