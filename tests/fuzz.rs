@@ -704,4 +704,40 @@ bucket = "b0"
 access = "read"
 "#);
     }
+
+    /// A prefix with U+2028 LINE SEPARATOR ended up in the key policy's JSON, written as a
+    /// YAML literal block, where YAML readers take U+2028 for a line break.
+    #[test]
+    fn line_separator_in_a_prefix() {
+        run(r#"
+name = "x9"
+region = "ap-northeast-1"
+
+[accounts.a]
+id = "111111111111"
+
+[accounts.b]
+id = "222222222222"
+
+[keys.k0]
+account = "b"
+alias = "alias-0"
+
+[buckets.b0]
+account = "b"
+key = "k0"
+name = "acme-bucket-0"
+bucket_key = false
+
+[roles.r0]
+account = "a"
+name = "role-0"
+
+[[grants]]
+role = "r0"
+bucket = "b0"
+access = "write"
+prefix = "in/\u2028{{{x}}}in/"
+"#);
+    }
 }
