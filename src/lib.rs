@@ -1,7 +1,65 @@
 //! crossgrant: renders cross-account S3 + KMS access from a TOML scenario into per-account
 //! CloudFormation stacks and Terraform modules, and proves the policies before deploy.
+//!
+//! Pipeline: [`schema`] (TOML as written) → [`validate`] → [`model`] → [`lower`] (units and
+//! policy documents) → [`plan`] (deploy order) → [`render`] (CloudFormation, Terraform, docs)
+//! → [`output`] (atomic, manifest-tracked writes).
 
+pub mod cli;
+pub mod diag;
 pub mod eval;
 pub mod lower;
 pub mod model;
+pub mod output;
+pub mod plan;
 pub mod policy;
+pub mod render;
+pub mod schema;
+pub mod validate;
+
+use diag::{Diagnostics, Problem};
+use std::path::Path;
+
+/// Why a scenario could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    Read { path: String, error: std::io::Error },
+    Invalid(Diagnostics),
+}
+
+impl LoadError {
+    pub fn render(&self) -> String {
+        match self {
+            LoadError::Read { path, error } => {
+                format!("error: cannot read scenario {path}: {error}\n")
+            }
+            LoadError::Invalid(diagnostics) => diagnostics.render(),
+        }
+    }
+}
+
+/// Parses and validates scenario text; `path` is only used to name the file in diagnostics.
+pub fn parse_scenario(path: &str, source: &str) -> Result<model::Scenario, Diagnostics> {
+    let invalid = |problems| Diagnostics {
+        path: path.to_string(),
+        source: source.to_string(),
+        problems,
+    };
+    let raw = schema::parse(source).map_err(|error| {
+        invalid(vec![Problem::Toml {
+            message: error.message().to_string(),
+            span: error.span(),
+        }])
+    })?;
+    validate::validate(raw).map_err(invalid)
+}
+
+/// Reads, parses and validates a scenario file.
+pub fn load_scenario(path: &Path) -> Result<model::Scenario, LoadError> {
+    let display = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|error| LoadError::Read {
+        path: display.clone(),
+        error,
+    })?;
+    parse_scenario(&display, &source).map_err(LoadError::Invalid)
+}

@@ -22,6 +22,16 @@ pub enum Ref {
     InstanceProfile(Name),
 }
 
+impl std::fmt::Display for Ref {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ref::KeyArn(key) => write!(f, "ARN of key {key}"),
+            Ref::RoleArn(role) => write!(f, "ARN of role {role}"),
+            Ref::InstanceProfile(instance) => write!(f, "instance profile of instance {instance}"),
+        }
+    }
+}
+
 /// One value inside a policy: literal text or a deploy-time reference.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {

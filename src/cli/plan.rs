@@ -1,0 +1,72 @@
+//! `crossgrant plan`: the deploy order, per account, region and phase, with what each step
+//! creates and which earlier steps it needs.
+
+use super::{load, plan_steps, EXIT_OK};
+use crate::lower::Resource;
+use crate::plan::stem;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+}
+
+pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let lowered = match load(&args.scenario, stderr) {
+        Ok(lowered) => lowered,
+        Err(code) => return code,
+    };
+    let steps = match plan_steps(&lowered, stderr) {
+        Ok(steps) => steps,
+        Err(code) => return code,
+    };
+    let scenario = &lowered.scenario;
+    let mut text = format!(
+        "Deploy plan for {} (principal style: {})\n",
+        scenario.name,
+        scenario.principal_style.as_str()
+    );
+    for (index, step) in steps.iter().enumerate() {
+        let account = scenario.account(&step.id.account);
+        text.push_str(&format!(
+            "{:>3}. {}  account {} ({}), {}, profile {}\n",
+            index + 1,
+            step.stack_name,
+            account.name,
+            account.id,
+            step.id.region,
+            account.profile
+        ));
+        let creates: Vec<String> = lowered.units[step.unit]
+            .resources
+            .iter()
+            .map(describe)
+            .collect();
+        text.push_str(&format!("       creates: {}\n", creates.join(", ")));
+        for (id, references) in &step.needs {
+            let what: Vec<String> = references.iter().map(ToString::to_string).collect();
+            text.push_str(&format!(
+                "       after:   {} (needs {})\n",
+                stem(&lowered, id),
+                what.join(", ")
+            ));
+        }
+    }
+    let _ = stdout.write_all(text.as_bytes());
+    EXIT_OK
+}
+
+fn describe(resource: &Resource) -> String {
+    match resource {
+        Resource::Key { key, .. } => format!("KMS key {key}"),
+        Resource::Alias { key } => format!("alias of key {key}"),
+        Resource::Bucket { bucket } => format!("bucket {bucket}"),
+        Resource::BucketPolicy { bucket, .. } => format!("bucket policy of {bucket}"),
+        Resource::Role { role, .. } => format!("role {role}"),
+        Resource::InstanceProfile { role } => format!("instance profile of {role}"),
+        Resource::RolePolicy { role, .. } => format!("access policy of {role}"),
+        Resource::Instance { instance } => format!("instance {instance}"),
+    }
+}

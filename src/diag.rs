@@ -1,0 +1,432 @@
+//! Scenario problems as structured data, and their one rendering: file, line and column, the
+//! offending text underlined, what is wrong and how to fix it. Validation collects every
+//! problem of a run; the CLI prints them all and exits 2.
+
+use codespan_reporting::diagnostic::{Diagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, Config};
+use std::ops::Range;
+
+pub type Span = Range<usize>;
+
+/// One thing wrong with a scenario. Each variant carries the facts; [`Problem::describe`]
+/// turns them into words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// TOML syntax, an unknown or missing field, or a value of the wrong type.
+    Toml {
+        message: String,
+        span: Option<Span>,
+    },
+    InvalidName {
+        kind: &'static str,
+        name: String,
+        span: Span,
+    },
+    InvalidScenarioName {
+        name: String,
+        span: Span,
+    },
+    InvalidAccountId {
+        account: String,
+        id: String,
+        span: Span,
+    },
+    DuplicateAccountId {
+        id: String,
+        first: String,
+        span: Span,
+    },
+    Duplicate {
+        what: &'static str,
+        value: String,
+        first: String,
+        span: Span,
+    },
+    IdentifierCollision {
+        kind: &'static str,
+        name: String,
+        other: String,
+        span: Span,
+    },
+    UnknownReference {
+        kind: &'static str,
+        name: String,
+        known: Vec<String>,
+        span: Span,
+    },
+    InvalidBucketName {
+        name: String,
+        reason: &'static str,
+        span: Span,
+    },
+    InvalidRegion {
+        region: String,
+        span: Span,
+    },
+    InvalidAlias {
+        alias: String,
+        reason: &'static str,
+        span: Span,
+    },
+    KeyElsewhere {
+        bucket: String,
+        key: String,
+        what: &'static str,
+        bucket_has: String,
+        key_has: String,
+        span: Span,
+    },
+    AwsManagedKeyCrossAccount {
+        bucket: String,
+        role: String,
+        owner: String,
+        consumer: String,
+        span: Span,
+    },
+    NoGrants {
+        span: Span,
+    },
+    InvalidChoice {
+        field: &'static str,
+        value: String,
+        choices: &'static [&'static str],
+        span: Span,
+    },
+    InvalidPrefix {
+        prefix: String,
+        reason: &'static str,
+        span: Span,
+    },
+    InvalidAction {
+        action: String,
+        reason: &'static str,
+        span: Span,
+    },
+    AclsDisabled {
+        bucket: String,
+        action: String,
+        span: Span,
+    },
+    InvalidRoleName {
+        name: String,
+        span: Span,
+    },
+    InvalidRolePath {
+        path: String,
+        span: Span,
+    },
+    InvalidServicePrincipal {
+        service: String,
+        span: Span,
+    },
+    InstanceAccountMismatch {
+        instance: String,
+        role: String,
+        role_account: String,
+        span: Span,
+    },
+    RoleWithoutInstanceProfile {
+        instance: String,
+        role: String,
+        span: Span,
+    },
+    InvalidInstanceType {
+        value: String,
+        span: Span,
+    },
+    InvalidImage {
+        value: String,
+        span: Span,
+    },
+    InvalidSubnet {
+        value: String,
+        span: Span,
+    },
+    InvalidArn {
+        what: &'static str,
+        value: String,
+        span: Span,
+    },
+    DeletionWindow {
+        days: i64,
+        span: Span,
+    },
+    InvalidTag {
+        key: String,
+        reason: &'static str,
+        span: Span,
+    },
+    InvalidProfile {
+        value: String,
+        span: Span,
+    },
+}
+
+/// What a problem says: headline, the label under the offending text, and what to do.
+pub struct Description {
+    pub message: String,
+    pub label: String,
+    pub help: String,
+}
+
+impl Problem {
+    pub fn span(&self) -> Option<Span> {
+        use Problem::*;
+        match self {
+            Toml { span, .. } => span.clone(),
+            NoGrants { span }
+            | InvalidName { span, .. }
+            | InvalidScenarioName { span, .. }
+            | InvalidAccountId { span, .. }
+            | DuplicateAccountId { span, .. }
+            | Duplicate { span, .. }
+            | IdentifierCollision { span, .. }
+            | UnknownReference { span, .. }
+            | InvalidBucketName { span, .. }
+            | InvalidRegion { span, .. }
+            | InvalidAlias { span, .. }
+            | KeyElsewhere { span, .. }
+            | AwsManagedKeyCrossAccount { span, .. }
+            | InvalidChoice { span, .. }
+            | InvalidPrefix { span, .. }
+            | InvalidAction { span, .. }
+            | AclsDisabled { span, .. }
+            | InvalidRoleName { span, .. }
+            | InvalidRolePath { span, .. }
+            | InvalidServicePrincipal { span, .. }
+            | InstanceAccountMismatch { span, .. }
+            | RoleWithoutInstanceProfile { span, .. }
+            | InvalidInstanceType { span, .. }
+            | InvalidImage { span, .. }
+            | InvalidSubnet { span, .. }
+            | InvalidArn { span, .. }
+            | DeletionWindow { span, .. }
+            | InvalidTag { span, .. }
+            | InvalidProfile { span, .. } => Some(span.clone()),
+        }
+    }
+
+    pub fn describe(&self) -> Description {
+        use Problem::*;
+        let d = |message: String, label: &str, help: String| Description {
+            message,
+            label: label.to_string(),
+            help,
+        };
+        match self {
+            Toml { message, .. } => d(
+                message.trim().to_string(),
+                "here",
+                "see the scenario reference in README.md for every table and field".into(),
+            ),
+            InvalidName { kind, name, .. } => d(
+                format!("{kind} name `{name}` is not a valid name"),
+                "invalid name",
+                "names start with a lowercase letter and use only lowercase letters, digits, `-` and `_` (at most 40 characters)".into(),
+            ),
+            InvalidScenarioName { name, .. } => d(
+                format!("scenario name `{name}` cannot prefix stack names"),
+                "invalid scenario name",
+                "use a letter followed by letters, digits and `-` (at most 64 characters)".into(),
+            ),
+            InvalidAccountId { account, id, .. } => d(
+                format!("account `{account}` has id `{id}`, which is not 12 digits"),
+                "not a 12-digit account id",
+                "write the AWS account id as a quoted string of exactly 12 digits, e.g. id = \"111111111111\"".into(),
+            ),
+            DuplicateAccountId { id, first, .. } => d(
+                format!("account id `{id}` is already used by account `{first}`"),
+                "duplicate account id",
+                format!("each account appears once; refer to `{first}` instead of declaring the id again"),
+            ),
+            Duplicate { what, value, first, .. } => d(
+                format!("{what} `{value}` is already used by `{first}`"),
+                "duplicate",
+                format!("{what}s must be unique; rename one of them"),
+            ),
+            IdentifierCollision { kind, name, other, .. } => d(
+                format!("{kind} names `{name}` and `{other}` map to the same identifier in the generated code"),
+                "collides",
+                "names that differ only in `-` versus `_` become one CloudFormation logical id; rename one".into(),
+            ),
+            UnknownReference { kind, name, known, .. } => d(
+                format!("no {kind} named `{name}` in this scenario"),
+                &format!("unknown {kind}"),
+                if known.is_empty() {
+                    format!("declare it with a [{kind}s.{name}] table")
+                } else {
+                    format!("use one of: {}; or declare [{kind}s.{name}]", known.join(", "))
+                },
+            ),
+            InvalidBucketName { name, reason, .. } => d(
+                format!("`{name}` is not a valid S3 bucket name: {reason}"),
+                "invalid bucket name",
+                "bucket names are 3-63 characters of lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit".into(),
+            ),
+            InvalidRegion { region, .. } => d(
+                format!("`{region}` is not an AWS region"),
+                "unknown region",
+                "use a region code such as `us-east-1`, `eu-west-1` or `ap-northeast-1`".into(),
+            ),
+            InvalidAlias { alias, reason, .. } => d(
+                format!("`{alias}` is not a valid KMS alias: {reason}"),
+                "invalid alias",
+                "write the alias without the `alias/` prefix, using letters, digits, `/`, `_` and `-`; it must not start with `aws/`".into(),
+            ),
+            KeyElsewhere { bucket, key, what, bucket_has, key_has, .. } => d(
+                format!("bucket `{bucket}` is in {what} `{bucket_has}` but its key `{key}` is in {what} `{key_has}`"),
+                &format!("key in another {what}"),
+                format!("S3 default encryption needs a key in the bucket's own {what}; move the key or the bucket so both are in `{bucket_has}`"),
+            ),
+            AwsManagedKeyCrossAccount { bucket, role, owner, consumer, .. } => d(
+                format!("role `{role}` in account `{consumer}` can never use bucket `{bucket}`: it is encrypted with the AWS-managed key `aws/s3` of account `{owner}`"),
+                "cross-account grant on an AWS-managed key",
+                format!("the aws/s3 key policy is fixed and allows use only from account `{owner}` (kms:CallerAccount), so no policy can share it. Either encrypt the bucket with a customer-managed key of this scenario (key = \"<a [keys] name>\"), or let the role assume a role in account `{owner}` that reads the bucket there"),
+            ),
+            NoGrants { .. } => d(
+                "the scenario declares roles but no [[grants]]".into(),
+                "this role is granted nothing",
+                "add a [[grants]] entry with role, bucket and access (\"read\", \"write\" or \"read-write\")".into(),
+            ),
+            InvalidChoice { field, value, choices, .. } => d(
+                format!("`{value}` is not a valid {field}"),
+                "invalid value",
+                format!("use one of: {}", choices.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")),
+            ),
+            InvalidPrefix { prefix, reason, .. } => d(
+                format!("prefix `{prefix}` {reason}"),
+                "invalid prefix",
+                "write a plain object key prefix such as \"incoming/\" (no leading `/`, no `*` or `?`, ending in `/`)".into(),
+            ),
+            InvalidAction { action, reason, .. } => d(
+                format!("`{action}` {reason}"),
+                "invalid action",
+                "extra actions are S3 actions written like \"s3:DeleteObject\"; KMS actions follow from the access level".into(),
+            ),
+            AclsDisabled { bucket, action, .. } => d(
+                format!("`{action}` has no effect on bucket `{bucket}`: its ACLs are disabled (object ownership BucketOwnerEnforced)"),
+                "ACL action on a bucket without ACLs",
+                format!("set object_ownership = \"BucketOwnerPreferred\" on [buckets.{bucket}] to use legacy ACLs, or drop the action"),
+            ),
+            InvalidRoleName { name, .. } => d(
+                format!("`{name}` is not a valid IAM role name"),
+                "invalid role name",
+                "role names are 1-64 characters of letters, digits and `+=,.@_-`".into(),
+            ),
+            InvalidRolePath { path, .. } => d(
+                format!("`{path}` is not a valid IAM path"),
+                "invalid path",
+                "a path starts and ends with `/`, e.g. \"/\" or \"/apps/\"".into(),
+            ),
+            InvalidServicePrincipal { service, .. } => d(
+                format!("`{service}` is not a service principal"),
+                "invalid service",
+                "name the service that assumes the role, e.g. \"ec2.amazonaws.com\" or \"lambda.amazonaws.com\"".into(),
+            ),
+            InstanceAccountMismatch { instance, role, role_account, .. } => d(
+                format!("instance `{instance}` uses role `{role}`, which is in account `{role_account}`"),
+                "instance and role in different accounts",
+                format!("an instance profile only works in its own account; put the instance in account `{role_account}`"),
+            ),
+            RoleWithoutInstanceProfile { instance, role, .. } => d(
+                format!("instance `{instance}` uses role `{role}`, which has no instance profile"),
+                "role without instance profile",
+                format!("set instance_profile = true on [roles.{role}]"),
+            ),
+            InvalidInstanceType { value, .. } => d(
+                format!("`{value}` is not an EC2 instance type"),
+                "invalid instance type",
+                "use a type such as \"t3.micro\"".into(),
+            ),
+            InvalidImage { value, .. } => d(
+                format!("`{value}` is neither an AMI id nor an SSM parameter path"),
+                "invalid image",
+                "write an AMI id (\"ami-0123456789abcdef0\") or an SSM parameter path starting with `/`".into(),
+            ),
+            InvalidSubnet { value, .. } => d(
+                format!("`{value}` is not a subnet id"),
+                "invalid subnet",
+                "write a subnet id such as \"subnet-0123456789abcdef0\"".into(),
+            ),
+            InvalidArn { what, value, .. } => d(
+                format!("`{value}` is not a valid {what}"),
+                "invalid ARN",
+                "write a full ARN, e.g. \"arn:aws:iam::111111111111:role/KeyAdmin\"".into(),
+            ),
+            DeletionWindow { days, .. } => d(
+                format!("a key deletion window of {days} days is outside what KMS accepts"),
+                "out of range",
+                "use a number of days from 7 to 30".into(),
+            ),
+            InvalidTag { key, reason, .. } => d(
+                format!("tag `{key}` {reason}"),
+                "invalid tag",
+                "tag keys are 1-128 characters and must not start with `aws:`; values at most 256 characters".into(),
+            ),
+            InvalidProfile { value, .. } => d(
+                format!("`{value}` is not a usable AWS CLI profile name"),
+                "invalid profile",
+                "use letters, digits, `.`, `_` and `-`".into(),
+            ),
+        }
+    }
+}
+
+/// Every problem found in one scenario file, with the text they point into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostics {
+    pub path: String,
+    pub source: String,
+    pub problems: Vec<Problem>,
+}
+
+impl Diagnostics {
+    /// The problems as a person reads them: one block each, with location and underline.
+    pub fn render(&self) -> String {
+        let file = SimpleFile::new(self.path.as_str(), self.source.as_str());
+        let config = Config::default();
+        let mut out = String::new();
+        for problem in &self.problems {
+            let description = problem.describe();
+            let mut diagnostic = Diagnostic::error()
+                .with_message(description.message)
+                .with_notes(vec![format!("help: {}", description.help)]);
+            if let Some(span) = problem.span() {
+                let span = clamp(span, self.source.len());
+                diagnostic = diagnostic.with_labels(vec![
+                    Label::primary((), span).with_message(description.label)
+                ]);
+            }
+            match term::emit_into_string(&config, &file, &diagnostic) {
+                Ok(text) => out.push_str(&text),
+                Err(_) => out.push_str(&format!("{}: {}\n", self.path, problem.describe().message)),
+            }
+        }
+        out.push_str(&format!(
+            "{} problem{} in {}\n",
+            self.problems.len(),
+            if self.problems.len() == 1 { "" } else { "s" },
+            self.path
+        ));
+        out
+    }
+
+    /// 1-based line and column of a problem's start, for tools and tests.
+    pub fn location(&self, problem: &Problem) -> Option<(usize, usize)> {
+        let span = clamp(problem.span()?, self.source.len());
+        let before = &self.source[..span.start];
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .map_or(0, |tail| tail.chars().count())
+            + 1;
+        Some((line, column))
+    }
+}
+
+fn clamp(span: Span, len: usize) -> Span {
+    let start = span.start.min(len);
+    start..span.end.clamp(start, len)
+}

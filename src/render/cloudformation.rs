@@ -1,0 +1,485 @@
+//! CloudFormation: one template per deploy unit (`<account>-<phase>.yaml`, or `.json`), and
+//! `deploy.sh`, which runs `aws cloudformation deploy` for each in plan order and feeds a key
+//! ARN created by one stack to the parameters of the next.
+
+use super::{tag_views, yaml, Format, TagView, TemplateError, Templates};
+use crate::lower::{pascal, producer, Lowered, Resource, UnitId};
+use crate::model::Image;
+use crate::plan::Step;
+use crate::policy::{PolicyDocument, Ref};
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Serialize)]
+struct StackView {
+    description: String,
+    parameters: Vec<ParameterView>,
+    keys: Vec<KeyView>,
+    buckets: Vec<BucketView>,
+    roles: Vec<RoleView>,
+    role_policies: Vec<RolePolicyView>,
+    instances: Vec<InstanceView>,
+    outputs: Vec<OutputView>,
+}
+
+#[derive(Serialize)]
+struct ParameterView {
+    name: String,
+    kind: String,
+    description: String,
+    default: Option<String>,
+    allowed_pattern: Option<String>,
+}
+
+#[derive(Serialize)]
+struct KeyView {
+    logical: String,
+    alias_logical: String,
+    alias_name: String,
+    description: String,
+    rotation: bool,
+    deletion_window_days: u32,
+    /// The key policy as a JSON string: some tools (and local emulators) only accept a string.
+    policy: String,
+    tags: Vec<TagView>,
+}
+
+#[derive(Serialize)]
+struct BucketView {
+    logical: String,
+    bucket_name: String,
+    kms_key: Option<Json>,
+    bucket_key: bool,
+    object_ownership: &'static str,
+    tags: Vec<TagView>,
+    policy: Option<PolicyView>,
+}
+
+#[derive(Serialize)]
+struct PolicyView {
+    logical: String,
+    document: Json,
+}
+
+#[derive(Serialize)]
+struct RoleView {
+    logical: String,
+    role_name: String,
+    path: String,
+    trust: Json,
+    managed_policy_arns: Vec<String>,
+    tags: Vec<TagView>,
+    instance_profile: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RolePolicyView {
+    logical: String,
+    policy_name: String,
+    role: Json,
+    document: Json,
+}
+
+#[derive(Serialize)]
+struct InstanceView {
+    logical: String,
+    image: Json,
+    instance_type: Json,
+    subnet: Option<Json>,
+    profile: Json,
+    tags: Vec<TagView>,
+}
+
+#[derive(Serialize)]
+struct OutputView {
+    name: String,
+    description: String,
+    value: Json,
+}
+
+pub fn key_logical(key: &str) -> String {
+    format!("{}Key", pascal(key))
+}
+
+pub fn key_parameter(key: &str) -> String {
+    format!("{}KeyArn", pascal(key))
+}
+
+fn role_logical(role: &str) -> String {
+    format!("{}Role", pascal(role))
+}
+
+fn profile_logical(role: &str) -> String {
+    format!("{}InstanceProfile", pascal(role))
+}
+
+/// The name of the inline policy crossgrant puts on each role.
+pub fn access_policy_name(scenario: &str) -> String {
+    format!("crossgrant-{scenario}")
+}
+
+/// Resolves references from inside `unit`: local resources by `!Ref`/`!GetAtt`, key ARNs of
+/// other stacks through parameters, and names known up front as literals (the plan orders
+/// the stacks that create them first).
+struct Resolver<'a> {
+    lowered: &'a Lowered,
+    unit: &'a UnitId,
+}
+
+impl Resolver<'_> {
+    fn local(&self, reference: &Ref) -> bool {
+        producer(self.lowered, reference) == *self.unit
+    }
+
+    fn resolve(&self, reference: &Ref) -> Json {
+        let scenario = &self.lowered.scenario;
+        match reference {
+            Ref::KeyArn(key) if self.local(reference) => {
+                json!({ "Fn::GetAtt": [key_logical(key), "Arn"] })
+            }
+            Ref::KeyArn(key) => json!({ "Ref": key_parameter(key) }),
+            Ref::RoleArn(role) => Json::String(scenario.role_arn(role)),
+            Ref::InstanceProfile(instance) => {
+                let role = &scenario.instances[instance].role;
+                if self.local(reference) {
+                    json!({ "Ref": profile_logical(role) })
+                } else {
+                    Json::String(scenario.roles[role].role_name.clone())
+                }
+            }
+        }
+    }
+
+    fn document(&self, policy: &PolicyDocument) -> Json {
+        policy.to_json(&|reference| self.resolve(reference))
+    }
+}
+
+pub fn file_name(step: &Step, format: Format) -> PathBuf {
+    let extension = match format {
+        Format::Yaml => "yaml",
+        Format::Json => "json",
+    };
+    PathBuf::from(format!("cloudformation/{}.{extension}", step.stem))
+}
+
+fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
+    let scenario = &lowered.scenario;
+    let unit = &lowered.units[step.unit];
+    let resolver = Resolver {
+        lowered,
+        unit: &unit.id,
+    };
+    let account = scenario.account(&unit.id.account);
+    let mut view = StackView {
+        description: format!(
+            "crossgrant {}: {} of account {} ({}) in {}",
+            scenario.name,
+            unit.id.phase.as_str(),
+            account.name,
+            account.id,
+            unit.id.region
+        ),
+        parameters: Vec::new(),
+        keys: Vec::new(),
+        buckets: Vec::new(),
+        roles: Vec::new(),
+        role_policies: Vec::new(),
+        instances: Vec::new(),
+        outputs: Vec::new(),
+    };
+    for references in step.needs.values() {
+        for reference in references {
+            if let Ref::KeyArn(key) = reference {
+                let key = &scenario.keys[key];
+                view.parameters.push(ParameterView {
+                    name: key_parameter(&key.name),
+                    kind: "String".into(),
+                    description: format!(
+                        "ARN of KMS key alias/{} in account {} ({})",
+                        key.alias,
+                        key.account,
+                        scenario.account(&key.account).id
+                    ),
+                    default: None,
+                    allowed_pattern: Some(
+                        "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$".into(),
+                    ),
+                });
+            }
+        }
+    }
+    let mut bucket_policies: BTreeMap<&str, &PolicyDocument> = BTreeMap::new();
+    for resource in &unit.resources {
+        if let Resource::BucketPolicy { bucket, policy } = resource {
+            bucket_policies.insert(bucket, policy);
+        }
+    }
+    for resource in &unit.resources {
+        match resource {
+            Resource::Key { key, policy } => {
+                let key = &scenario.keys[key];
+                let document = resolver.document(policy);
+                view.keys.push(KeyView {
+                    logical: key_logical(&key.name),
+                    alias_logical: format!("{}KeyAlias", pascal(&key.name)),
+                    alias_name: format!("alias/{}", key.alias),
+                    description: key.description.clone(),
+                    rotation: key.rotation,
+                    deletion_window_days: key.deletion_window_days,
+                    policy: serde_json::to_string_pretty(&document).unwrap_or_default() + "\n",
+                    tags: tag_views(&key.tags),
+                });
+                view.outputs.push(OutputView {
+                    name: key_parameter(&key.name),
+                    description: format!("ARN of KMS key alias/{}", key.alias),
+                    value: json!({ "Fn::GetAtt": [key_logical(&key.name), "Arn"] }),
+                });
+            }
+            Resource::Bucket { bucket } => {
+                let bucket = &scenario.buckets[bucket];
+                let logical = format!("{}Bucket", pascal(&bucket.name));
+                let kms_key = bucket
+                    .key()
+                    .map(|key| resolver.resolve(&Ref::KeyArn(key.to_string())));
+                let policy = bucket_policies
+                    .get(bucket.name.as_str())
+                    .map(|policy| PolicyView {
+                        logical: format!("{logical}Policy"),
+                        document: resolver.document(policy),
+                    });
+                view.outputs.push(OutputView {
+                    name: format!("{logical}Arn"),
+                    description: format!("ARN of bucket {}", bucket.bucket_name),
+                    value: json!({ "Fn::GetAtt": [logical, "Arn"] }),
+                });
+                view.buckets.push(BucketView {
+                    logical,
+                    bucket_name: bucket.bucket_name.clone(),
+                    kms_key,
+                    bucket_key: bucket.bucket_key,
+                    object_ownership: bucket.object_ownership.as_str(),
+                    tags: tag_views(&bucket.tags),
+                    policy,
+                });
+            }
+            Resource::Role { role, trust } => {
+                let role = &scenario.roles[role];
+                let has_profile = unit.resources.iter().any(|other| {
+                    matches!(other, Resource::InstanceProfile { role: name } if *name == role.name)
+                });
+                view.roles.push(RoleView {
+                    logical: role_logical(&role.name),
+                    role_name: role.role_name.clone(),
+                    path: role.path.clone(),
+                    trust: resolver.document(trust),
+                    managed_policy_arns: role.managed_policy_arns.clone(),
+                    tags: tag_views(&role.tags),
+                    instance_profile: has_profile.then(|| profile_logical(&role.name)),
+                });
+                view.outputs.push(OutputView {
+                    name: format!("{}Arn", role_logical(&role.name)),
+                    description: format!("ARN of role {}", role.role_name),
+                    value: json!({ "Fn::GetAtt": [role_logical(&role.name), "Arn"] }),
+                });
+            }
+            Resource::RolePolicy { role, policy } => {
+                let in_unit = unit.resources.iter().any(
+                    |other| matches!(other, Resource::Role { role: name, .. } if name == role),
+                );
+                let role_ref = if in_unit {
+                    json!({ "Ref": role_logical(role) })
+                } else {
+                    Json::String(scenario.roles[role].role_name.clone())
+                };
+                view.role_policies.push(RolePolicyView {
+                    logical: format!("{}AccessPolicy", pascal(role)),
+                    policy_name: access_policy_name(&scenario.name),
+                    role: role_ref,
+                    document: resolver.document(policy),
+                });
+            }
+            Resource::Instance { instance } => {
+                let instance = &scenario.instances[instance];
+                let base = pascal(&instance.name);
+                let (kind, default) = match &instance.image {
+                    Image::Ami(id) => ("AWS::EC2::Image::Id", id.clone()),
+                    Image::SsmParameter(path) => (
+                        "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+                        path.clone(),
+                    ),
+                };
+                view.parameters.push(ParameterView {
+                    name: format!("{base}ImageId"),
+                    kind: kind.into(),
+                    description: format!("AMI of instance {}", instance.name),
+                    default: Some(default),
+                    allowed_pattern: None,
+                });
+                view.parameters.push(ParameterView {
+                    name: format!("{base}InstanceType"),
+                    kind: "String".into(),
+                    description: format!("EC2 instance type of instance {}", instance.name),
+                    default: Some(instance.instance_type.clone()),
+                    allowed_pattern: None,
+                });
+                let subnet = instance.subnet.as_ref().map(|subnet| {
+                    view.parameters.push(ParameterView {
+                        name: format!("{base}SubnetId"),
+                        kind: "AWS::EC2::Subnet::Id".into(),
+                        description: format!("Subnet of instance {}", instance.name),
+                        default: Some(subnet.clone()),
+                        allowed_pattern: None,
+                    });
+                    json!({ "Ref": format!("{base}SubnetId") })
+                });
+                let mut tags = instance.tags.clone();
+                tags.entry("Name".into())
+                    .or_insert_with(|| format!("{}-{}", scenario.name, instance.name));
+                view.instances.push(InstanceView {
+                    logical: format!("{base}Instance"),
+                    image: json!({ "Ref": format!("{base}ImageId") }),
+                    instance_type: json!({ "Ref": format!("{base}InstanceType") }),
+                    subnet,
+                    profile: resolver.resolve(&Ref::InstanceProfile(instance.name.clone())),
+                    tags: tag_views(&tags),
+                });
+            }
+            Resource::Alias { .. }
+            | Resource::BucketPolicy { .. }
+            | Resource::InstanceProfile { .. } => {}
+        }
+    }
+    view
+}
+
+pub fn render(
+    templates: &Templates,
+    lowered: &Lowered,
+    steps: &[Step],
+    format: Format,
+) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
+    let mut files = BTreeMap::new();
+    for step in steps {
+        let yaml_text =
+            templates.render("cloudformation/stack.yaml", &stack_view(lowered, step))?;
+        let invalid = |error: serde_yaml::Error| TemplateError::Yaml {
+            name: "cloudformation/stack.yaml".into(),
+            message: error.to_string(),
+        };
+        let document = yaml::to_json(&yaml_text).map_err(invalid)?;
+        let text = match format {
+            Format::Yaml => yaml_text,
+            Format::Json => serde_json::to_string_pretty(&document).unwrap_or_default() + "\n",
+        };
+        files.insert(file_name(step, format), text);
+    }
+    files.insert(
+        PathBuf::from("cloudformation/deploy.sh"),
+        templates.render(
+            "cloudformation/deploy.sh",
+            &deploy_view(lowered, steps, format),
+        )?,
+    );
+    Ok(files)
+}
+
+#[derive(Serialize)]
+struct DeployView {
+    scenario: String,
+    principal_style: &'static str,
+    steps: Vec<DeployStepView>,
+}
+
+#[derive(Serialize)]
+struct DeployStepView {
+    number: usize,
+    stack_name: String,
+    template: String,
+    account: String,
+    account_id: String,
+    profile: String,
+    region: String,
+    phase: &'static str,
+    needs: Vec<String>,
+    overrides: Vec<OverrideView>,
+    key_lookups: Vec<KeyLookupView>,
+}
+
+#[derive(Serialize)]
+struct OverrideView {
+    parameter: String,
+    variable: String,
+}
+
+#[derive(Serialize)]
+struct KeyLookupView {
+    variable: String,
+    alias: String,
+}
+
+fn key_variable(key: &str) -> String {
+    format!("KEY_ARN_{}", key.replace('-', "_").to_uppercase())
+}
+
+fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView {
+    let scenario = &lowered.scenario;
+    let steps = steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| {
+            let account = scenario.account(&step.id.account);
+            let unit = &lowered.units[step.unit];
+            let overrides = step
+                .needs
+                .values()
+                .flatten()
+                .filter_map(|reference| match reference {
+                    Ref::KeyArn(key) => Some(OverrideView {
+                        parameter: key_parameter(key),
+                        variable: key_variable(key),
+                    }),
+                    _ => None,
+                })
+                .collect();
+            let key_lookups = unit
+                .resources
+                .iter()
+                .filter_map(|resource| match resource {
+                    Resource::Key { key, .. } => Some(KeyLookupView {
+                        variable: key_variable(key),
+                        alias: format!("alias/{}", scenario.keys[key].alias),
+                    }),
+                    _ => None,
+                })
+                .collect();
+            DeployStepView {
+                number: index + 1,
+                stack_name: step.stack_name.clone(),
+                template: file_name(step, format)
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                account: account.name.clone(),
+                account_id: account.id.clone(),
+                profile: account.profile.clone(),
+                region: step.id.region.clone(),
+                phase: step.id.phase.as_str(),
+                needs: step
+                    .needs
+                    .keys()
+                    .map(|id| crate::plan::stem(lowered, id))
+                    .collect(),
+                overrides,
+                key_lookups,
+            }
+        })
+        .collect();
+    DeployView {
+        scenario: scenario.name.clone(),
+        principal_style: scenario.principal_style.as_str(),
+        steps,
+    }
+}

@@ -1,0 +1,326 @@
+//! Rendering: typed, serializable views of the lowered units fed to handlebars templates.
+//! Templates are plain files under `templates/`, embedded in the binary and overridable from a
+//! directory. Strict mode is on (a misspelled field fails) and HTML escaping is off; values are
+//! escaped per target format by the helpers registered here, in one place.
+
+pub mod access;
+pub mod cloudformation;
+pub mod hcl;
+pub mod terraform;
+pub mod yaml;
+
+use crate::lower::Lowered;
+use crate::plan::Step;
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason,
+};
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Every template, by name, with its embedded text.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "cloudformation/stack.yaml",
+        include_str!("../../templates/cloudformation/stack.yaml.hbs"),
+    ),
+    (
+        "cloudformation/deploy.sh",
+        include_str!("../../templates/cloudformation/deploy.sh.hbs"),
+    ),
+    (
+        "terraform/module/main.tf",
+        include_str!("../../templates/terraform/module/main.tf.hbs"),
+    ),
+    (
+        "terraform/module/variables.tf",
+        include_str!("../../templates/terraform/module/variables.tf.hbs"),
+    ),
+    (
+        "terraform/module/outputs.tf",
+        include_str!("../../templates/terraform/module/outputs.tf.hbs"),
+    ),
+    (
+        "terraform/versions.tf",
+        include_str!("../../templates/terraform/versions.tf.hbs"),
+    ),
+    (
+        "terraform/main.tf",
+        include_str!("../../templates/terraform/main.tf.hbs"),
+    ),
+    ("ACCESS.md", include_str!("../../templates/ACCESS.md.hbs")),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    CloudFormation,
+    Terraform,
+    All,
+}
+
+impl Target {
+    pub fn cloudformation(self) -> bool {
+        matches!(self, Target::CloudFormation | Target::All)
+    }
+
+    pub fn terraform(self) -> bool {
+        matches!(self, Target::Terraform | Target::All)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug)]
+pub enum TemplateError {
+    /// A template override could not be read.
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// A template does not parse.
+    Syntax { name: String, message: String },
+    /// A template refers to something its view does not have, or a helper failed.
+    Render { name: String, message: String },
+    /// The rendered CloudFormation is not valid YAML (a broken template override).
+    Yaml { name: String, message: String },
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TemplateError::Read { path, error } => {
+                write!(f, "cannot read template {}: {error}", path.display())
+            }
+            TemplateError::Syntax { name, message } => {
+                write!(f, "template {name} does not parse: {message}")
+            }
+            TemplateError::Render { name, message } => {
+                write!(f, "template {name} failed to render: {message}")
+            }
+            TemplateError::Yaml { name, message } => {
+                write!(f, "template {name} rendered invalid YAML: {message}")
+            }
+        }
+    }
+}
+
+/// The handlebars registry with every template and helper.
+pub struct Templates {
+    registry: Handlebars<'static>,
+}
+
+impl Templates {
+    /// The embedded templates, each replaced by `<dir>/<name>.hbs` where that file exists.
+    pub fn load(overrides: Option<&Path>) -> Result<Self, TemplateError> {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        registry.register_helper("yaml", Box::new(yaml_helper));
+        registry.register_helper("hcl", Box::new(hcl_helper));
+        registry.register_helper("shell", Box::new(shell_helper));
+        registry.register_helper("mermaid", Box::new(mermaid_helper));
+        registry.register_helper("md", Box::new(markdown_helper));
+        for (name, embedded) in TEMPLATES {
+            let text = match overrides.map(|dir| dir.join(format!("{name}.hbs"))) {
+                Some(path) if path.is_file() => std::fs::read_to_string(&path)
+                    .map_err(|error| TemplateError::Read { path, error })?,
+                _ => embedded.to_string(),
+            };
+            registry
+                .register_template_string(name, text)
+                .map_err(|error| TemplateError::Syntax {
+                    name: name.to_string(),
+                    message: error.to_string(),
+                })?;
+        }
+        Ok(Templates { registry })
+    }
+
+    pub fn render(&self, name: &str, view: &impl Serialize) -> Result<String, TemplateError> {
+        self.registry
+            .render(name, view)
+            .map_err(|error| TemplateError::Render {
+                name: name.to_string(),
+                message: error.to_string(),
+            })
+    }
+}
+
+fn param<'a>(helper: &'a Helper, index: usize, name: &str) -> Result<&'a Json, RenderError> {
+    helper
+        .param(index)
+        .map(|param| param.value())
+        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", index).into())
+        .map_err(|error: RenderError| RenderErrorReason::Other(format!("{name}: {error}")).into())
+}
+
+fn indent_param(helper: &Helper, index: usize) -> usize {
+    helper
+        .param(index)
+        .and_then(|param| param.value().as_u64())
+        .unwrap_or(0) as usize
+}
+
+/// `{{yaml value}}` prints a scalar or intrinsic inline; `{{yaml value N}}` prints a block at
+/// N spaces (the template puts it on its own line).
+fn yaml_helper(
+    helper: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(helper, 0, "yaml")?;
+    let text = match helper.param(1) {
+        Some(_) => yaml::block(value, indent_param(helper, 1)),
+        None => yaml::inline(value).unwrap_or_else(|| yaml::block(value, 0)),
+    };
+    out.write(&text)?;
+    Ok(())
+}
+
+/// `{{hcl value N}}`: an HCL expression whose nested lines are indented from N spaces.
+fn hcl_helper(
+    helper: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(helper, 0, "hcl")?;
+    out.write(&hcl::value(value, indent_param(helper, 1)))?;
+    Ok(())
+}
+
+/// `{{shell value}}`: a single-quoted POSIX shell word.
+fn shell_helper(
+    helper: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(helper, 0, "shell")?;
+    let text = value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string);
+    out.write(&shell_quote(&text))?;
+    Ok(())
+}
+
+pub fn shell_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@+,-".contains(c))
+    {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// `{{mermaid value}}`: text inside a quoted Mermaid label.
+fn mermaid_helper(
+    helper: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(helper, 0, "mermaid")?;
+    let text = value.as_str().unwrap_or_default();
+    let mut escaped = String::new();
+    for c in text.chars() {
+        match c {
+            '"' => escaped.push_str("#quot;"),
+            '<' => escaped.push_str("#lt;"),
+            '>' => escaped.push_str("#gt;"),
+            '#' => escaped.push_str("#35;"),
+            '\n' | '\r' => escaped.push(' '),
+            c => escaped.push(c),
+        }
+    }
+    out.write(&escaped)?;
+    Ok(())
+}
+
+/// `{{md value}}`: text inside a Markdown table cell or list item.
+fn markdown_helper(
+    helper: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(helper, 0, "md")?;
+    let text = value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string);
+    let mut escaped = String::new();
+    for c in text.chars() {
+        match c {
+            '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '\\' => {
+                escaped.push('\\');
+                escaped.push(c);
+            }
+            '\n' | '\r' => escaped.push(' '),
+            c => escaped.push(c),
+        }
+    }
+    out.write(&escaped)?;
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub target: Target,
+    pub format: Format,
+}
+
+/// Every output file, by path relative to the output directory.
+pub fn render_all(
+    templates: &Templates,
+    lowered: &Lowered,
+    steps: &[Step],
+    options: Options,
+) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
+    let mut files = BTreeMap::new();
+    if options.target.cloudformation() {
+        files.extend(cloudformation::render(
+            templates,
+            lowered,
+            steps,
+            options.format,
+        )?);
+    }
+    if options.target.terraform() {
+        files.extend(terraform::render(templates, lowered, steps)?);
+    }
+    files.insert(
+        PathBuf::from("ACCESS.md"),
+        access::render(templates, lowered, steps)?,
+    );
+    Ok(files)
+}
+
+/// A tag list as the view structs carry it.
+#[derive(Clone, Debug, Serialize)]
+pub struct TagView {
+    pub key: String,
+    pub value: String,
+}
+
+pub fn tag_views(tags: &BTreeMap<String, String>) -> Vec<TagView> {
+    tags.iter()
+        .map(|(key, value)| TagView {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}

@@ -1,0 +1,526 @@
+//! Terraform: one module per account (and per extra region) under `terraform/modules/`, and a
+//! root `terraform/main.tf` with one aliased `aws` provider per account that assumes the
+//! account's deploy role, wiring module outputs to module inputs. Terraform orders resources
+//! across modules by those references, so the root applies in one run.
+
+use super::{hcl, TemplateError, Templates};
+use crate::lower::{producer, snake, Lowered, Resource, UnitId};
+use crate::model::Image;
+use crate::plan::Step;
+use crate::policy::{PolicyDocument, Ref};
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// A module: everything one account deploys in one region.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct ModuleId {
+    account: String,
+    region: String,
+}
+
+impl ModuleId {
+    fn of(unit: &UnitId) -> Self {
+        ModuleId {
+            account: unit.account.clone(),
+            region: unit.region.clone(),
+        }
+    }
+
+    fn dir(&self, home_region: &str) -> String {
+        if self.region == home_region {
+            self.account.clone()
+        } else {
+            format!("{}-{}", self.account, self.region)
+        }
+    }
+}
+
+fn output_name(reference: &Ref) -> String {
+    match reference {
+        Ref::KeyArn(key) => format!("key_arn_{}", snake(key)),
+        Ref::RoleArn(role) => format!("role_arn_{}", snake(role)),
+        Ref::InstanceProfile(instance) => format!("instance_profile_{}", snake(instance)),
+    }
+}
+
+struct Resolver<'a> {
+    lowered: &'a Lowered,
+    module: &'a ModuleId,
+}
+
+impl Resolver<'_> {
+    fn local(&self, reference: &Ref) -> bool {
+        ModuleId::of(&producer(self.lowered, reference)) == *self.module
+    }
+
+    fn expression(&self, reference: &Ref) -> String {
+        if !self.local(reference) {
+            return format!("var.{}", output_name(reference));
+        }
+        local_expression(self.lowered, reference)
+    }
+
+    fn document(&self, policy: &PolicyDocument) -> Json {
+        policy.to_json(&|reference| hcl::expression(self.expression(reference)))
+    }
+}
+
+/// The expression for a reference inside the module that creates it.
+fn local_expression(lowered: &Lowered, reference: &Ref) -> String {
+    match reference {
+        Ref::KeyArn(key) => format!("aws_kms_key.{}.arn", snake(key)),
+        Ref::RoleArn(role) => format!("aws_iam_role.{}.arn", snake(role)),
+        Ref::InstanceProfile(instance) => format!(
+            "aws_iam_instance_profile.{}.name",
+            snake(&lowered.scenario.instances[instance].role)
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct ModuleView {
+    keys: Vec<KeyView>,
+    buckets: Vec<BucketView>,
+    roles: Vec<RoleView>,
+    role_policies: Vec<RolePolicyView>,
+    instances: Vec<InstanceView>,
+    variables: Vec<VariableView>,
+    outputs: Vec<OutputView>,
+}
+
+#[derive(Serialize)]
+struct KeyView {
+    id: String,
+    description: String,
+    rotation: bool,
+    deletion_window_days: u32,
+    policy: Json,
+    alias_name: String,
+    tags: Json,
+}
+
+#[derive(Serialize)]
+struct BucketView {
+    id: String,
+    bucket_name: String,
+    kms_key: Option<String>,
+    bucket_key: bool,
+    object_ownership: &'static str,
+    tags: Json,
+    policy: Option<Json>,
+}
+
+#[derive(Serialize)]
+struct RoleView {
+    id: String,
+    role_name: String,
+    path: String,
+    trust: Json,
+    managed_policy_arns: Vec<ManagedPolicyView>,
+    tags: Json,
+    instance_profile: bool,
+}
+
+#[derive(Serialize)]
+struct ManagedPolicyView {
+    id: String,
+    arn: String,
+}
+
+#[derive(Serialize)]
+struct RolePolicyView {
+    id: String,
+    policy_name: String,
+    role: String,
+    document: Json,
+}
+
+#[derive(Serialize)]
+struct InstanceView {
+    id: String,
+    ami_parameter: bool,
+    profile: String,
+    subnet: bool,
+    tags: Json,
+}
+
+#[derive(Serialize)]
+struct VariableView {
+    /// The other module's output this input is wired to, if it is one.
+    #[serde(skip)]
+    reference: Option<Ref>,
+    name: String,
+    description: String,
+    default: Option<String>,
+    nullable_default: bool,
+}
+
+#[derive(Serialize)]
+struct OutputView {
+    name: String,
+    description: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct RootView {
+    scenario: String,
+    providers: Vec<ProviderView>,
+    modules: Vec<RootModuleView>,
+    outputs: Vec<RootOutputView>,
+}
+
+#[derive(Serialize)]
+struct ProviderView {
+    alias: String,
+    region: String,
+    account_id: String,
+    role_arn: String,
+    session_name: String,
+}
+
+#[derive(Serialize)]
+struct RootModuleView {
+    id: String,
+    dir: String,
+    provider: String,
+    inputs: Vec<InputView>,
+}
+
+#[derive(Serialize)]
+struct InputView {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct RootOutputView {
+    name: String,
+    value: String,
+}
+
+fn tags(tags: &BTreeMap<String, String>) -> Json {
+    Json::Object(
+        tags.iter()
+            .map(|(key, value)| (key.clone(), Json::String(value.clone())))
+            .collect(),
+    )
+}
+
+fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Unit]) -> ModuleView {
+    let scenario = &lowered.scenario;
+    let resolver = Resolver { lowered, module };
+    let resources: Vec<&Resource> = units.iter().flat_map(|unit| &unit.resources).collect();
+    let mut view = ModuleView {
+        keys: Vec::new(),
+        buckets: Vec::new(),
+        roles: Vec::new(),
+        role_policies: Vec::new(),
+        instances: Vec::new(),
+        variables: Vec::new(),
+        outputs: Vec::new(),
+    };
+    let mut inputs: BTreeSet<Ref> = BTreeSet::new();
+    for resource in &resources {
+        let refs = resource
+            .policy()
+            .map(|policy| policy.refs().into_iter().cloned().collect())
+            .unwrap_or_else(Vec::new);
+        inputs.extend(
+            refs.into_iter()
+                .chain(resource.direct_refs())
+                .filter(|reference| !resolver.local(reference)),
+        );
+    }
+    for reference in &inputs {
+        view.variables.push(VariableView {
+            reference: Some(reference.clone()),
+            name: output_name(reference),
+            description: describe_ref(lowered, reference),
+            default: None,
+            nullable_default: false,
+        });
+    }
+    let bucket_policies: BTreeMap<&str, &PolicyDocument> = resources
+        .iter()
+        .filter_map(|resource| match resource {
+            Resource::BucketPolicy { bucket, policy } => Some((bucket.as_str(), policy)),
+            _ => None,
+        })
+        .collect();
+    for resource in &resources {
+        match resource {
+            Resource::Key { key, policy } => {
+                let key = &scenario.keys[key];
+                view.keys.push(KeyView {
+                    id: snake(&key.name),
+                    description: key.description.clone(),
+                    rotation: key.rotation,
+                    deletion_window_days: key.deletion_window_days,
+                    policy: resolver.document(policy),
+                    alias_name: format!("alias/{}", key.alias),
+                    tags: tags(&key.tags),
+                });
+                let reference = Ref::KeyArn(key.name.clone());
+                view.outputs.push(OutputView {
+                    name: output_name(&reference),
+                    description: describe_ref(lowered, &reference),
+                    value: local_expression(lowered, &reference),
+                });
+            }
+            Resource::Bucket { bucket } => {
+                let bucket = &scenario.buckets[bucket];
+                view.buckets.push(BucketView {
+                    id: snake(&bucket.name),
+                    bucket_name: bucket.bucket_name.clone(),
+                    kms_key: bucket
+                        .key()
+                        .map(|key| resolver.expression(&Ref::KeyArn(key.to_string()))),
+                    bucket_key: bucket.bucket_key,
+                    object_ownership: bucket.object_ownership.as_str(),
+                    tags: tags(&bucket.tags),
+                    policy: bucket_policies
+                        .get(bucket.name.as_str())
+                        .map(|policy| resolver.document(policy)),
+                });
+                view.outputs.push(OutputView {
+                    name: format!("bucket_arn_{}", snake(&bucket.name)),
+                    description: format!("ARN of bucket {}", bucket.bucket_name),
+                    value: format!("aws_s3_bucket.{}.arn", snake(&bucket.name)),
+                });
+            }
+            Resource::Role { role, trust } => {
+                let role = &scenario.roles[role];
+                view.roles.push(RoleView {
+                    id: snake(&role.name),
+                    role_name: role.role_name.clone(),
+                    path: role.path.clone(),
+                    trust: resolver.document(trust),
+                    managed_policy_arns: role
+                        .managed_policy_arns
+                        .iter()
+                        .enumerate()
+                        .map(|(index, arn)| ManagedPolicyView {
+                            id: format!("{}_{}", snake(&role.name), index + 1),
+                            arn: arn.clone(),
+                        })
+                        .collect(),
+                    tags: tags(&role.tags),
+                    instance_profile: role.instance_profile,
+                });
+                let reference = Ref::RoleArn(role.name.clone());
+                view.outputs.push(OutputView {
+                    name: output_name(&reference),
+                    description: describe_ref(lowered, &reference),
+                    value: local_expression(lowered, &reference),
+                });
+            }
+            Resource::RolePolicy { role, policy } => {
+                let role_expression = if resolver.local(&Ref::RoleArn(role.clone())) {
+                    format!("aws_iam_role.{}.id", snake(role))
+                } else {
+                    hcl::string(&scenario.roles[role].role_name)
+                };
+                view.role_policies.push(RolePolicyView {
+                    id: snake(role),
+                    policy_name: super::cloudformation::access_policy_name(&scenario.name),
+                    role: role_expression,
+                    document: resolver.document(policy),
+                });
+            }
+            Resource::Instance { instance } => {
+                let instance = &scenario.instances[instance];
+                let id = snake(&instance.name);
+                let (image_variable, image_default, ami_parameter) = match &instance.image {
+                    Image::Ami(ami) => (format!("{id}_image_id"), ami.clone(), false),
+                    Image::SsmParameter(path) => {
+                        (format!("{id}_image_parameter"), path.clone(), true)
+                    }
+                };
+                view.variables.push(VariableView {
+                    reference: None,
+                    name: image_variable,
+                    description: if ami_parameter {
+                        format!(
+                            "SSM parameter holding the AMI of instance {}",
+                            instance.name
+                        )
+                    } else {
+                        format!("AMI of instance {}", instance.name)
+                    },
+                    default: Some(hcl::string(&image_default)),
+                    nullable_default: false,
+                });
+                view.variables.push(VariableView {
+                    reference: None,
+                    name: format!("{id}_instance_type"),
+                    description: format!("EC2 instance type of instance {}", instance.name),
+                    default: Some(hcl::string(&instance.instance_type)),
+                    nullable_default: false,
+                });
+                view.variables.push(VariableView {
+                    reference: None,
+                    name: format!("{id}_subnet_id"),
+                    description: format!(
+                        "Subnet of instance {} (null: the default VPC's)",
+                        instance.name
+                    ),
+                    default: Some(
+                        instance
+                            .subnet
+                            .as_deref()
+                            .map_or_else(|| "null".to_string(), hcl::string),
+                    ),
+                    nullable_default: instance.subnet.is_none(),
+                });
+                let mut instance_tags = instance.tags.clone();
+                instance_tags
+                    .entry("Name".into())
+                    .or_insert_with(|| format!("{}-{}", scenario.name, instance.name));
+                view.instances.push(InstanceView {
+                    id,
+                    ami_parameter,
+                    profile: resolver.expression(&Ref::InstanceProfile(instance.name.clone())),
+                    subnet: true,
+                    tags: tags(&instance_tags),
+                });
+            }
+            Resource::Alias { .. }
+            | Resource::BucketPolicy { .. }
+            | Resource::InstanceProfile { .. } => {}
+        }
+    }
+    for reference in exported_profiles(lowered, module) {
+        view.outputs.push(OutputView {
+            name: output_name(&reference),
+            description: describe_ref(lowered, &reference),
+            value: local_expression(lowered, &reference),
+        });
+    }
+    view
+}
+
+/// Instance profiles this module creates for instances that other modules (other regions)
+/// launch.
+fn exported_profiles(lowered: &Lowered, module: &ModuleId) -> Vec<Ref> {
+    lowered
+        .scenario
+        .instances
+        .values()
+        .map(|instance| Ref::InstanceProfile(instance.name.clone()))
+        .filter(|reference| {
+            let from = ModuleId::of(&producer(lowered, reference));
+            let user = lowered
+                .units
+                .iter()
+                .find(|unit| {
+                    unit.resources
+                        .iter()
+                        .any(|resource| resource.direct_refs().contains(reference))
+                })
+                .map(|unit| ModuleId::of(&unit.id));
+            from == *module && user.is_some_and(|user| user != *module)
+        })
+        .collect()
+}
+
+fn describe_ref(lowered: &Lowered, reference: &Ref) -> String {
+    let scenario = &lowered.scenario;
+    match reference {
+        Ref::KeyArn(key) => {
+            let key = &scenario.keys[key];
+            format!(
+                "ARN of KMS key alias/{} in account {}",
+                key.alias, key.account
+            )
+        }
+        Ref::RoleArn(role) => format!("ARN of role {}", scenario.roles[role].role_name),
+        Ref::InstanceProfile(instance) => format!(
+            "Instance profile of instance {}",
+            scenario.instances[instance].name
+        ),
+    }
+}
+
+pub fn render(
+    templates: &Templates,
+    lowered: &Lowered,
+    steps: &[Step],
+) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
+    let scenario = &lowered.scenario;
+    let mut modules: BTreeMap<ModuleId, Vec<&crate::lower::Unit>> = BTreeMap::new();
+    // Plan order within a module keeps related resources together in the file.
+    for step in steps {
+        let unit = &lowered.units[step.unit];
+        modules
+            .entry(ModuleId::of(&unit.id))
+            .or_default()
+            .push(unit);
+    }
+    let mut files = BTreeMap::new();
+    let mut root = RootView {
+        scenario: scenario.name.clone(),
+        providers: Vec::new(),
+        modules: Vec::new(),
+        outputs: Vec::new(),
+    };
+    for (module, units) in &modules {
+        let dir = module.dir(&scenario.region);
+        let view = module_view(lowered, module, units);
+        for (template, file) in [
+            ("terraform/module/main.tf", "main.tf"),
+            ("terraform/module/variables.tf", "variables.tf"),
+            ("terraform/module/outputs.tf", "outputs.tf"),
+            ("terraform/versions.tf", "versions.tf"),
+        ] {
+            let text = templates.render(template, &view)?;
+            files.insert(
+                PathBuf::from(format!("terraform/modules/{dir}/{file}")),
+                hcl::align(&text),
+            );
+        }
+        let account = scenario.account(&module.account);
+        let provider = snake(&dir);
+        root.providers.push(ProviderView {
+            alias: provider.clone(),
+            region: module.region.clone(),
+            account_id: account.id.clone(),
+            role_arn: account.deploy_role_arn(),
+            session_name: format!("crossgrant-{}", scenario.name),
+        });
+        let inputs = view
+            .variables
+            .iter()
+            .filter_map(|variable| Some((variable, variable.reference.as_ref()?)))
+            .map(|(variable, reference)| {
+                let from = ModuleId::of(&producer(lowered, reference));
+                InputView {
+                    name: variable.name.clone(),
+                    value: format!(
+                        "module.{}.{}",
+                        snake(&from.dir(&scenario.region)),
+                        variable.name
+                    ),
+                }
+            })
+            .collect();
+        root.outputs
+            .extend(view.outputs.iter().map(|output| RootOutputView {
+                name: format!("{}_{}", snake(&dir), output.name),
+                value: format!("module.{}.{}", snake(&dir), output.name),
+            }));
+        root.modules.push(RootModuleView {
+            id: snake(&dir),
+            dir,
+            provider,
+            inputs,
+        });
+    }
+    files.insert(
+        PathBuf::from("terraform/main.tf"),
+        hcl::align(&templates.render("terraform/main.tf", &root)?),
+    );
+    Ok(files)
+}

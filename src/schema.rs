@@ -1,0 +1,127 @@
+//! The scenario file as written: serde types that mirror the TOML one table per resource kind,
+//! reject unknown fields, and keep the source span of every name and reference so validation
+//! can point at the line that caused a problem. Nothing here is checked beyond TOML types.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+pub type Tags = BTreeMap<Spanned<String>, Spanned<String>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Spanned<String>,
+    pub region: Spanned<String>,
+    #[serde(default)]
+    pub principal_style: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub accounts: BTreeMap<Spanned<String>, RawAccount>,
+    #[serde(default)]
+    pub keys: BTreeMap<Spanned<String>, RawKey>,
+    #[serde(default)]
+    pub buckets: BTreeMap<Spanned<String>, RawBucket>,
+    #[serde(default)]
+    pub roles: BTreeMap<Spanned<String>, RawRole>,
+    #[serde(default)]
+    pub instances: BTreeMap<Spanned<String>, RawInstance>,
+    #[serde(default)]
+    pub grants: Vec<RawGrant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub profile: Option<Spanned<String>>,
+    #[serde(default)]
+    pub deploy_role: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKey {
+    pub account: Spanned<String>,
+    pub alias: Spanned<String>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
+    #[serde(default)]
+    pub rotation: Option<bool>,
+    #[serde(default)]
+    pub deletion_window_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub administrators: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBucket {
+    pub account: Spanned<String>,
+    pub name: Spanned<String>,
+    pub key: Spanned<String>,
+    #[serde(default)]
+    pub bucket_key: Option<bool>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub object_ownership: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRole {
+    pub account: Spanned<String>,
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    #[serde(default)]
+    pub service: Option<Spanned<String>>,
+    #[serde(default)]
+    pub instance_profile: Option<bool>,
+    #[serde(default)]
+    pub managed_policy_arns: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstance {
+    pub account: Spanned<String>,
+    pub role: Spanned<String>,
+    pub instance_type: Spanned<String>,
+    #[serde(default)]
+    pub image: Option<Spanned<String>>,
+    #[serde(default)]
+    pub subnet: Option<Spanned<String>>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrant {
+    pub role: Spanned<String>,
+    pub bucket: Spanned<String>,
+    pub access: Spanned<String>,
+    #[serde(default)]
+    pub prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    pub actions: Vec<Spanned<String>>,
+}
+
+/// Parses the text; a syntax or shape error comes back with its span.
+pub fn parse(text: &str) -> Result<RawScenario, toml::de::Error> {
+    toml::from_str(text)
+}
