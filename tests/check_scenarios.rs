@@ -26,3 +26,19 @@ fn print_report() {
     let report = check(&lower(support::shared_data(PrincipalStyle::Account)));
     crossgrant::eval::report::write_human(&report, &mut std::io::stdout()).unwrap();
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Every grant is effective and nothing ungranted is allowed, whatever the scenario.
+    #[test]
+    fn random_scenarios_pass(scenario in support::arbitrary::scenario()) {
+        let report = check(&lower(scenario.clone()));
+        let failures: Vec<String> = report
+            .failures()
+            .map(|result| format!("{:?} {} {:?}", result.probe.caller_kind, result.probe.bucket, result.probe.operation))
+            .take(5)
+            .collect();
+        proptest::prop_assert!(report.passed(), "{scenario:#?}\n{failures:#?}");
+    }
+}

@@ -5,9 +5,15 @@
 
 /// Whether `text` matches `pattern`, where `*` and `?` in the pattern are wildcards.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    glob_chars(
+    if pattern.is_ascii() && text.is_ascii() {
+        // Bytes are characters here: no need to decode.
+        return glob_units(pattern.as_bytes(), text.as_bytes(), b'*', b'?');
+    }
+    glob_units(
         &pattern.chars().collect::<Vec<_>>(),
         &text.chars().collect::<Vec<_>>(),
+        '*',
+        '?',
     )
 }
 
@@ -16,16 +22,16 @@ pub fn glob_ignore_case(pattern: &str, text: &str) -> bool {
     glob(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
 }
 
-fn glob_chars(pattern: &[char], text: &[char]) -> bool {
+fn glob_units<T: PartialEq + Copy>(pattern: &[T], text: &[T], star_unit: T, any_unit: T) -> bool {
     // Iterative matcher with one backtrack point: linear in practice, no recursion blow-up on
     // patterns with many stars.
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+        if p < pattern.len() && (pattern[p] == any_unit || pattern[p] == text[t]) {
             p += 1;
             t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
+        } else if p < pattern.len() && pattern[p] == star_unit {
             star = Some((p, t));
             p += 1;
         } else if let Some((star_p, star_t)) = star {
@@ -36,7 +42,7 @@ fn glob_chars(pattern: &[char], text: &[char]) -> bool {
             return false;
         }
     }
-    pattern[p..].iter().all(|&c| c == '*')
+    pattern[p..].iter().all(|&unit| unit == star_unit)
 }
 
 /// ARN matching of `ArnEquals`/`ArnLike`: both sides must be ARNs (six colon-separated fields,

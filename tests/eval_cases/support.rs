@@ -108,3 +108,148 @@ pub fn shared_data(style: PrincipalStyle) -> Scenario {
     ];
     scenario
 }
+
+/// Random valid scenarios, as validation would accept them: two or three accounts, a key per
+/// bucket-owning account, buckets encrypted with that key or with `aws/s3` (then granted only
+/// to same-account roles), roles anywhere, one to four grants with any access level, prefix,
+/// principal style, Bucket Key setting, ACL mode and a few extra actions.
+pub mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    const IDS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
+    const PREFIXES: [&str; 4] = ["", "reports/", "incoming/", "reports/2024/"];
+    const EXTRA_ACTIONS: [&str; 4] = [
+        "s3:GetObjectTagging",
+        "s3:DeleteObject",
+        "s3:ListBucketVersions",
+        "s3:GetBucketLocation",
+    ];
+
+    #[derive(Clone, Debug)]
+    struct GrantSeed {
+        role: usize,
+        bucket: usize,
+        access: usize,
+        prefix: usize,
+        extra: Option<usize>,
+    }
+
+    pub fn scenario() -> impl Strategy<Value = Scenario> {
+        (
+            2usize..=3,
+            prop::collection::vec((0usize..3, any::<bool>(), any::<bool>(), 0usize..3), 1..=2),
+            prop::collection::vec(0usize..3, 1..=3),
+            prop::collection::vec(
+                (
+                    0usize..3,
+                    0usize..2,
+                    0usize..3,
+                    0usize..4,
+                    prop::option::weighted(0.3, 0usize..4),
+                ),
+                1..=4,
+            ),
+            any::<bool>(),
+        )
+            .prop_map(|(accounts, buckets, roles, grants, role_style)| {
+                let grants = grants
+                    .into_iter()
+                    .map(|(role, bucket, access, prefix, extra)| GrantSeed {
+                        role,
+                        bucket,
+                        access,
+                        prefix,
+                        extra,
+                    })
+                    .collect();
+                build(accounts, buckets, roles, grants, role_style)
+            })
+    }
+
+    fn build(
+        account_count: usize,
+        bucket_seeds: Vec<(usize, bool, bool, usize)>,
+        role_seeds: Vec<usize>,
+        grant_seeds: Vec<GrantSeed>,
+        role_style: bool,
+    ) -> Scenario {
+        let mut scenario = shared_data(if role_style {
+            PrincipalStyle::Role
+        } else {
+            PrincipalStyle::Account
+        });
+        scenario.name = "random".into();
+        scenario.accounts.clear();
+        scenario.keys.clear();
+        scenario.buckets.clear();
+        scenario.roles.clear();
+        scenario.grants.clear();
+        let account_name = |index: usize| format!("acct{index}");
+        for (index, id) in IDS.iter().enumerate().take(account_count) {
+            scenario
+                .accounts
+                .insert(account_name(index), account(&account_name(index), id));
+        }
+        for (index, owner) in role_seeds.iter().enumerate() {
+            let name = format!("role{index}");
+            scenario.roles.insert(
+                name.clone(),
+                role(&name, &account_name(owner % account_count)),
+            );
+        }
+        for (index, (owner, aws_managed, bucket_key, ownership)) in bucket_seeds.iter().enumerate()
+        {
+            let owner = account_name(owner % account_count);
+            let name = format!("bucket{index}");
+            let encryption = if *aws_managed {
+                Encryption::AwsManaged
+            } else {
+                let key_name = format!("key{index}");
+                scenario
+                    .keys
+                    .insert(key_name.clone(), key(&key_name, &owner));
+                Encryption::Kms(key_name)
+            };
+            let mut made = bucket(&name, &owner, encryption, *bucket_key);
+            made.object_ownership = [
+                ObjectOwnership::BucketOwnerEnforced,
+                ObjectOwnership::BucketOwnerPreferred,
+                ObjectOwnership::ObjectWriter,
+            ][*ownership];
+            scenario.buckets.insert(name, made);
+        }
+        let bucket_names: Vec<String> = scenario.buckets.keys().cloned().collect();
+        let role_names: Vec<String> = scenario.roles.keys().cloned().collect();
+        for seed in grant_seeds {
+            let bucket = &bucket_names[seed.bucket % bucket_names.len()];
+            let role = &role_names[seed.role % role_names.len()];
+            let bucket_model = &scenario.buckets[bucket];
+            if bucket_model.encryption == Encryption::AwsManaged
+                && scenario.roles[role].account != bucket_model.account
+            {
+                // Validation refuses cross-account grants on aws/s3 buckets.
+                continue;
+            }
+            let access = [Access::Read, Access::Write, Access::ReadWrite][seed.access];
+            let mut made = grant(role, bucket, access, PREFIXES[seed.prefix]);
+            made.extra_actions = seed
+                .extra
+                .map(|index| vec![EXTRA_ACTIONS[index].to_string()])
+                .unwrap_or_default();
+            scenario.grants.push(made);
+        }
+        if scenario.grants.is_empty() {
+            // Every scenario grants something: fall back to a same-account reader.
+            let bucket = &bucket_names[0];
+            let owner = scenario.buckets[bucket].account.clone();
+            scenario
+                .roles
+                .insert("reader".into(), role("reader", &owner));
+            scenario
+                .grants
+                .push(grant("reader", bucket, Access::Read, ""));
+        }
+        scenario
+    }
+}

@@ -1,0 +1,262 @@
+//! Differential test against an independent IAM policy simulator (`@cloud-copilot/iam-simulate`,
+//! run as a separate Node process from tests/simulator/): every request `check` evaluates — on
+//! every example scenario and on 200 generated ones — must get the same verdict from both.
+//! Known, documented disagreements are listed in docs/check.md; none arise from these requests.
+
+#[path = "eval_cases/support.rs"]
+mod support;
+
+use crossgrant::eval::engine::{evaluate, Verdict};
+use crossgrant::eval::probe::{probes, Step, World};
+use crossgrant::eval::request::Caller;
+use crossgrant::lower::{lower, Lowered};
+use crossgrant::policy::PolicyDocument;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+use serde_json::{json, Map, Value as Json};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const GENERATED_SCENARIOS: usize = 200;
+
+fn simulator_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/simulator")
+}
+
+fn policy_json(document: &PolicyDocument) -> Json {
+    document.to_json(&|reference| panic!("unresolved reference {reference:?} in a literal world"))
+}
+
+/// The lines sent to the simulator: each policy once, then requests naming policies by number.
+#[derive(Default)]
+struct Session {
+    lines: Vec<String>,
+    policy_ids: HashMap<(String, &'static str), usize>,
+    seen_requests: HashMap<String, ()>,
+    /// Policy numbers of the current world's documents, by address: serializing a document
+    /// once per world instead of once per request keeps the test fast.
+    world_policy_ids: HashMap<(usize, &'static str), usize>,
+    cases: Vec<Case>,
+}
+
+/// One question for the simulator, with crossgrant's answer and where it came from.
+struct Case {
+    request: String,
+    ours: Verdict,
+    origin: String,
+}
+
+impl Session {
+    fn policy(&mut self, document: &PolicyDocument, kind: &'static str) -> usize {
+        let address = document as *const PolicyDocument as usize;
+        if let Some(id) = self.world_policy_ids.get(&(address, kind)) {
+            return *id;
+        }
+        let text = policy_json(document).to_string();
+        let next = self.policy_ids.len();
+        let id = *self
+            .policy_ids
+            .entry((text.clone(), kind))
+            .or_insert_with(|| {
+                self.lines.push(format!(
+                    r#"{{"policy":{next},"kind":"{kind}","document":{text}}}"#
+                ));
+                next
+            });
+        self.world_policy_ids.insert((address, kind), id);
+        id
+    }
+
+    fn request(&mut self, world: &World, step: &Step, origin: impl Fn() -> String) {
+        let request = &step.request;
+        let policies = world.policies(step);
+        let identity: Vec<usize> = policies
+            .identity
+            .iter()
+            .map(|policy| self.policy(policy.document, "identity"))
+            .collect();
+        let resource = policies
+            .resource
+            .as_ref()
+            .map(|policy| self.policy(policy.document, "resource"));
+        let key = format!(
+            "{:?}|{}|{}|{}|{:?}|{identity:?}|{resource:?}",
+            request.caller,
+            request.action,
+            request.resource,
+            request.resource_account,
+            request.context
+        );
+        if self.seen_requests.insert(key, ()).is_some() {
+            return;
+        }
+        let ours = evaluate(request, &policies)
+            .unwrap_or_else(|error| panic!("{}: crossgrant cannot evaluate: {error}", origin()))
+            .verdict;
+        let mut context = Map::new();
+        for (key, values, multi) in request.context.iter() {
+            let value = if multi {
+                json!(values)
+            } else {
+                json!(values[0])
+            };
+            context.insert(key.to_string(), value);
+        }
+        let id = self.cases.len();
+        let body = json!({
+            "id": id,
+            "principal": match &request.caller {
+                Caller::Role { arn, .. } => json!(arn),
+                Caller::Anonymous => Json::Null,
+            },
+            "action": request.action,
+            "resource": request.resource,
+            "resourceAccount": request.resource_account,
+            "context": context,
+            "identityPolicies": identity,
+            "resourcePolicy": resource,
+        })
+        .to_string();
+        self.lines.push(body.clone());
+        self.cases.push(Case {
+            request: body,
+            ours,
+            origin: origin(),
+        });
+    }
+
+    fn add(&mut self, lowered: &Lowered, origin: &str) {
+        let world = World::build(lowered);
+        self.world_policy_ids.clear();
+        for probe in probes(lowered) {
+            for step in &probe.steps {
+                self.request(&world, step, || {
+                    format!(
+                        "{origin}: {} {} on {}",
+                        probe.caller_kind,
+                        probe.operation.name(),
+                        probe.bucket
+                    )
+                });
+            }
+        }
+    }
+
+    /// Sends everything to one simulator process and returns its verdicts, by case.
+    fn simulate(self) -> (Vec<Case>, Vec<Result<String, String>>) {
+        let dir = simulator_dir();
+        assert!(
+            dir.join("node_modules/@cloud-copilot/iam-simulate")
+                .is_dir(),
+            "the policy simulator is not installed: run `npm ci --prefix tests/simulator` first"
+        );
+        let mut child = Command::new("node")
+            .arg(dir.join("serve.mjs"))
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node must be installed to run the simulator (Node 20)");
+        let mut stdin = std::io::BufWriter::new(child.stdin.take().unwrap());
+        let lines = self.lines;
+        let writer = std::thread::spawn(move || {
+            for line in lines {
+                writeln!(stdin, "{line}").expect("simulator closed its input");
+            }
+        });
+        let mut answers = vec![Err("no answer".to_string()); self.cases.len()];
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        for line in stdout.lines().take(self.cases.len()) {
+            let answer: Json = serde_json::from_str(&line.unwrap()).unwrap();
+            let id = answer["id"].as_u64().expect("answers carry their id") as usize;
+            answers[id] = match (answer["result"].as_str(), answer["error"].as_str()) {
+                (Some(result), _) => Ok(result.to_string()),
+                (None, Some(error)) => Err(error.to_string()),
+                _ => Err(answer.to_string()),
+            };
+        }
+        writer.join().unwrap();
+        let _ = child.wait();
+        (self.cases, answers)
+    }
+}
+
+fn examples() -> Vec<(String, Lowered)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("examples/ exists")
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no examples/*.toml found");
+    paths
+        .into_iter()
+        .map(|path| {
+            let scenario = crossgrant::load_scenario(&path)
+                .unwrap_or_else(|error| panic!("{}", error.render()));
+            (path.display().to_string(), lower(scenario))
+        })
+        .collect()
+}
+
+#[test]
+fn simulator_agrees_on_examples_and_generated_scenarios() {
+    let started = std::time::Instant::now();
+    let mut session = Session::default();
+    let examples = examples();
+    for (name, lowered) in &examples {
+        session.add(lowered, name);
+    }
+    let from_examples = session.cases.len();
+    // A fixed seed keeps CI reproducible; the strategy still covers every access level, style,
+    // prefix, encryption and ownership combination over 200 scenarios.
+    let mut runner = TestRunner::deterministic();
+    let strategy = support::arbitrary::scenario();
+    for index in 0..GENERATED_SCENARIOS {
+        let scenario = strategy.new_tree(&mut runner).unwrap().current();
+        session.add(&lower(scenario), &format!("generated scenario #{index}"));
+    }
+    eprintln!("requests built in {:.1?}", started.elapsed());
+    let generated = std::time::Instant::now();
+    let (cases, answers) = session.simulate();
+    eprintln!("simulator answered in {:.1?}", generated.elapsed());
+    let mut disagreements = Vec::new();
+    for (case, answer) in cases.iter().zip(&answers) {
+        match answer {
+            Ok(theirs) if theirs == case.ours.as_str() => {}
+            Ok(theirs) => disagreements.push(format!(
+                "{}: crossgrant {} but simulator {theirs}\n  {}",
+                case.origin,
+                case.ours.as_str(),
+                case.request
+            )),
+            Err(error) => disagreements.push(format!(
+                "{}: simulator error {error}\n  {}",
+                case.origin, case.request
+            )),
+        }
+    }
+    let allowed = cases.iter().filter(|case| case.ours.is_allowed()).count();
+    eprintln!(
+        "compared {} distinct requests ({from_examples} from {} examples), {allowed} allowed",
+        cases.len(),
+        examples.len()
+    );
+    assert!(allowed > 0 && allowed < cases.len());
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} requests disagree; first ones:\n{}",
+        disagreements.len(),
+        cases.len(),
+        disagreements
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
