@@ -301,6 +301,16 @@ fn base_context(caller: &Caller, plain_http: bool) -> Context {
 
 fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
     let question = question(args)?;
+    let stdin_readers = args
+        .bucket_policy
+        .iter()
+        .chain(&args.key_policy)
+        .chain(&args.identity_policy)
+        .filter(|path| path.as_os_str() == "-")
+        .count();
+    if stdin_readers > 1 {
+        return Err(ExplainError::StdinTwice);
+    }
     let mut stdin_used = false;
     let bucket_policy = args
         .bucket_policy
