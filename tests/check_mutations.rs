@@ -257,3 +257,168 @@ fn unpinned_account_principal_lets_other_roles_in() {
         "{failing:?}"
     );
 }
+
+use crossgrant::eval::probe::{Operation, Transport};
+use crossgrant::policy::{Principal, Ref, Value};
+
+/// The secure defaults of the lowering, added by hand: TLS only, SSE-KMS headers may only name
+/// the bucket's key, key use only through S3.
+fn hardened() -> Lowered {
+    let mut lowered = lowered();
+    let bucket = lowered.scenario.buckets["shared"].arn();
+    let policy = lowered.bucket_policies.get_mut("shared").unwrap();
+    policy.statements.push(
+        Statement::deny("DenyInsecureTransport")
+            .principal(Principal::Any)
+            .actions(["s3:*"])
+            .resources([
+                Value::lit(bucket.clone()),
+                Value::lit(format!("{bucket}/*")),
+            ])
+            .condition("Bool", "aws:SecureTransport", [Value::lit("false")]),
+    );
+    policy.statements.push(
+        Statement::deny("DenyOtherKeys")
+            .principal(Principal::Any)
+            .actions(["s3:PutObject"])
+            .resources([Value::lit(format!("{bucket}/*"))])
+            .condition(
+                "StringNotEquals",
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                [Value::Ref(Ref::KeyArn("data".into()))],
+            )
+            // Only when the header is sent: uploads relying on default encryption stay allowed.
+            .condition(
+                "Null",
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                [Value::lit("false")],
+            ),
+    );
+    let via_s3 = [Value::lit("s3.ap-northeast-1.amazonaws.com")];
+    for statement in &mut lowered.key_policies.get_mut("data").unwrap().statements {
+        if statement.sid.as_deref() != Some("EnableIamPolicies") {
+            *statement =
+                statement
+                    .clone()
+                    .condition("StringEquals", "kms:ViaService", via_s3.clone());
+        }
+    }
+    for policy in lowered.role_policies.values_mut() {
+        for statement in &mut policy.statements {
+            if statement.sid.as_deref() == Some("UseDataKey") {
+                *statement =
+                    statement
+                        .clone()
+                        .condition("StringEquals", "kms:ViaService", via_s3.clone());
+            }
+        }
+    }
+    lowered
+}
+
+#[test]
+fn secure_defaults_are_probed_and_hold() {
+    let report = check(&hardened());
+    assert!(report.passed(), "{:?}", failing_operations(&report));
+    let probed = |matches: &dyn Fn(&crossgrant::eval::probe::Probe) -> bool| {
+        report
+            .results
+            .iter()
+            .filter(|result| matches(&result.probe))
+            .count()
+    };
+    assert!(probed(&|probe| probe.transport == Transport::PlainHttp) > 0);
+    assert!(probed(&|probe| matches!(probe.operation, Operation::PutObjectOtherKey { .. })) > 0);
+    assert!(probed(&|probe| matches!(probe.operation, Operation::KmsDirectDecrypt { .. })) > 0);
+    // Without the hardening none of these are asked.
+    let plain = check(&lowered());
+    assert!(plain
+        .results
+        .iter()
+        .all(|result| result.probe.transport == Transport::Https
+            && !matches!(
+                result.probe.operation,
+                Operation::PutObjectOtherKey { .. } | Operation::KmsDirectDecrypt { .. }
+            )));
+}
+
+#[test]
+fn tls_deny_that_misses_the_bucket_arn_is_caught() {
+    let mut lowered = hardened();
+    let bucket = lowered.scenario.buckets["shared"].arn();
+    statement(
+        lowered.bucket_policies.get_mut("shared").unwrap(),
+        "DenyInsecureTransport",
+    )
+    .resource = Some(Clause::Is(vec![Value::lit(format!("{bucket}/*"))]));
+    let report = check(&lowered);
+    let failing = failing_operations(&report);
+    assert!(
+        failing.iter().all(|name| name.ends_with("ListBucket")),
+        "{failing:?}"
+    );
+    assert!(
+        failing.contains(&"role app ListBucket".to_string()),
+        "{failing:?}"
+    );
+}
+
+#[test]
+fn key_header_deny_with_if_exists_blocks_default_encrypted_uploads() {
+    // `StringNotEqualsIfExists` is true when the header is absent, so this Deny also refuses
+    // every upload that relies on the bucket's default encryption.
+    let mut lowered = hardened();
+    let policy = lowered.bucket_policies.get_mut("shared").unwrap();
+    let deny = statement(policy, "DenyOtherKeys");
+    deny.condition.clear();
+    *deny = deny.clone().condition(
+        "StringNotEqualsIfExists",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        [Value::Ref(Ref::KeyArn("data".into()))],
+    );
+    let report = check(&lowered);
+    let failing = failing_operations(&report);
+    assert!(
+        failing.contains(&"role app PutObject".to_string()),
+        "{failing:?}"
+    );
+    assert!(
+        !failing.contains(&"role app PutObject (SSE-KMS headers)".to_string()),
+        "{failing:?}"
+    );
+    let result = report
+        .failures()
+        .find(|result| result.probe.operation.name() == "PutObject")
+        .unwrap();
+    let (_, decision) = result.denied_step().unwrap();
+    assert_eq!(decision.verdict, Verdict::ExplicitlyDenied);
+    assert_eq!(decision.deciding_layers(), [Layer::BucketPolicy]);
+}
+
+#[test]
+fn removed_key_header_deny_lets_writers_name_another_key() {
+    // The deny lives in the bucket policy, which binds every caller: removing it lets writers
+    // name another key. An unrelated statement still mentions the header, so it stays probed.
+    let mut lowered = hardened();
+    let policy = lowered.bucket_policies.get_mut("shared").unwrap();
+    remove(policy, "DenyOtherKeys");
+    policy.statements.push(
+        Statement::allow("Unrelated")
+            .principal(Principal::aws([Value::lit(
+                "arn:aws:iam::222222222222:root",
+            )]))
+            .actions(["s3:GetObjectTagging"])
+            .resources([Value::lit("arn:aws:s3:::nowhere/*")])
+            .condition(
+                "StringEqualsIfExists",
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                [Value::Ref(Ref::KeyArn("data".into()))],
+            ),
+    );
+    let report = check(&lowered);
+    let failing = failing_operations(&report);
+    assert!(
+        failing.contains(&"role app PutObject (SSE-KMS with another key)".to_string()),
+        "{failing:?}"
+    );
+}

@@ -113,6 +113,16 @@ pub enum Operation {
     KmsGenerateDataKey {
         key: String,
     },
+    /// PutObject whose SSE-KMS headers name a key other than the bucket's; probed where a
+    /// policy constrains that header.
+    PutObjectOtherKey {
+        key: String,
+    },
+    /// kms:Decrypt called directly, not through S3; probed where a policy pins key use to S3
+    /// with `kms:ViaService`.
+    KmsDirectDecrypt {
+        key: String,
+    },
 }
 
 impl Operation {
@@ -132,6 +142,8 @@ impl Operation {
             }
             Operation::KmsDecrypt { .. } => "kms:Decrypt via S3".into(),
             Operation::KmsGenerateDataKey { .. } => "kms:GenerateDataKey via S3".into(),
+            Operation::PutObjectOtherKey { .. } => "PutObject (SSE-KMS with another key)".into(),
+            Operation::KmsDirectDecrypt { .. } => "kms:Decrypt called directly".into(),
         }
     }
 
@@ -152,7 +164,9 @@ impl Operation {
             | Operation::CompleteMultipartUpload { key }
             | Operation::OtherObjectAction { key, .. }
             | Operation::KmsDecrypt { key }
-            | Operation::KmsGenerateDataKey { key } => key.clone(),
+            | Operation::KmsGenerateDataKey { key }
+            | Operation::PutObjectOtherKey { key }
+            | Operation::KmsDirectDecrypt { key } => key.clone(),
         }
     }
 }
@@ -320,6 +334,21 @@ pub fn enforces_tls(bucket_policy: Option<&PolicyDocument>) -> bool {
     })
 }
 
+/// Whether any of the documents has a condition on `key`.
+fn mentions_condition_key<'a>(
+    documents: impl IntoIterator<Item = &'a PolicyDocument>,
+    key: &str,
+) -> bool {
+    documents.into_iter().any(|document| {
+        document.statements.iter().any(|statement| {
+            statement
+                .condition
+                .values()
+                .any(|keys| keys.keys().any(|name| name.eq_ignore_ascii_case(key)))
+        })
+    })
+}
+
 /// The object-level S3 actions no access level implies.
 pub const UNGRANTED_OBJECT_ACTIONS: [&str; 6] = [
     "s3:DeleteObject",
@@ -392,6 +421,8 @@ pub fn intended(scenario: &Scenario, role: &str, bucket_name: &str, operation: &
             Operation::KmsGenerateDataKey { key } => {
                 inside(key) && bucket.key().is_some() && writes
             }
+            // The hardening these probes exist for forbids exactly this.
+            Operation::PutObjectOtherKey { .. } | Operation::KmsDirectDecrypt { .. } => false,
         }
     })
 }
@@ -533,6 +564,28 @@ impl Target<'_> {
             Operation::KmsGenerateDataKey { key } => {
                 vec![self.kms_step(caller, "kms:GenerateDataKey", key)]
             }
+            Operation::PutObjectOtherKey { key } => {
+                let other_key = format!(
+                    "{}/{}",
+                    self.resolver
+                        .bucket_key_arn(self.bucket)
+                        .rsplit_once('/')
+                        .map(|(base, _)| base)
+                        .unwrap_or_default(),
+                    super::resolve::deterministic_key_id("another key")
+                );
+                vec![
+                    self.s3_step(caller, transport, "s3:PutObject", Some(key), |context| {
+                        context.set("s3:x-amz-server-side-encryption", "aws:kms");
+                        context.set("s3:x-amz-server-side-encryption-aws-kms-key-id", other_key);
+                    }),
+                ]
+            }
+            Operation::KmsDirectDecrypt { key } => {
+                let mut step = self.kms_step(caller, "kms:Decrypt", key);
+                step.request.context.remove("kms:ViaService");
+                vec![step]
+            }
         }
     }
 }
@@ -673,6 +726,39 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 }
             }
             let tls = enforces_tls(lowered.bucket_policies.get(&bucket.name));
+            let grantee_policies = || {
+                scenario
+                    .grants
+                    .iter()
+                    .filter(|grant| grant.bucket == bucket.name)
+                    .filter_map(|grant| lowered.role_policies.get(&grant.role))
+            };
+            let pins_key_header = mentions_condition_key(
+                lowered
+                    .bucket_policies
+                    .get(&bucket.name)
+                    .into_iter()
+                    .chain(grantee_policies()),
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+            );
+            let pins_via_service = bucket.key().is_some_and(|key| {
+                mentions_condition_key(
+                    lowered
+                        .key_policies
+                        .get(key)
+                        .into_iter()
+                        .chain(grantee_policies()),
+                    "kms:ViaService",
+                )
+            });
+            for key in &keys {
+                if pins_key_header {
+                    bucket_operations.push(Operation::PutObjectOtherKey { key: key.clone() });
+                }
+                if pins_via_service && matches!(kind, CallerKind::Role { .. }) {
+                    bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
+                }
+            }
             for operation in bucket_operations {
                 let granted = match kind {
                     CallerKind::Role { role } => intended(scenario, role, &bucket.name, &operation),
@@ -681,7 +767,9 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 let mut transports = vec![Transport::Https];
                 let is_kms_only = matches!(
                     operation,
-                    Operation::KmsDecrypt { .. } | Operation::KmsGenerateDataKey { .. }
+                    Operation::KmsDecrypt { .. }
+                        | Operation::KmsGenerateDataKey { .. }
+                        | Operation::KmsDirectDecrypt { .. }
                 );
                 if tls && !is_kms_only {
                     transports.push(Transport::PlainHttp);
