@@ -261,58 +261,10 @@ fn unpinned_account_principal_lets_other_roles_in() {
 use crossgrant::eval::probe::{Operation, Transport};
 use crossgrant::policy::{Principal, Ref, Value};
 
-/// The secure defaults of the lowering, added by hand: TLS only, SSE-KMS headers may only name
-/// the bucket's key, key use only through S3.
+/// The scenario with the secure defaults of the lowering added by hand.
 fn hardened() -> Lowered {
     let mut lowered = lowered();
-    let bucket = lowered.scenario.buckets["shared"].arn();
-    let policy = lowered.bucket_policies.get_mut("shared").unwrap();
-    policy.statements.push(
-        Statement::deny("DenyInsecureTransport")
-            .principal(Principal::Any)
-            .actions(["s3:*"])
-            .resources([
-                Value::lit(bucket.clone()),
-                Value::lit(format!("{bucket}/*")),
-            ])
-            .condition("Bool", "aws:SecureTransport", [Value::lit("false")]),
-    );
-    policy.statements.push(
-        Statement::deny("DenyOtherKeys")
-            .principal(Principal::Any)
-            .actions(["s3:PutObject"])
-            .resources([Value::lit(format!("{bucket}/*"))])
-            .condition(
-                "StringNotEquals",
-                "s3:x-amz-server-side-encryption-aws-kms-key-id",
-                [Value::Ref(Ref::KeyArn("data".into()))],
-            )
-            // Only when the header is sent: uploads relying on default encryption stay allowed.
-            .condition(
-                "Null",
-                "s3:x-amz-server-side-encryption-aws-kms-key-id",
-                [Value::lit("false")],
-            ),
-    );
-    let via_s3 = [Value::lit("s3.ap-northeast-1.amazonaws.com")];
-    for statement in &mut lowered.key_policies.get_mut("data").unwrap().statements {
-        if statement.sid.as_deref() != Some("EnableIamPolicies") {
-            *statement =
-                statement
-                    .clone()
-                    .condition("StringEquals", "kms:ViaService", via_s3.clone());
-        }
-    }
-    for policy in lowered.role_policies.values_mut() {
-        for statement in &mut policy.statements {
-            if statement.sid.as_deref() == Some("UseDataKey") {
-                *statement =
-                    statement
-                        .clone()
-                        .condition("StringEquals", "kms:ViaService", via_s3.clone());
-            }
-        }
-    }
+    support::harden(&mut lowered);
     lowered
 }
 

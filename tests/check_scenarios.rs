@@ -20,13 +20,6 @@ fn shared_data_passes_in_both_principal_styles() {
     }
 }
 
-#[test]
-#[ignore]
-fn print_report() {
-    let report = check(&lower(support::shared_data(PrincipalStyle::Account)));
-    crossgrant::eval::report::write_human(&report, &mut std::io::stdout()).unwrap();
-}
-
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 

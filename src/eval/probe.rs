@@ -349,23 +349,15 @@ fn mentions_condition_key<'a>(
     })
 }
 
-/// The object-level S3 actions no access level implies.
-pub const UNGRANTED_OBJECT_ACTIONS: [&str; 6] = [
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:GetObjectAcl",
-    "s3:PutObjectAcl",
-    "s3:PutObjectTagging",
-    "s3:RestoreObject",
-];
+/// Object-level S3 actions no access level implies: deletion, and the ACL pair (meaningful
+/// only with ACLs enabled, where writers get `s3:PutObjectAcl`).
+pub const UNGRANTED_OBJECT_ACTIONS: [&str; 3] =
+    ["s3:DeleteObject", "s3:GetObjectAcl", "s3:PutObjectAcl"];
 
-/// The bucket-level S3 actions no access level implies.
-pub const UNGRANTED_BUCKET_ACTIONS: [&str; 7] = [
+/// Bucket-level S3 actions no access level implies: taking over the bucket's policy, deleting
+/// it, and listing versions (which ListBucket does not cover).
+pub const UNGRANTED_BUCKET_ACTIONS: [&str; 3] = [
     "s3:PutBucketPolicy",
-    "s3:DeleteBucketPolicy",
-    "s3:GetBucketPolicy",
-    "s3:PutEncryptionConfiguration",
-    "s3:PutBucketAcl",
     "s3:DeleteBucket",
     "s3:ListBucketVersions",
 ];

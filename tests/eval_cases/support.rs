@@ -3,10 +3,12 @@
 
 #![allow(dead_code)]
 
+use crossgrant::lower::Lowered;
 use crossgrant::model::{
     Access, Account, Bucket, Encryption, Grant, Key, ObjectOwnership, PrincipalStyle, Role,
     Scenario,
 };
+use crossgrant::policy::{Clause, Principal, Ref, Statement, Value};
 use std::collections::BTreeMap;
 
 pub const OWNER_ID: &str = "111111111111";
@@ -107,6 +109,69 @@ pub fn shared_data(style: PrincipalStyle) -> Scenario {
         grant("ingest", "shared", Access::Write, "incoming/"),
     ];
     scenario
+}
+
+/// Adds the secure defaults by hand to every bucket and key of a lowered scenario: TLS only,
+/// SSE-KMS headers may only name the bucket's own key, and key use only through S3.
+pub fn harden(lowered: &mut Lowered) {
+    let scenario = lowered.scenario.clone();
+    for bucket in scenario.buckets.values() {
+        let arn = bucket.arn();
+        let policy = lowered
+            .bucket_policies
+            .entry(bucket.name.clone())
+            .or_default();
+        policy.statements.push(
+            Statement::deny("DenyInsecureTransport")
+                .principal(Principal::Any)
+                .actions(["s3:*"])
+                .resources([Value::lit(arn.clone()), Value::lit(format!("{arn}/*"))])
+                .condition("Bool", "aws:SecureTransport", [Value::lit("false")]),
+        );
+        if let Some(key) = bucket.key() {
+            policy.statements.push(
+                Statement::deny("DenyOtherKeys")
+                    .principal(Principal::Any)
+                    .actions(["s3:PutObject"])
+                    .resources([Value::lit(format!("{arn}/*"))])
+                    .condition(
+                        "StringNotEquals",
+                        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                        [Value::Ref(Ref::KeyArn(key.to_string()))],
+                    )
+                    // Only when the header is sent: default encryption stays allowed.
+                    .condition(
+                        "Null",
+                        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                        [Value::lit("false")],
+                    ),
+            );
+        }
+    }
+    let via_s3 = |statement: &mut Statement, region: &str| {
+        *statement = statement.clone().condition(
+            "StringEquals",
+            "kms:ViaService",
+            [Value::lit(format!("s3.{region}.amazonaws.com"))],
+        );
+    };
+    for (key, policy) in lowered.key_policies.iter_mut() {
+        let region = scenario.keys[key].region.clone();
+        for statement in &mut policy.statements {
+            if statement.sid.as_deref() != Some("EnableIamPolicies") {
+                via_s3(statement, &region);
+            }
+        }
+    }
+    for policy in lowered.role_policies.values_mut() {
+        for statement in &mut policy.statements {
+            let uses_keys = matches!(&statement.action, Clause::Is(actions)
+                if actions.iter().any(|action| action.starts_with("kms:")));
+            if uses_keys {
+                via_s3(statement, &scenario.region);
+            }
+        }
+    }
 }
 
 /// Random valid scenarios, as validation would accept them: two or three accounts, a key per
