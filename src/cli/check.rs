@@ -32,9 +32,14 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
         Format::Human => write_human(&report, stdout),
         Format::Json => write_json(&report, stdout),
     };
-    if let Err(error) = written {
-        let _ = writeln!(stderr, "error: cannot write the report: {error}");
-        return EXIT_BUG;
+    match written {
+        // A reader that stops early (`| head`) is not a failure of the check.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(error) => {
+            let _ = writeln!(stderr, "error: cannot write the report: {error}");
+            return EXIT_BUG;
+        }
+        Ok(()) => {}
     }
     if report.passed() {
         EXIT_OK

@@ -62,7 +62,10 @@ pub fn write_human(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> 
         }
     }
     for (kind, bucket, members) in groups {
-        let caller = members[0].probe.steps[0].request.caller.to_string();
+        let caller = match members[0].probe.steps[0].request.caller.arn() {
+            Some(arn) => format!(" ({arn})"),
+            None => String::new(),
+        };
         writeln!(out)?;
         let all_passed = members.iter().all(|result| result.passed());
         let probe_caller = !matches!(kind, CallerKind::Role { .. });
@@ -75,13 +78,13 @@ pub fn write_human(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> 
                 .collect();
             writeln!(
                 out,
-                "{kind} ({caller}) on bucket {bucket}: all {} operations denied, as intended (by: {})",
+                "{kind}{caller} on bucket {bucket}: all {} operations denied, as intended (by: {})",
                 members.len(),
                 layers.into_iter().collect::<Vec<_>>().join(", ")
             )?;
             continue;
         }
-        writeln!(out, "{kind} ({caller}) on bucket {bucket}")?;
+        writeln!(out, "{kind}{caller} on bucket {bucket}")?;
         // Operations that end alike on several targets share one row.
         let mut rows: Vec<[String; 6]> = Vec::new();
         for result in &members {
