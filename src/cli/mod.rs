@@ -78,17 +78,20 @@ pub(crate) fn load(
     }
 }
 
-/// The deploy plan, or the cycle printed as a bug (lowering never creates one).
-pub(crate) fn plan_steps(
-    lowered: &crate::lower::Lowered,
+/// Loads, lowers and plans a scenario, or prints why not and returns the exit code. A cycle
+/// is printed as a bug: lowering never creates one.
+pub(crate) fn load_planned(
+    path: &std::path::Path,
     stderr: &mut dyn Write,
-) -> Result<Vec<crate::plan::Step>, i32> {
-    crate::plan::plan(lowered).map_err(|cycle| {
+) -> Result<(crate::lower::Lowered, Vec<crate::plan::Step>), i32> {
+    let lowered = load(path, stderr)?;
+    let steps = crate::plan::plan(&lowered).map_err(|cycle| {
         let _ = writeln!(
             stderr,
             "error: the deploy units depend on each other in a cycle: {}",
             cycle.members.join(" -> ")
         );
         EXIT_BUG
-    })
+    })?;
+    Ok((lowered, steps))
 }
