@@ -28,7 +28,8 @@ fn crossgrant(args: &[&str], stdin: Option<&str>) -> Run {
         .unwrap();
     let mut input = child.stdin.take().unwrap();
     if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
+        // The binary may refuse its arguments and exit before reading: a closed pipe is fine.
+        let _ = input.write_all(text.as_bytes());
     }
     drop(input);
     let output = child.wait_with_output().unwrap();
