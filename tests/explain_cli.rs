@@ -534,6 +534,23 @@ fn bad_arguments_exit_two() {
     );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("is not a role ARN"), "{}", run.stderr);
+    let session = "arn:aws:sts::222222222222:assumed-role/app/i-0123456789abcdef0";
+    let run = crossgrant(
+        &[
+            "explain",
+            "--principal",
+            session,
+            "--action",
+            "s3:GetObject",
+            "--bucket",
+            "b",
+            "--key",
+            "k",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("pass its role's ARN"), "{}", run.stderr);
     let run = crossgrant(
         &[
             "explain",

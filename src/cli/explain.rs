@@ -102,11 +102,21 @@ impl fmt::Display for ExplainError {
         match self {
             ExplainError::Read { path, error } => write!(f, "cannot read {path}: {error}"),
             ExplainError::Parse { path, problem } => write!(f, "{path}: {problem}"),
-            ExplainError::StdinTwice => f.write_str("only one document can be read from stdin (`-`)"),
-            ExplainError::InvalidPrincipal { value } => write!(
-                f,
-                "--principal {value:?} is not a role ARN (arn:aws:iam::<12-digit account>:role/<name>) or `anonymous`"
-            ),
+            ExplainError::StdinTwice => {
+                f.write_str("only one document can be read from stdin (`-`)")
+            }
+            ExplainError::InvalidPrincipal { value } => {
+                write!(
+                    f,
+                    "--principal {value:?} is not a role ARN (arn:aws:iam::<12-digit account>:role/<name>) or `anonymous`"
+                )?;
+                if value.contains(":assumed-role/") {
+                    // What `aws sts get-caller-identity` prints: the session, without the
+                    // role's path.
+                    f.write_str("; for an assumed-role session, pass its role's ARN (`aws iam get-role --role-name NAME`)")?;
+                }
+                Ok(())
+            }
             ExplainError::InvalidAction { value } => write!(
                 f,
                 "--action {value:?} must be an s3: or kms: action such as s3:GetObject"
@@ -122,9 +132,9 @@ impl fmt::Display for ExplainError {
             ExplainError::UnknownBucketOwner => f.write_str(
                 "the bucket's account is unknown: pass --bucket-account or --kms-key-arn",
             ),
-            ExplainError::UnknownRegion => f.write_str(
-                "the bucket's region is unknown: pass --region or --kms-key-arn",
-            ),
+            ExplainError::UnknownRegion => {
+                f.write_str("the bucket's region is unknown: pass --region or --kms-key-arn")
+            }
             ExplainError::Unevaluable(error) => write!(f, "cannot evaluate: {error}"),
         }
     }
@@ -448,6 +458,9 @@ fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
         text.push_str(
             "note: large uploads go multipart, and UploadPart needs kms:Decrypt as well: check it with --action kms:Decrypt\n",
         );
+    }
+    while text.ends_with("\n\n") {
+        text.pop();
     }
     if all_allowed {
         text.push_str("\nResult: ALLOWED\n");
