@@ -619,3 +619,34 @@ fn bad_arguments_exit_two() {
         run.stderr
     );
 }
+
+#[test]
+fn anonymous_denial_advises_signing_not_opening_the_bucket() {
+    let run = crossgrant(
+        &[
+            "explain",
+            "--principal",
+            "anonymous",
+            "--action",
+            "s3:GetObject",
+            "--bucket",
+            "acme-shared-data",
+            "--key",
+            "a.csv",
+            "--bucket-account",
+            "111111111111",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("the request is unsigned"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("\"Principal\": \"*\""),
+        "{}",
+        run.stdout
+    );
+}

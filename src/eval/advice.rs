@@ -2,7 +2,7 @@
 //! that would grant exactly this request; for an explicit deny, the statement to narrow. Used by
 //! `explain`, whose readers are debugging a live setup and want something to paste.
 
-use super::engine::{Decision, Layer, Missing, Reason};
+use super::engine::{Decision, Layer, Reason};
 use super::request::{Caller, Request};
 use serde_json::{json, Value as Json};
 use std::fmt;
@@ -16,7 +16,8 @@ pub enum Advice {
     NarrowDeny { layer: Layer, statement: String },
     /// The key is AWS managed: its policy cannot change, so no statement can fix the request.
     AwsManagedKey { key_account: String },
-    /// KMS refuses unsigned requests; nothing in any policy changes that.
+    /// The request is unsigned: the fix is to sign it, not to open the bucket or key to everyone
+    /// (and KMS refuses unsigned requests whatever its key policy says).
     SignTheRequest,
 }
 
@@ -36,9 +37,9 @@ impl fmt::Display for Advice {
                 f,
                 "the key is the AWS managed aws/s3 key of account {key_account}: its key policy is fixed by AWS and only lets principals of that account use it through S3, so no policy change can grant this. Ways out: re-encrypt the bucket with a customer-managed KMS key whose key policy can name the caller, or have the caller assume a role in account {key_account} and access the bucket from there."
             ),
-            Advice::SignTheRequest => {
-                f.write_str("KMS refuses unsigned requests: call with AWS credentials")
-            }
+            Advice::SignTheRequest => f.write_str(
+                "the request is unsigned: call with AWS credentials (crossgrant does not suggest opening a bucket or key to everyone, and KMS refuses unsigned requests whatever its key policy says)",
+            ),
         }
     }
 }
@@ -87,6 +88,9 @@ pub fn advise(request: &Request, decision: &Decision, aws_managed_key: bool) -> 
     if decision.verdict.is_allowed() {
         return Vec::new();
     }
+    if request.caller == Caller::Anonymous {
+        return vec![Advice::SignTheRequest];
+    }
     let mut advice = Vec::new();
     for reason in &decision.reasons {
         match reason {
@@ -94,7 +98,7 @@ pub fn advise(request: &Request, decision: &Decision, aws_managed_key: bool) -> 
                 layer: *layer,
                 statement: statement.to_string(),
             }),
-            Reason::Missing { layer, missing } => {
+            Reason::Missing { layer, .. } => {
                 if *layer == Layer::KeyPolicy && aws_managed_key {
                     let key_account = request.resource_account.clone();
                     if !advice.contains(&Advice::AwsManagedKey {
@@ -104,14 +108,9 @@ pub fn advise(request: &Request, decision: &Decision, aws_managed_key: bool) -> 
                     }
                     continue;
                 }
-                advice.push(match missing {
-                    Missing::Anonymous => Advice::SignTheRequest,
-                    Missing::NoAllow | Missing::NoDocument | Missing::NoDelegation => {
-                        Advice::AddStatement {
-                            layer: *layer,
-                            statement: statement_for(*layer, request),
-                        }
-                    }
+                advice.push(Advice::AddStatement {
+                    layer: *layer,
+                    statement: statement_for(*layer, request),
                 });
             }
             Reason::AllowedBy { .. } => {}
