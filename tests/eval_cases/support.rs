@@ -158,7 +158,7 @@ pub fn harden(lowered: &mut Lowered) {
     for (key, policy) in lowered.key_policies.iter_mut() {
         let region = scenario.keys[key].region.clone();
         for statement in &mut policy.statements {
-            if statement.sid.as_deref() != Some("EnableIamPolicies") {
+            if statement.sid.as_deref() != Some(crossgrant::lower::ROOT_KEY_SID) {
                 via_s3(statement, &region);
             }
         }
