@@ -76,7 +76,10 @@ pub fn statement_for(layer: Layer, request: &Request) -> Json {
             "Resource": "*",
         }),
     };
-    if let (Layer::BucketPolicy, Some(prefix)) = (layer, request.context.get("s3:prefix")) {
+    // A list grant stays limited to the prefix asked for, in whichever layer it is added.
+    if let (Layer::BucketPolicy | Layer::Identity, Some(prefix)) =
+        (layer, request.context.get("s3:prefix"))
+    {
         statement["Condition"] =
             json!({ "StringLike": { "s3:prefix": format!("{}*", prefix[0]) } });
     }

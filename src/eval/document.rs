@@ -431,8 +431,3 @@ pub fn resolve_refs(document: &PolicyDocument, resolve: &dyn Fn(&Ref) -> String)
         .collect();
     PolicyDocument::new(statements)
 }
-
-/// The document as AWS JSON, every value literal (references resolved by `resolve`).
-pub fn to_literal_json(document: &PolicyDocument, resolve: &dyn Fn(&Ref) -> String) -> Json {
-    resolve_refs(document, resolve).to_json(&|reference| Json::String(resolve(reference)))
-}
