@@ -264,7 +264,7 @@ pub fn lower(scenario: Scenario) -> Lowered {
     let access = bucket_access(&scenario);
     let bucket_policies = with_bucket_guardrails(&scenario, bucket_policies(&scenario, &access));
     let key_policies = with_key_use_limits(&scenario, key_policies(&scenario, &access));
-    let role_policies = role_policies(&scenario, &access);
+    let role_policies = with_identity_key_limits(&scenario, role_policies(&scenario, &access));
     let trust_policies = scenario
         .roles
         .values()
@@ -564,31 +564,40 @@ pub fn bucket_guardrails(bucket: &Bucket) -> Vec<Statement> {
     if enforcement == EncryptionEnforcement::Off {
         return statements;
     }
-    statements.push(deny_put(DENY_OTHER_ENCRYPTION_SID).condition(
-        "StringNotEqualsIfExists",
+    // A negated operator (and any `…IfExists`) also matches when the header is missing, so
+    // "named, and wrong" needs `Null: false` beside it; without it, every upload relying on
+    // the default encryption would be denied.
+    let wrong = |sid: &str, key: &str, expected: Value| {
+        deny_put(sid)
+            .condition("StringNotEquals", key, [expected])
+            .condition("Null", key, [Value::lit("false")])
+    };
+    let missing = |sid: &str, key: &str| deny_put(sid).condition("Null", key, [Value::lit("true")]);
+    statements.push(wrong(
+        DENY_OTHER_ENCRYPTION_SID,
         SSE_HEADER_KEY,
-        [Value::lit("aws:kms")],
+        Value::lit("aws:kms"),
     ));
     match bucket.key() {
         Some(key) => {
-            let key_arn = Value::Ref(Ref::KeyArn(key.to_string()));
-            statements.push(deny_put(DENY_OTHER_KEY_SID).condition(
-                "StringNotEqualsIfExists",
+            statements.push(wrong(
+                DENY_OTHER_KEY_SID,
                 SSE_KMS_KEY_ID_KEY,
-                [key_arn],
+                Value::Ref(Ref::KeyArn(key.to_string())),
             ));
-            statements.push(match enforcement {
-                // `aws:kms` without a key id makes S3 use the AWS-managed `aws/s3` key, not the
-                // bucket's default key.
-                EncryptionEnforcement::IfPresent => deny_put(DENY_KMS_WITHOUT_KEY_SID)
-                    .condition("StringEquals", SSE_HEADER_KEY, [Value::lit("aws:kms")])
-                    .condition("Null", SSE_KMS_KEY_ID_KEY, [Value::lit("true")]),
-                _ => deny_put(DENY_MISSING_KEY_SID).condition(
-                    "Null",
-                    SSE_KMS_KEY_ID_KEY,
-                    [Value::lit("true")],
+            match enforcement {
+                // `aws:kms` without a key id makes S3 use the AWS-managed `aws/s3` key, not
+                // the bucket's default key.
+                EncryptionEnforcement::IfPresent => statements.push(
+                    deny_put(DENY_KMS_WITHOUT_KEY_SID)
+                        .condition("StringEquals", SSE_HEADER_KEY, [Value::lit("aws:kms")])
+                        .condition("Null", SSE_KMS_KEY_ID_KEY, [Value::lit("true")]),
                 ),
-            });
+                _ => {
+                    statements.push(missing(DENY_MISSING_ENCRYPTION_SID, SSE_HEADER_KEY));
+                    statements.push(missing(DENY_MISSING_KEY_SID, SSE_KMS_KEY_ID_KEY));
+                }
+            }
         }
         None => {
             // The AWS-managed key is what a request gets when it names no key id.
@@ -598,11 +607,7 @@ pub fn bucket_guardrails(bucket: &Bucket) -> Vec<Statement> {
                 [Value::lit("false")],
             ));
             if enforcement == EncryptionEnforcement::Strict {
-                statements.push(deny_put(DENY_MISSING_ENCRYPTION_SID).condition(
-                    "Null",
-                    SSE_HEADER_KEY,
-                    [Value::lit("true")],
-                ));
+                statements.push(missing(DENY_MISSING_ENCRYPTION_SID, SSE_HEADER_KEY));
             }
         }
     }
@@ -644,6 +649,47 @@ fn with_key_use_limits(
                     "kms:CallerAccount",
                     accounts.into_iter().map(Value::Lit),
                 );
+            *statement = limited;
+        }
+    }
+    policies
+}
+
+/// Each role's KMS statements limited, for keys that ask for it, to use through S3 in the
+/// key's region. In the key's own account the key policy delegates to IAM through the root
+/// statement, so only the identity policy can say this there; elsewhere it repeats the key
+/// policy's limit.
+fn with_identity_key_limits(
+    scenario: &Scenario,
+    mut policies: BTreeMap<Name, PolicyDocument>,
+) -> BTreeMap<Name, PolicyDocument> {
+    for policy in policies.values_mut() {
+        for statement in &mut policy.statements {
+            let keys: BTreeSet<&Name> = statement
+                .resource
+                .iter()
+                .flat_map(|resource| resource.inner())
+                .filter_map(|value| match value {
+                    Value::Ref(Ref::KeyArn(key)) => Some(key),
+                    _ => None,
+                })
+                .collect();
+            let limited: Vec<&crate::model::Key> = keys
+                .iter()
+                .filter_map(|key| scenario.keys.get(*key))
+                .filter(|key| key.via_s3_only)
+                .collect();
+            // A statement that also names a key without the limit is left as it is.
+            if limited.is_empty() || limited.len() != keys.len() {
+                continue;
+            }
+            let regions: BTreeSet<String> =
+                limited.iter().map(|key| s3_service(&key.region)).collect();
+            let limited = std::mem::replace(statement, Statement::allow("")).condition(
+                "StringEquals",
+                "kms:ViaService",
+                regions.into_iter().map(Value::Lit),
+            );
             *statement = limited;
         }
     }

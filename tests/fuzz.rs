@@ -1,6 +1,6 @@
 //! No input crashes crossgrant. Three harnesses drive the whole pipeline — parse, validate,
-//! lower, plan, render (CloudFormation YAML and JSON, Terraform), and the diagnostics of
-//! rejected input — with arbitrary text, with byte-level mutations of the examples, and with
+//! lower, the policy evaluator (`check`), plan, render (CloudFormation YAML and JSON,
+//! Terraform), and the diagnostics of rejected input — with arbitrary text, with byte-level mutations of the examples, and with
 //! structure-aware random scenarios whose values come from pools of valid and hostile text.
 //!
 //! `cargo test --test fuzz` runs a few thousand cases. A long run spreads
@@ -51,6 +51,9 @@ fn pipeline(text: &str) {
         }
     };
     let lowered = crossgrant::lower::lower(scenario);
+    // The evaluator proves every grant; it must not panic on any scenario that validates.
+    let report = crossgrant::eval::check::check(&lowered);
+    let _ = (report.passed(), report.failures().count());
     let steps = crossgrant::plan::plan(&lowered)
         .unwrap_or_else(|cycle| panic!("lowering produced a cycle: {:?}", cycle.members));
     for (target, format) in [
@@ -74,9 +77,10 @@ fn run(text: &str) {
     }
 }
 
-const EXAMPLES: [&str; 5] = [
+const EXAMPLES: [&str; 6] = [
     include_str!("../examples/blog.toml"),
     include_str!("../examples/multi-account.toml"),
+    include_str!("../examples/multi-region.toml"),
     include_str!("../examples/read-only-prefix.toml"),
     include_str!("../examples/role-principal.toml"),
     include_str!("../examples/same-account.toml"),

@@ -17,11 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-const EXAMPLES: [(&str, &str); 5] = [
+const EXAMPLES: [(&str, &str); 6] = [
     ("blog", include_str!("../examples/blog.toml")),
     (
         "multi-account",
         include_str!("../examples/multi-account.toml"),
+    ),
+    (
+        "multi-region",
+        include_str!("../examples/multi-region.toml"),
     ),
     (
         "read-only-prefix",
@@ -36,6 +40,14 @@ const EXAMPLES: [(&str, &str); 5] = [
         include_str!("../examples/same-account.toml"),
     ),
 ];
+
+fn example(name: &str) -> &'static str {
+    EXAMPLES
+        .iter()
+        .find(|(example, _)| *example == name)
+        .map(|(_, text)| *text)
+        .unwrap_or_else(|| panic!("no example {name}"))
+}
 
 /// Every guardrail at its strictest, access logs on, and a bucket on the AWS-managed key.
 const STRICT: &str = r#"
@@ -134,7 +146,7 @@ fn lowered(text: &str) -> Lowered {
 }
 
 fn blog() -> Lowered {
-    lowered(EXAMPLES[0].1)
+    lowered(example("blog"))
 }
 
 fn statement<'a>(policy: &'a PolicyDocument, sid: &str) -> Option<&'a Statement> {
@@ -182,82 +194,84 @@ fn every_bucket_denies_requests_without_tls_by_default() {
     }
 }
 
+/// A guardrail against a header that is named and wrong: a negated operator alone (or any
+/// `…IfExists`) also matches a missing header, so `Null: false` must stand beside it.
+fn assert_named_and_wrong(statement: &Statement, key: &str, expected: &Value) {
+    assert_eq!(statement.effect, Effect::Deny);
+    assert_eq!(statement.action, Clause::Is(vec!["s3:PutObject".into()]));
+    assert_eq!(
+        condition(statement, "StringNotEquals", key),
+        Some(std::slice::from_ref(expected))
+    );
+    assert_eq!(condition(statement, "Null", key), Some(&[lit("false")][..]));
+    assert_eq!(statement.condition.len(), 2, "{statement:?}");
+}
+
+const KEY_ID: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+const SSE: &str = "s3:x-amz-server-side-encryption";
+
 #[test]
 fn uploads_must_use_the_buckets_key_when_they_name_one() {
     let lowered = blog();
     let policy = &lowered.bucket_policies["shared"];
     let key_arn = Value::Ref(Ref::KeyArn("data".into()));
-    let other_key = statement(policy, "DenyOtherKmsKey").expect("key guardrail");
-    assert_eq!(other_key.action, Clause::Is(vec!["s3:PutObject".into()]));
-    assert_eq!(
-        condition(
-            other_key,
-            "StringNotEqualsIfExists",
-            "s3:x-amz-server-side-encryption-aws-kms-key-id"
-        ),
-        Some(&[key_arn][..])
+    assert_named_and_wrong(
+        statement(policy, "DenyOtherKmsKey").expect("key guardrail"),
+        KEY_ID,
+        &key_arn,
     );
-    let other_encryption = statement(policy, "DenyOtherEncryption").expect("guardrail");
-    assert_eq!(
-        condition(
-            other_encryption,
-            "StringNotEqualsIfExists",
-            "s3:x-amz-server-side-encryption"
-        ),
-        Some(&[lit("aws:kms")][..])
+    assert_named_and_wrong(
+        statement(policy, "DenyOtherEncryption").expect("guardrail"),
+        SSE,
+        &lit("aws:kms"),
     );
     // `aws:kms` without a key id would make S3 use the AWS-managed key.
     let without_key = statement(policy, "DenyKmsWithoutKeyArn").expect("guardrail");
     assert_eq!(
-        condition(
-            without_key,
-            "StringEquals",
-            "s3:x-amz-server-side-encryption"
-        ),
+        condition(without_key, "StringEquals", SSE),
         Some(&[lit("aws:kms")][..])
     );
     assert_eq!(
-        condition(
-            without_key,
-            "Null",
-            "s3:x-amz-server-side-encryption-aws-kms-key-id"
-        ),
+        condition(without_key, "Null", KEY_ID),
         Some(&[lit("true")][..])
     );
-    // The default accepts uploads that name no encryption: no statement requires a header.
+    // The default accepts uploads that name no encryption: nothing denies a missing header.
+    for statement in &policy.statements {
+        for keys in statement.condition.values() {
+            for (key, values) in keys {
+                if key.starts_with("s3:x-amz-server-side-encryption") {
+                    assert!(
+                        !(statement.condition.len() == 1 && values == &[lit("true")]),
+                        "{statement:?} denies uploads without encryption headers"
+                    );
+                }
+            }
+        }
+    }
     assert!(statement(policy, "DenyMissingKmsKey").is_none());
 }
 
 #[test]
-fn strict_enforcement_requires_the_key_header() {
+fn strict_enforcement_requires_the_headers() {
     let lowered = lowered(STRICT);
     let shared = &lowered.bucket_policies["shared"];
-    let missing = statement(shared, "DenyMissingKmsKey").expect("strict guardrail");
-    assert_eq!(
-        condition(
-            missing,
-            "Null",
-            "s3:x-amz-server-side-encryption-aws-kms-key-id"
-        ),
-        Some(&[lit("true")][..])
-    );
+    for (sid, key) in [
+        ("DenyMissingKmsKey", KEY_ID),
+        ("DenyMissingEncryption", SSE),
+    ] {
+        let missing = statement(shared, sid).expect("strict guardrail");
+        assert_eq!(condition(missing, "Null", key), Some(&[lit("true")][..]));
+    }
     assert!(statement(shared, "DenyKmsWithoutKeyArn").is_none());
     // On the AWS-managed key, naming any key id is refused and the header is required.
     let local = &lowered.bucket_policies["local"];
     let any_key = statement(local, "DenyOtherKmsKey").expect("guardrail");
     assert_eq!(
-        condition(
-            any_key,
-            "Null",
-            "s3:x-amz-server-side-encryption-aws-kms-key-id"
-        ),
+        condition(any_key, "Null", KEY_ID),
         Some(&[lit("false")][..])
     );
     let missing = statement(local, "DenyMissingEncryption").expect("strict guardrail");
-    assert_eq!(
-        condition(missing, "Null", "s3:x-amz-server-side-encryption"),
-        Some(&[lit("true")][..])
-    );
+    assert_eq!(condition(missing, "Null", SSE), Some(&[lit("true")][..]));
 }
 
 #[test]
@@ -299,7 +313,7 @@ fn only_deny_statements_name_every_principal() {
 
 #[test]
 fn consumers_use_the_key_only_through_s3_from_their_own_account() {
-    let lowered = lowered(EXAMPLES[1].1);
+    let lowered = lowered(example("multi-account"));
     let mut limited = 0;
     for (key_name, policy) in &lowered.key_policies {
         let key = &lowered.scenario.keys[key_name];
@@ -335,9 +349,27 @@ fn consumers_use_the_key_only_through_s3_from_their_own_account() {
     assert!(limited >= 3, "every consumer statement is limited");
 }
 
+/// In the key's own account the key policy delegates to IAM, so the role's identity policy
+/// carries the limit; `check` probes a direct `kms:Decrypt` and sees it refused.
+#[test]
+fn same_account_roles_use_the_key_only_through_s3() {
+    let lowered = lowered(example("same-account"));
+    let policy = &lowered.role_policies["worker"];
+    let use_key = statement(policy, "UseMainKey").expect("key statement");
+    assert_eq!(
+        condition(use_key, "StringEquals", "kms:ViaService"),
+        Some(&[lit("s3.eu-central-1.amazonaws.com")][..])
+    );
+    let report = crossgrant::eval::check::check(&lowered);
+    assert!(report.passed());
+    assert!(report.results.iter().any(|result| {
+        result.probe.operation.name() == "kms:Decrypt called directly" && !result.probe.intended
+    }));
+}
+
 #[test]
 fn a_role_principal_names_its_account_as_caller() {
-    let lowered = lowered(EXAMPLES[3].1);
+    let lowered = lowered(example("role-principal"));
     let policy = &lowered.key_policies["data"];
     let consumer = statement(policy, "AppUseKey").expect("consumer statement");
     assert_eq!(
@@ -346,13 +378,28 @@ fn a_role_principal_names_its_account_as_caller() {
     );
 }
 
+/// crossgrant's own evaluator proves, for every example, that each grant still works with
+/// every guardrail on (uploads with and without encryption headers, multipart uploads, reads)
+/// and that plain-HTTP requests and uploads naming another key are refused.
+#[test]
+fn every_grant_still_works_under_the_guardrails() {
+    for (name, text) in EXAMPLES.iter().copied().chain([("relaxed", RELAXED)]) {
+        let report = crossgrant::eval::check::check(&lowered(text));
+        let failures: Vec<String> = report
+            .failures()
+            .map(|failure| format!("{failure:?}"))
+            .collect();
+        assert!(report.passed(), "{name}: {failures:#?}");
+    }
+}
+
 /// The bucket policy refers to the key ARN; both live in the owner's data unit, so it
 /// resolves locally in each target.
 #[test]
 fn the_key_arn_in_the_bucket_policy_resolves_within_the_stack() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("blog.toml");
-    fs::write(&scenario, EXAMPLES[0].1).unwrap();
+    fs::write(&scenario, example("blog")).unwrap();
     let out = dir.path().join("out");
     synth(&scenario, &out, &[]);
     let stack = fs::read_to_string(out.join("cloudformation/data-data.yaml")).unwrap();
