@@ -638,18 +638,18 @@ fn with_key_use_limits(
             if accounts.is_empty() {
                 continue;
             }
-            let limited = std::mem::replace(statement, Statement::allow(""))
-                .condition(
-                    "StringEquals",
-                    "kms:ViaService",
-                    [Value::lit(s3_service(&key.region))],
-                )
-                .condition(
-                    "StringEquals",
-                    "kms:CallerAccount",
-                    accounts.into_iter().map(Value::Lit),
-                );
-            *statement = limited;
+            add_condition(
+                statement,
+                "StringEquals",
+                "kms:ViaService",
+                [Value::lit(s3_service(&key.region))],
+            );
+            add_condition(
+                statement,
+                "StringEquals",
+                "kms:CallerAccount",
+                accounts.into_iter().map(Value::Lit),
+            );
         }
     }
     policies
@@ -685,15 +685,28 @@ fn with_identity_key_limits(
             }
             let regions: BTreeSet<String> =
                 limited.iter().map(|key| s3_service(&key.region)).collect();
-            let limited = std::mem::replace(statement, Statement::allow("")).condition(
+            add_condition(
+                statement,
                 "StringEquals",
                 "kms:ViaService",
                 regions.into_iter().map(Value::Lit),
             );
-            *statement = limited;
         }
     }
     policies
+}
+
+fn add_condition(
+    statement: &mut Statement,
+    operator: &str,
+    key: &str,
+    values: impl IntoIterator<Item = Value>,
+) {
+    statement
+        .condition
+        .entry(operator.to_string())
+        .or_default()
+        .insert(key.to_string(), values.into_iter().collect());
 }
 
 /// The S3 endpoint that calls KMS on a caller's behalf in a region (`kms:ViaService`).

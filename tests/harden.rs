@@ -698,3 +698,31 @@ fn terraform_formats_and_validates() {
         "terraform validate:\n{text}"
     );
 }
+
+/// The Terraform aligner emulates `terraform fmt`: a comment line, like a blank line, ends a
+/// run of aligned attributes. Checked against `terraform fmt` itself.
+#[test]
+fn comments_break_alignment_runs_as_terraform_fmt_does() {
+    let text = "resource \"x\" \"y\" {\n  a = 1\n  #checkov:skip=CKV_AWS_18:reason here\n  longer = 2\n  bb = 3\n  # plain comment\n  c = 4\n\n  dd = 5\n  e = 6\n}\n";
+    let aligned = crossgrant::render::hcl::align(text);
+    assert_eq!(
+        aligned,
+        "resource \"x\" \"y\" {\n  a = 1\n  #checkov:skip=CKV_AWS_18:reason here\n  longer = 2\n  bb     = 3\n  # plain comment\n  c = 4\n\n  dd = 5\n  e  = 6\n}\n"
+    );
+    let mut fmt = Command::new("terraform")
+        .args(["fmt", "-"])
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("terraform runs");
+    use std::io::Write;
+    fmt.stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = fmt.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), aligned);
+}
