@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod diag;
+pub mod eval;
 pub mod lower;
 pub mod model;
 pub mod output;

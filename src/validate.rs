@@ -197,6 +197,14 @@ impl Checker {
     }
 }
 
+/// Table entries in the order they appear in the file, so a duplicate is reported where it
+/// is repeated rather than where it sorts first.
+fn in_source_order<T>(map: &BTreeMap<Spanned<String>, T>) -> Vec<(&Spanned<String>, &T)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by_key(|(name, _)| name.span().start);
+    entries
+}
+
 fn is_role_name(text: &str) -> bool {
     (1..=64).contains(&text.len())
         && text
@@ -330,7 +338,7 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
 
     let mut accounts = BTreeMap::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
-    for (name, account) in &raw.accounts {
+    for (name, account) in in_source_order(&raw.accounts) {
         let id = account.id.get_ref();
         if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
             check.report(Problem::InvalidAccountId {
@@ -387,7 +395,7 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
 
     let mut keys = BTreeMap::new();
     let mut aliases: BTreeMap<(String, String, String), String> = BTreeMap::new();
-    for (name, key) in &raw.keys {
+    for (name, key) in in_source_order(&raw.keys) {
         check.reference("account", &key.account, &account_names);
         let key_region = match &key.region {
             Some(region) => check.region(region),
@@ -460,7 +468,7 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
 
     let mut buckets = BTreeMap::new();
     let mut physical_buckets: BTreeMap<String, String> = BTreeMap::new();
-    for (name, bucket) in &raw.buckets {
+    for (name, bucket) in in_source_order(&raw.buckets) {
         let account_ok = check.reference("account", &bucket.account, &account_names);
         let bucket_region = match &bucket.region {
             Some(region) => check.region(region),
@@ -537,7 +545,7 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
 
     let mut roles = BTreeMap::new();
     let mut role_ids: BTreeMap<(String, String), String> = BTreeMap::new();
-    for (name, role) in &raw.roles {
+    for (name, role) in in_source_order(&raw.roles) {
         check.reference("account", &role.account, &account_names);
         if !is_role_name(role.name.get_ref()) {
             check.report(Problem::InvalidRoleName {

@@ -1,7 +1,7 @@
 //! `crossgrant plan`: the deploy order, per account, region and phase, with what each step
 //! creates and which earlier steps it needs.
 
-use super::{load, plan_steps, EXIT_OK};
+use super::{load_planned, EXIT_OK};
 use crate::lower::Resource;
 use crate::plan::stem;
 use std::io::Write;
@@ -14,12 +14,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let lowered = match load(&args.scenario, stderr) {
-        Ok(lowered) => lowered,
-        Err(code) => return code,
-    };
-    let steps = match plan_steps(&lowered, stderr) {
-        Ok(steps) => steps,
+    let (lowered, steps) = match load_planned(&args.scenario, stderr) {
+        Ok(planned) => planned,
         Err(code) => return code,
     };
     let scenario = &lowered.scenario;

@@ -1,7 +1,7 @@
 //! `crossgrant synth`: render the scenario and write it (or, with `--check`, compare it with
 //! what is committed).
 
-use super::{load, plan_steps, EXIT_FINDING, EXIT_INPUT, EXIT_OK};
+use super::{load_planned, EXIT_FINDING, EXIT_INPUT, EXIT_OK};
 use crate::output;
 use crate::render::{self, Format, Options, Target, Templates};
 use clap::ValueEnum;
@@ -43,12 +43,8 @@ pub enum FormatArg {
 }
 
 pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let lowered = match load(&args.scenario, stderr) {
-        Ok(lowered) => lowered,
-        Err(code) => return code,
-    };
-    let steps = match plan_steps(&lowered, stderr) {
-        Ok(steps) => steps,
+    let (lowered, steps) = match load_planned(&args.scenario, stderr) {
+        Ok(planned) => planned,
         Err(code) => return code,
     };
     let options = Options {

@@ -12,8 +12,7 @@ pub mod yaml;
 use crate::lower::Lowered;
 use crate::plan::Step;
 use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason,
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderErrorReason,
 };
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -121,11 +120,11 @@ impl Templates {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
-        registry.register_helper("yaml", Box::new(yaml_helper));
-        registry.register_helper("hcl", Box::new(hcl_helper));
-        registry.register_helper("shell", Box::new(shell_helper));
-        registry.register_helper("mermaid", Box::new(mermaid_helper));
-        registry.register_helper("md", Box::new(markdown_helper));
+        registry.register_helper("yaml", escaping_helper(yaml_text));
+        registry.register_helper("hcl", escaping_helper(hcl_text));
+        registry.register_helper("shell", escaping_helper(shell_text));
+        registry.register_helper("mermaid", escaping_helper(mermaid_text));
+        registry.register_helper("md", escaping_helper(markdown_text));
         for (name, embedded) in TEMPLATES {
             let text = match overrides.map(|dir| dir.join(format!("{name}.hbs"))) {
                 Some(path) if path.is_file() => std::fs::read_to_string(&path)
@@ -152,66 +151,53 @@ impl Templates {
     }
 }
 
-fn param<'a>(helper: &'a Helper, index: usize, name: &str) -> Result<&'a Json, RenderError> {
-    helper
-        .param(index)
-        .map(|param| param.value())
-        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", index).into())
-        .map_err(|error: RenderError| RenderErrorReason::Other(format!("{name}: {error}")).into())
+/// A helper that prints its first parameter through `escape`; the optional second parameter
+/// is an indentation width for block output.
+fn escaping_helper(escape: fn(&Json, Option<usize>) -> String) -> Box<dyn HelperDef + Send + Sync> {
+    Box::new(
+        move |helper: &Helper,
+              _: &Handlebars,
+              _: &Context,
+              _: &mut RenderContext,
+              out: &mut dyn Output|
+              -> HelperResult {
+            let value = helper
+                .param(0)
+                .map(|param| param.value())
+                .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", 0))?;
+            let indent = helper
+                .param(1)
+                .and_then(|param| param.value().as_u64())
+                .map(|width| width as usize);
+            out.write(&escape(value, indent))?;
+            Ok(())
+        },
+    )
 }
 
-fn indent_param(helper: &Helper, index: usize) -> usize {
-    helper
-        .param(index)
-        .and_then(|param| param.value().as_u64())
-        .unwrap_or(0) as usize
+fn as_text(value: &Json) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string)
 }
 
 /// `{{yaml value}}` prints a scalar or intrinsic inline; `{{yaml value N}}` prints a block at
 /// N spaces (the template puts it on its own line).
-fn yaml_helper(
-    helper: &Helper,
-    _: &Handlebars,
-    _: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(helper, 0, "yaml")?;
-    let text = match helper.param(1) {
-        Some(_) => yaml::block(value, indent_param(helper, 1)),
+fn yaml_text(value: &Json, indent: Option<usize>) -> String {
+    match indent {
+        Some(indent) => yaml::block(value, indent),
         None => yaml::inline(value).unwrap_or_else(|| yaml::block(value, 0)),
-    };
-    out.write(&text)?;
-    Ok(())
+    }
 }
 
 /// `{{hcl value N}}`: an HCL expression whose nested lines are indented from N spaces.
-fn hcl_helper(
-    helper: &Helper,
-    _: &Handlebars,
-    _: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(helper, 0, "hcl")?;
-    out.write(&hcl::value(value, indent_param(helper, 1)))?;
-    Ok(())
+fn hcl_text(value: &Json, indent: Option<usize>) -> String {
+    hcl::value(value, indent.unwrap_or(0))
 }
 
 /// `{{shell value}}`: a single-quoted POSIX shell word.
-fn shell_helper(
-    helper: &Helper,
-    _: &Handlebars,
-    _: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(helper, 0, "shell")?;
-    let text = value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_string);
-    out.write(&shell_quote(&text))?;
-    Ok(())
+fn shell_text(value: &Json, _: Option<usize>) -> String {
+    shell_quote(&as_text(value))
 }
 
 pub fn shell_quote(text: &str) -> String {
@@ -226,17 +212,9 @@ pub fn shell_quote(text: &str) -> String {
 }
 
 /// `{{mermaid value}}`: text inside a quoted Mermaid label.
-fn mermaid_helper(
-    helper: &Helper,
-    _: &Handlebars,
-    _: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(helper, 0, "mermaid")?;
-    let text = value.as_str().unwrap_or_default();
+fn mermaid_text(value: &Json, _: Option<usize>) -> String {
     let mut escaped = String::new();
-    for c in text.chars() {
+    for c in as_text(value).chars() {
         match c {
             '"' => escaped.push_str("#quot;"),
             '<' => escaped.push_str("#lt;"),
@@ -246,24 +224,13 @@ fn mermaid_helper(
             c => escaped.push(c),
         }
     }
-    out.write(&escaped)?;
-    Ok(())
+    escaped
 }
 
 /// `{{md value}}`: text inside a Markdown table cell or list item.
-fn markdown_helper(
-    helper: &Helper,
-    _: &Handlebars,
-    _: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(helper, 0, "md")?;
-    let text = value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_string);
+fn markdown_text(value: &Json, _: Option<usize>) -> String {
     let mut escaped = String::new();
-    for c in text.chars() {
+    for c in as_text(value).chars() {
         match c {
             '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '\\' => {
                 escaped.push('\\');
@@ -273,8 +240,7 @@ fn markdown_helper(
             c => escaped.push(c),
         }
     }
-    out.write(&escaped)?;
-    Ok(())
+    escaped
 }
 
 #[derive(Clone, Copy, Debug)]

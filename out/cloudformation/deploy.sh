@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Deploys scenario shared-data with `aws cloudformation deploy`, one stack at a time in plan
+# order (principal style: account). Each account is selected by its AWS CLI profile;
+# a KMS key ARN created by one stack is looked up by alias and passed to the stacks that need it.
+# Safe to re-run: a stack without changes is left as it is.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+deploy() {
+  local stack=$1 template=$2 profile=$3 region=$4
+  shift 4
+  local output extra=()
+  if (($#)); then
+    extra=(--parameter-overrides "$@")
+  fi
+  if output=$(aws cloudformation deploy \
+    --stack-name "$stack" \
+    --template-file "$template" \
+    --profile "$profile" \
+    --region "$region" \
+    --capabilities CAPABILITY_NAMED_IAM \
+    --no-fail-on-empty-changeset \
+    ${extra[@]+"${extra[@]}"} 2>&1); then
+    printf '%s\n' "$output"
+  elif grep -q "No updates are to be performed" <<<"$output"; then
+    printf '%s: no changes\n' "$stack"
+  else
+    printf '%s\n' "$output" >&2
+    return 1
+  fi
+}
+
+key_arn() {
+  aws kms describe-key --key-id "$3" --profile "$1" --region "$2" \
+    --query KeyMetadata.Arn --output text
+}
+
+# 1. shared-data-data-data: data of account data (111111111111) in ap-northeast-1
+deploy shared-data-data-data data-data.yaml data ap-northeast-1
+KEY_ARN_DATA=$(key_arn data ap-northeast-1 alias/shared-data)
+
+# 2. shared-data-app-access: access of account app (222222222222) in ap-northeast-1
+#    after: data-data
+deploy shared-data-app-access app-access.yaml app ap-northeast-1 "DataKeyArn=$KEY_ARN_DATA"
