@@ -1060,6 +1060,131 @@ impl<'a> Deployed<'a> {
         }
     }
 
+    /// Asks `crossgrant explain`, given the policies exactly as the AWS CLI printed them from
+    /// the emulator, about each grant: what the grant allows must be Allowed (exit 0), and
+    /// requests it does not cover must be Denied (exit 1): an action no access level grants,
+    /// the access level the grant lacks, an object outside its prefix, and the same request
+    /// from another role of the consumer account.
+    fn explain_grants(&self) {
+        let scenario = self.scenario();
+        let file = |name: String| self.policies.path().join(name);
+        let mut asked = 0;
+        for (index, grant) in scenario.grants.iter().enumerate() {
+            let bucket = &scenario.buckets[&grant.bucket];
+            let role_arn = scenario.role_arn(&grant.role);
+            let object = format!("{}crossgrant-e2e/{}-{index}.txt", grant.prefix, grant.role);
+            let ask = |principal: &str, action: &str, object: Option<&str>| -> (i32, String) {
+                let mut command = Command::new(BIN);
+                command.args([
+                    "explain",
+                    "--principal",
+                    principal,
+                    "--action",
+                    action,
+                    "--bucket",
+                    &bucket.bucket_name,
+                ]);
+                match object {
+                    Some(object) => command.args(["--key", object]),
+                    None if grant.prefix.is_empty() => &mut command,
+                    None => command.args(["--prefix", &grant.prefix]),
+                };
+                if let Some(key) = bucket.key() {
+                    command.args(["--kms-key-arn", &self.key_arns[key]]);
+                }
+                if bucket.bucket_key {
+                    command.arg("--bucket-key");
+                }
+                if self
+                    .example
+                    .lowered
+                    .bucket_policies
+                    .contains_key(&bucket.name)
+                {
+                    command
+                        .arg("--bucket-policy")
+                        .arg(file(bucket_policy_file(&bucket.name)));
+                }
+                if let Some(key) = bucket.key() {
+                    command.arg("--key-policy").arg(file(key_policy_file(key)));
+                }
+                command
+                    .arg("--identity-policy")
+                    .arg(file(role_policy_file(&grant.role)));
+                let output = command.output().expect("crossgrant explain runs");
+                (output.status.code().unwrap_or(-1), describe(&output))
+            };
+            let mut expect =
+                |principal: &str, action: &str, object: Option<&str>, allowed: bool| {
+                    let (code, output) = ask(principal, action, object);
+                    asked += 1;
+                    assert_eq!(
+                        code,
+                        if allowed { 0 } else { 1 },
+                        "{}",
+                        self.context(&format!(
+                        "crossgrant explain {principal} {action} s3://{}/{} should be {}\n{output}",
+                        bucket.bucket_name,
+                        object.unwrap_or(""),
+                        if allowed { "Allowed" } else { "Denied" }
+                    ))
+                    );
+                };
+            // Other grants of the same role on the same bucket may cover more.
+            let granted = |action: &str, object: &str| {
+                scenario.grants.iter().any(|other| {
+                    other.role == grant.role
+                        && other.bucket == grant.bucket
+                        && object.starts_with(&other.prefix)
+                        && match action {
+                            "s3:GetObject" => other.access.reads(),
+                            _ => other.access.writes(),
+                        }
+                })
+            };
+            let reads = grant.access.reads();
+            expect(
+                &role_arn,
+                "s3:GetObject",
+                Some(&object),
+                granted("s3:GetObject", &object),
+            );
+            expect(
+                &role_arn,
+                "s3:PutObject",
+                Some(&object),
+                granted("s3:PutObject", &object),
+            );
+            if reads {
+                expect(&role_arn, "s3:ListBucket", None, true);
+            }
+            expect(&role_arn, "s3:DeleteObject", Some(&object), false);
+            if !grant.prefix.is_empty() {
+                let outside = format!(
+                    "outside-{}crossgrant-e2e.txt",
+                    grant.prefix.trim_end_matches('/')
+                );
+                let action = if reads {
+                    "s3:GetObject"
+                } else {
+                    "s3:PutObject"
+                };
+                expect(&role_arn, action, Some(&outside), granted(action, &outside));
+            }
+            let stranger = format!(
+                "arn:aws:iam::{}:role/crossgrant-e2e-not-granted",
+                scenario.account(&scenario.roles[&grant.role].account).id
+            );
+            let action = if reads {
+                "s3:GetObject"
+            } else {
+                "s3:PutObject"
+            };
+            expect(&stranger, action, Some(&object), false);
+        }
+        assert!(asked > 0, "{}", self.context("no grant to explain"));
+    }
+
     fn verify(&mut self, report: &mut Report) {
         let what = format!("{} ({})", self.example.name, self.target.as_str());
         report.time(format!("{what}: settings read back"), |report| {
@@ -1074,6 +1199,10 @@ impl<'a> Deployed<'a> {
         report.time(format!("{what}: policies fetched with the AWS CLI"), |_| {
             self.fetch_policies()
         });
+        report.time(
+            format!("{what}: crossgrant explain on the fetched policies"),
+            |_| self.explain_grants(),
+        );
     }
 }
 

@@ -395,28 +395,32 @@ impl Profiles {
         parse_cli(command, args)
     }
 
-    /// Runs independent AWS CLI calls side by side (each CLI start costs about a second of
-    /// Python start-up) and returns their results in order.
+    /// Runs independent AWS CLI calls side by side, a few at a time (each CLI start costs about
+    /// a second of Python start-up), and returns their results in order.
     pub fn json_all(&self, calls: &[Vec<String>]) -> Vec<Result<Json, CliError>> {
-        const AT_ONCE: usize = 4;
-        let mut results = Vec::with_capacity(calls.len());
-        for chunk in calls.chunks(AT_ONCE) {
-            std::thread::scope(|scope| {
-                let running: Vec<_> = chunk
-                    .iter()
-                    .map(|call| {
-                        scope.spawn(move || {
-                            let call: Vec<&str> = call.iter().map(String::as_str).collect();
-                            self.json(&call)
-                        })
-                    })
-                    .collect();
-                for handle in running {
-                    results.push(handle.join().expect("AWS CLI thread"));
-                }
-            });
-        }
+        const WORKERS: usize = 4;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<Result<Json, CliError>>>> =
+            calls.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..WORKERS.min(calls.len()) {
+                scope.spawn(|| loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(call) = calls.get(index) else { break };
+                    let call: Vec<&str> = call.iter().map(String::as_str).collect();
+                    let result = self.json(&call);
+                    *results[index].lock().expect("result slot") = Some(result);
+                });
+            }
+        });
         results
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .expect("result slot")
+                    .expect("every call ran")
+            })
+            .collect()
     }
 
     /// Runs API calls in one Python process with botocore (the AWS CLI's own library; see
