@@ -4,11 +4,13 @@
 //! `terraform init/plan/apply` of the generated root — and then used the way the AWS blog on
 //! cross-account SSE-KMS access uses them: the consumer role writes an object to the owner's
 //! bucket and reads it back, encrypted with the owner's key. The deployed policies are read back
-//! from the emulator and must be exactly the documents crossgrant lowered.
+//! from the emulator, must be exactly the documents crossgrant lowered, and are handed, as the
+//! AWS CLI printed them, to `crossgrant explain`, which must allow what each grant grants and
+//! deny what it does not.
 //!
-//! The emulator enforces almost no authorization, so these tests prove the wiring (every
-//! resource deploys, in order, with the right settings and documents), not that the policies
-//! grant what they should; that is the evaluator's job. Where the emulator does not implement
+//! The emulator enforces almost no authorization, so the deployment itself proves the wiring
+//! (every resource deploys, in order, with the right settings and documents), not that the
+//! policies grant what they should; that is the evaluator's job. Where the emulator does not implement
 //! something the output uses, the test says so on stderr and covers that part through the
 //! service API instead, taking the setting from the generated template.
 //!
@@ -1498,9 +1500,10 @@ fn principal_values(statement: &crossgrant::policy::Statement) -> Vec<&Value> {
 // ---------------------------------------------------------------------------------------------
 // The tests
 
-/// Deploys blog.toml, multi-account.toml and role-principal.toml with both targets to one
-/// emulator, reset between cases. Every case runs even when an earlier one fails; the test
-/// fails listing every failed case.
+/// Deploys blog.toml and multi-account.toml with both targets, and role-principal.toml with
+/// Terraform (where its reversed module wiring could form a cycle), to one emulator, reset
+/// between cases. Every case runs even when an earlier one fails; the test fails listing every
+/// failed case. One test function, so the server's guard drops (and kills it) at its end.
 #[test]
 fn examples_deploy_to_the_emulator_and_work() {
     require_tool(
