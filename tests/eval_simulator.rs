@@ -1,7 +1,7 @@
 //! Differential test against an independent IAM policy simulator (`@cloud-copilot/iam-simulate`,
 //! run as a separate Node process from tests/simulator/): every request `check` evaluates — on
 //! every example scenario and on 200 generated ones — must get the same verdict from both.
-//! Known, documented disagreements are listed in docs/check.md; none arise from these requests.
+//! Known, documented disagreements are listed in the README (Cross-checked against an independent simulator); none arise from these requests.
 
 #[path = "eval_cases/support.rs"]
 mod support;
@@ -319,7 +319,7 @@ fn simulator_agrees_on_examples_and_generated_scenarios() {
 }
 
 /// Case files where crossgrant follows the AWS documentation and the simulator does not; each
-/// is explained, with the documentation that decides it, in docs/check.md.
+/// is explained, with the documentation that decides it, in the README, section "Cross-checked against an independent simulator".
 const DOCUMENTED_DISAGREEMENTS: [(&str, &str); 2] = [
     (
         "explicit_deny.json",
