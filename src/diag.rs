@@ -177,6 +177,25 @@ pub enum Problem {
         value: i64,
         span: Span,
     },
+    /// A setting whose value AWS (or the generated code) cannot take.
+    InvalidSetting {
+        field: &'static str,
+        value: String,
+        reason: &'static str,
+        help: &'static str,
+        span: Span,
+    },
+}
+
+/// A value short enough to quote in a headline.
+fn shorten(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        value.escape_debug().to_string()
+    } else {
+        let head: String = value.chars().take(MAX).collect();
+        format!("{}…", head.escape_debug())
+    }
 }
 
 /// What a problem says: headline, the label under the offending text, and what to do.
@@ -223,7 +242,8 @@ impl Problem {
             | InvalidOrganization { span, .. }
             | InvalidOwnedRolePath { span, .. }
             | OrganizationPathsWithoutOrganization { span }
-            | MaxManagedPolicies { span, .. } => Some(span.clone()),
+            | MaxManagedPolicies { span, .. }
+            | InvalidSetting { span, .. } => Some(span.clone()),
         }
     }
 
@@ -382,7 +402,7 @@ impl Problem {
             InvalidTag { key, reason, .. } => d(
                 format!("tag `{key}` {reason}"),
                 "invalid tag",
-                "tag keys are 1-128 characters and must not start with `aws:`; values at most 256 characters".into(),
+                "tag keys are 1-128 characters and must not start with `aws:`; values at most 256 characters; both only letters, digits, spaces and `_ . : / = + - @`".into(),
             ),
             InvalidProfile { value, .. } => d(
                 format!("`{value}` is not a usable AWS CLI profile name"),
@@ -390,12 +410,12 @@ impl Problem {
                 "use letters, digits, `.`, `_` and `-`".into(),
             ),
             InvalidOrganization { value, .. } => d(
-                format!("`{value}` is not an AWS Organizations id"),
+                format!("`{}` is not an AWS Organizations id", shorten(value)),
                 "invalid organization id",
                 "write the id of the organization, `o-` followed by 10 to 32 lowercase letters or digits, e.g. organization = \"o-a1b2c3d4e5\"".into(),
             ),
             InvalidOwnedRolePath { path, reason, .. } => d(
-                format!("role path `{path}` {reason}"),
+                format!("role path `{}` {reason}", shorten(path)),
                 "invalid role path",
                 "declare a path such as \"/analytics/\" under which this scenario declares every role; crossgrant may then name the path instead of each role".into(),
             ),
@@ -408,6 +428,11 @@ impl Problem {
                 format!("max_managed_policies = {value} is outside what IAM allows"),
                 "out of range",
                 "IAM attaches 10 managed policies to a role by default and at most 20 after a quota increase; use a number from 0 to 20".into(),
+            ),
+            InvalidSetting { field, value, reason, help, .. } => d(
+                format!("{field} `{}` {reason}", shorten(value)),
+                "invalid value",
+                help.to_string(),
             ),
         }
     }

@@ -7,8 +7,8 @@
 
 use crate::consolidate::{fit_all, Fit, RoleLayout};
 use crate::limits::Budget;
-use crate::model::{Access, Bucket, Grant, PrincipalStyle, Scenario};
-use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
+use crate::model::{Access, Bucket, EncryptionEnforcement, Grant, PrincipalStyle, Scenario};
+use crate::policy::{Effect, Name, PolicyDocument, Principal, Ref, Statement, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const READ_OBJECT_ACTIONS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
@@ -282,13 +282,10 @@ pub fn lower(scenario: Scenario) -> Lowered {
 
 pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
     let access = bucket_access(&scenario);
-    let fitted = fit_all(
-        &scenario,
-        bucket_policies(&scenario, &access),
-        key_policies(&scenario, &access),
-        role_policies(&scenario, &access),
-        fit,
-    );
+    let bucket_policies = with_bucket_guardrails(&scenario, bucket_policies(&scenario, &access));
+    let key_policies = with_key_use_limits(&scenario, key_policies(&scenario, &access));
+    let role_policies = with_identity_key_limits(&scenario, role_policies(&scenario, &access));
+    let fitted = fit_all(&scenario, bucket_policies, key_policies, role_policies, fit);
     let role_policies = fitted
         .role_layouts
         .iter()
@@ -540,6 +537,228 @@ fn role_policies(
     statements
         .into_iter()
         .map(|(role, statements)| (role, PolicyDocument::new(statements)))
+        .collect()
+}
+
+pub const DENY_INSECURE_TRANSPORT_SID: &str = "DenyInsecureTransport";
+pub const DENY_OTHER_ENCRYPTION_SID: &str = "DenyOtherEncryption";
+pub const DENY_OTHER_KEY_SID: &str = "DenyOtherKmsKey";
+pub const DENY_KMS_WITHOUT_KEY_SID: &str = "DenyKmsWithoutKeyArn";
+pub const DENY_MISSING_KEY_SID: &str = "DenyMissingKmsKey";
+pub const DENY_MISSING_ENCRYPTION_SID: &str = "DenyMissingEncryption";
+pub const SSE_HEADER_KEY: &str = "s3:x-amz-server-side-encryption";
+pub const SSE_KMS_KEY_ID_KEY: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+
+/// Each bucket's policy with the guardrails the bucket asks for (all of them by default) in
+/// front of its grants: no plain-HTTP requests, and no upload encrypted other than with the
+/// bucket's key. A bucket without grants gets a policy of its own for them.
+fn with_bucket_guardrails(
+    scenario: &Scenario,
+    mut policies: BTreeMap<Name, PolicyDocument>,
+) -> BTreeMap<Name, PolicyDocument> {
+    for bucket in scenario.buckets.values() {
+        let guardrails = bucket_guardrails(bucket);
+        if guardrails.is_empty() {
+            continue;
+        }
+        let policy = policies.entry(bucket.name.clone()).or_default();
+        policy.statements.splice(0..0, guardrails);
+    }
+    policies
+}
+
+/// The `Deny` statements a bucket's settings call for. They name every principal, which is
+/// what a guardrail must do; they grant nothing.
+pub fn bucket_guardrails(bucket: &Bucket) -> Vec<Statement> {
+    let objects = Value::lit(object_arn(bucket, ""));
+    let deny_put = |sid: &str| {
+        Statement::deny(sid)
+            .principal(Principal::Any)
+            .actions(WRITE_OBJECT_ACTIONS)
+            .resources([objects.clone()])
+    };
+    let mut statements = Vec::new();
+    if bucket.require_tls {
+        statements.push(
+            Statement::deny(DENY_INSECURE_TRANSPORT_SID)
+                .principal(Principal::Any)
+                .actions(["s3:*"])
+                .resources([Value::lit(bucket.arn()), objects.clone()])
+                .condition("Bool", "aws:SecureTransport", [Value::lit("false")]),
+        );
+    }
+    let enforcement = bucket.enforce_encryption;
+    if enforcement == EncryptionEnforcement::Off {
+        return statements;
+    }
+    // A negated operator (and any `…IfExists`) also matches when the header is missing, so
+    // "named, and wrong" needs `Null: false` beside it; without it, every upload relying on
+    // the default encryption would be denied.
+    let wrong = |sid: &str, key: &str, expected: Value| {
+        deny_put(sid)
+            .condition("StringNotEquals", key, [expected])
+            .condition("Null", key, [Value::lit("false")])
+    };
+    let missing = |sid: &str, key: &str| deny_put(sid).condition("Null", key, [Value::lit("true")]);
+    statements.push(wrong(
+        DENY_OTHER_ENCRYPTION_SID,
+        SSE_HEADER_KEY,
+        Value::lit("aws:kms"),
+    ));
+    match bucket.key() {
+        Some(key) => {
+            statements.push(wrong(
+                DENY_OTHER_KEY_SID,
+                SSE_KMS_KEY_ID_KEY,
+                Value::Ref(Ref::KeyArn(key.to_string())),
+            ));
+            match enforcement {
+                // `aws:kms` without a key id makes S3 use the AWS-managed `aws/s3` key, not
+                // the bucket's default key.
+                EncryptionEnforcement::IfPresent => statements.push(
+                    deny_put(DENY_KMS_WITHOUT_KEY_SID)
+                        .condition("StringEquals", SSE_HEADER_KEY, [Value::lit("aws:kms")])
+                        .condition("Null", SSE_KMS_KEY_ID_KEY, [Value::lit("true")]),
+                ),
+                _ => {
+                    statements.push(missing(DENY_MISSING_ENCRYPTION_SID, SSE_HEADER_KEY));
+                    statements.push(missing(DENY_MISSING_KEY_SID, SSE_KMS_KEY_ID_KEY));
+                }
+            }
+        }
+        None => {
+            // The AWS-managed key is what a request gets when it names no key id.
+            statements.push(deny_put(DENY_OTHER_KEY_SID).condition(
+                "Null",
+                SSE_KMS_KEY_ID_KEY,
+                [Value::lit("false")],
+            ));
+            if enforcement == EncryptionEnforcement::Strict {
+                statements.push(missing(DENY_MISSING_ENCRYPTION_SID, SSE_HEADER_KEY));
+            }
+        }
+    }
+    statements
+}
+
+/// Each key policy with the statements for consumers limited, where the key asks for it (the
+/// default), to use through S3 in the key's region, from the consumers' own accounts. The
+/// administrator statements stay as they are.
+fn with_key_use_limits(
+    scenario: &Scenario,
+    mut policies: BTreeMap<Name, PolicyDocument>,
+) -> BTreeMap<Name, PolicyDocument> {
+    for (name, policy) in &mut policies {
+        let key = &scenario.keys[name];
+        if !key.via_s3_only {
+            continue;
+        }
+        for statement in &mut policy.statements {
+            let administrative = statement
+                .sid
+                .as_deref()
+                .is_some_and(|sid| sid == ROOT_KEY_SID || sid == KEY_ADMIN_SID);
+            if administrative || statement.effect != Effect::Allow {
+                continue;
+            }
+            let accounts = principal_accounts(scenario, statement);
+            if accounts.is_empty() {
+                continue;
+            }
+            add_condition(
+                statement,
+                "StringEquals",
+                "kms:ViaService",
+                [Value::lit(s3_service(&key.region))],
+            );
+            add_condition(
+                statement,
+                "StringEquals",
+                "kms:CallerAccount",
+                accounts.into_iter().map(Value::Lit),
+            );
+        }
+    }
+    policies
+}
+
+/// Each role's KMS statements limited, for keys that ask for it, to use through S3 in the
+/// key's region. In the key's own account the key policy delegates to IAM through the root
+/// statement, so only the identity policy can say this there; elsewhere it repeats the key
+/// policy's limit.
+fn with_identity_key_limits(
+    scenario: &Scenario,
+    mut policies: BTreeMap<Name, PolicyDocument>,
+) -> BTreeMap<Name, PolicyDocument> {
+    for policy in policies.values_mut() {
+        for statement in &mut policy.statements {
+            let keys: BTreeSet<&Name> = statement
+                .resource
+                .iter()
+                .flat_map(|resource| resource.inner())
+                .filter_map(|value| match value {
+                    Value::Ref(Ref::KeyArn(key)) => Some(key),
+                    _ => None,
+                })
+                .collect();
+            let limited: Vec<&crate::model::Key> = keys
+                .iter()
+                .filter_map(|key| scenario.keys.get(*key))
+                .filter(|key| key.via_s3_only)
+                .collect();
+            // A statement that also names a key without the limit is left as it is.
+            if limited.is_empty() || limited.len() != keys.len() {
+                continue;
+            }
+            let regions: BTreeSet<String> =
+                limited.iter().map(|key| s3_service(&key.region)).collect();
+            add_condition(
+                statement,
+                "StringEquals",
+                "kms:ViaService",
+                regions.into_iter().map(Value::Lit),
+            );
+        }
+    }
+    policies
+}
+
+fn add_condition(
+    statement: &mut Statement,
+    operator: &str,
+    key: &str,
+    values: impl IntoIterator<Item = Value>,
+) {
+    statement
+        .condition
+        .entry(operator.to_string())
+        .or_default()
+        .insert(key.to_string(), values.into_iter().collect());
+}
+
+/// The S3 endpoint that calls KMS on a caller's behalf in a region (`kms:ViaService`).
+pub fn s3_service(region: &str) -> String {
+    format!("s3.{region}.amazonaws.com")
+}
+
+/// The account ids of the AWS principals a statement names.
+fn principal_accounts(scenario: &Scenario, statement: &Statement) -> BTreeSet<String> {
+    let Some(crate::policy::Clause::Is(Principal::Typed(principals))) = &statement.principal else {
+        return BTreeSet::new();
+    };
+    principals
+        .get("AWS")
+        .into_iter()
+        .flatten()
+        .filter_map(|value| match value {
+            Value::Lit(arn) => arn.split(':').nth(4).map(str::to_string),
+            Value::Ref(Ref::RoleArn(role)) => scenario
+                .roles
+                .get(role)
+                .map(|role| scenario.account(&role.account).id.clone()),
+            Value::Ref(_) => None,
+        })
+        .filter(|id| !id.is_empty())
         .collect()
 }
 

@@ -89,6 +89,9 @@ pub struct Key {
     pub deletion_window_days: u32,
     /// Principals (ARNs) that may administer but not use the key, beside the account root.
     pub administrators: Vec<String>,
+    /// Consumers from other accounts may use the key only through S3 in the key's region
+    /// (`kms:ViaService`) and only from their own account (`kms:CallerAccount`).
+    pub via_s3_only: bool,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -123,6 +126,37 @@ impl ObjectOwnership {
     }
 }
 
+/// What the bucket policy does about the encryption an upload asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncryptionEnforcement {
+    /// No statement: an upload may name another key or another kind of encryption.
+    Off,
+    /// Uploads that name an encryption must name SSE-KMS with the bucket's key; uploads that
+    /// name none get the bucket's default encryption, which is that key.
+    IfPresent,
+    /// Every upload must name SSE-KMS with the bucket's key.
+    Strict,
+}
+
+impl EncryptionEnforcement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EncryptionEnforcement::Off => "off",
+            EncryptionEnforcement::IfPresent => "if-present",
+            EncryptionEnforcement::Strict => "strict",
+        }
+    }
+}
+
+/// Where S3 server access logs of a bucket go: a bucket outside the scenario (usually a
+/// central log bucket), in the same account and region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessLogs {
+    pub bucket_name: String,
+    pub prefix: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bucket {
     pub name: Name,
@@ -132,6 +166,15 @@ pub struct Bucket {
     pub encryption: Encryption,
     pub bucket_key: bool,
     pub object_ownership: ObjectOwnership,
+    /// Deny every request that does not use TLS.
+    pub require_tls: bool,
+    pub enforce_encryption: EncryptionEnforcement,
+    /// All four S3 Block Public Access settings on.
+    pub block_public_access: bool,
+    pub versioning: bool,
+    pub access_logs: Option<AccessLogs>,
+    /// Days after which an unfinished multipart upload is removed; `None` keeps them.
+    pub abort_incomplete_uploads_days: Option<u32>,
     pub tags: BTreeMap<String, String>,
 }
 

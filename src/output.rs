@@ -24,6 +24,8 @@ pub enum OutputError {
     Escapes { path: PathBuf },
     /// A path inside the output directory runs through a symbolic link.
     Symlink { path: PathBuf },
+    /// Something other than a regular file stands where crossgrant writes a file.
+    NotAFile { path: PathBuf },
 }
 
 impl std::fmt::Display for OutputError {
@@ -38,6 +40,11 @@ impl std::fmt::Display for OutputError {
             OutputError::Symlink { path } => write!(
                 f,
                 "refusing to write through the symbolic link {}: replace it with a plain directory or choose another --out",
+                path.display()
+            ),
+            OutputError::NotAFile { path } => write!(
+                f,
+                "refusing to replace {}: it is not a regular file; move it away or choose another --out",
                 path.display()
             ),
         }
@@ -167,7 +174,8 @@ pub struct Written {
 }
 
 /// Writes `files` under `root`, removes files an earlier run wrote that are no longer
-/// rendered, and records the new manifest.
+/// rendered, and records the new manifest. Either every change lands or, on any error, the
+/// output directory is left as it was.
 pub fn write(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Written, OutputError> {
     for relative in files.keys() {
         contained(relative)?;
@@ -178,10 +186,17 @@ pub fn write(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Written, 
         no_symlinks(root, relative)?;
     }
     fs::create_dir_all(root).map_err(io(root))?;
-    let staging = root.join(format!("{STAGING}-{}", std::process::id()));
+    let staging_name = PathBuf::from(format!("{STAGING}-{}", std::process::id()));
+    no_symlinks(root, &staging_name)?;
+    let staging = root.join(&staging_name);
+    // A staging directory left by a crashed run that had this process id holds only
+    // crossgrant's own temporary copies.
+    if staging.is_dir() {
+        fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    }
+    fs::create_dir(&staging).map_err(io(&staging))?;
     let staged = stage(&staging, files);
     let result = staged.and_then(|()| commit(root, &staging, files, &previous));
-    // The staging directory only ever holds crossgrant's own temporary copies.
     let _ = fs::remove_dir_all(&staging);
     result
 }
@@ -215,45 +230,159 @@ fn set_executable(_: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// One reversible step of a commit.
+enum Done {
+    /// A directory that did not exist was created.
+    CreatedDir(PathBuf),
+    /// The file at this relative path was moved into the backup directory.
+    MovedAside(PathBuf),
+    /// The staged file for this relative path was moved into place.
+    Placed(PathBuf),
+}
+
+/// Moves the staged files into place. Existing files are first moved aside into a backup
+/// directory inside the staging directory; if any step fails, every step taken so far is
+/// undone in reverse, so the output directory is as it was before the run.
 fn commit(
     root: &Path,
     staging: &Path,
     files: &BTreeMap<PathBuf, String>,
     previous: &BTreeSet<PathBuf>,
 ) -> Result<Written, OutputError> {
+    let backup = staging.join(".previous");
+    let mut done = Vec::new();
+    let result = apply(root, staging, &backup, files, previous, &mut done);
+    if result.is_err() {
+        undo(root, staging, &backup, done);
+    }
+    result
+}
+
+fn apply(
+    root: &Path,
+    staging: &Path,
+    backup: &Path,
+    files: &BTreeMap<PathBuf, String>,
+    previous: &BTreeSet<PathBuf>,
+    done: &mut Vec<Done>,
+) -> Result<Written, OutputError> {
     let mut written = Written::default();
+    let mut changed = Vec::new();
     for (relative, text) in files {
         let target = root.join(relative);
-        if fs::read(&target).is_ok_and(|bytes| bytes == text.as_bytes()) {
-            written.unchanged.push(relative.clone());
-            continue;
-        }
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        fs::rename(staging.join(relative), &target).map_err(io(&target))?;
-        written.updated.push(relative.clone());
-    }
-    for relative in previous {
-        if files.contains_key(relative) {
-            continue;
-        }
-        let target = root.join(relative);
-        match fs::remove_file(&target) {
-            Ok(()) => written.removed.push(relative.clone()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        match fs::symlink_metadata(&target) {
+            Ok(meta) if meta.is_file() => {
+                if fs::read(&target).is_ok_and(|bytes| bytes == text.as_bytes()) {
+                    written.unchanged.push(relative.clone());
+                } else {
+                    changed.push(relative.clone());
+                }
+            }
+            Ok(_) => return Err(OutputError::NotAFile { path: target }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                changed.push(relative.clone())
+            }
             Err(error) => return Err(io(&target)(error)),
         }
-        // Directories emptied by the removal go too; a directory holding anything else stays.
-        let mut dir = target.parent();
+    }
+    // Only regular files an earlier run listed are removed: a directory or link that now
+    // stands at such a path is not crossgrant's.
+    let stale: Vec<PathBuf> = previous
+        .iter()
+        .filter(|relative| !files.contains_key(*relative))
+        .filter(|relative| {
+            fs::symlink_metadata(root.join(relative)).is_ok_and(|meta| meta.is_file())
+        })
+        .cloned()
+        .collect();
+    for relative in &changed {
+        create_parents(root, relative, done)?;
+    }
+    for relative in &changed {
+        let target = root.join(relative);
+        if fs::symlink_metadata(&target).is_ok() {
+            move_aside(root, backup, relative, done)?;
+        }
+        fs::rename(staging.join(relative), &target).map_err(io(&target))?;
+        done.push(Done::Placed(relative.clone()));
+        written.updated.push(relative.clone());
+    }
+    for relative in &stale {
+        move_aside(root, backup, relative, done)?;
+        written.removed.push(relative.clone());
+    }
+    let manifest = PathBuf::from(MANIFEST);
+    if root.join(&manifest).is_file() {
+        move_aside(root, backup, &manifest, done)?;
+    }
+    let target = root.join(&manifest);
+    fs::rename(staging.join(&manifest), &target).map_err(io(&target))?;
+    done.push(Done::Placed(manifest));
+    // Committed. Directories emptied by removals go too; a directory holding anything else
+    // stays.
+    for relative in &stale {
+        let mut dir = root.join(relative).parent().map(Path::to_path_buf);
         while let Some(parent) = dir {
-            if parent == root || fs::remove_dir(parent).is_err() {
+            if parent == root || fs::remove_dir(&parent).is_err() {
                 break;
             }
-            dir = parent.parent();
+            dir = parent.parent().map(Path::to_path_buf);
         }
     }
-    let manifest = root.join(MANIFEST);
-    fs::rename(staging.join(MANIFEST), &manifest).map_err(io(&manifest))?;
     Ok(written)
+}
+
+/// Creates the missing directories above a file, recording each for undo.
+fn create_parents(root: &Path, relative: &Path, done: &mut Vec<Done>) -> Result<(), OutputError> {
+    let mut path = root.to_path_buf();
+    let Some(parent) = relative.parent() else {
+        return Ok(());
+    };
+    for component in parent.components() {
+        path.push(component);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(OutputError::NotAFile { path }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir(&path).map_err(io(&path))?;
+                done.push(Done::CreatedDir(path.clone()));
+            }
+            Err(error) => return Err(io(&path)(error)),
+        }
+    }
+    Ok(())
+}
+
+fn move_aside(
+    root: &Path,
+    backup: &Path,
+    relative: &Path,
+    done: &mut Vec<Done>,
+) -> Result<(), OutputError> {
+    let aside = backup.join(relative);
+    if let Some(parent) = aside.parent() {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    let target = root.join(relative);
+    fs::rename(&target, &aside).map_err(io(&target))?;
+    done.push(Done::MovedAside(relative.to_path_buf()));
+    Ok(())
+}
+
+/// Reverses the steps of a failed commit, newest first. Best effort: each step only renames
+/// within the output directory, which is what just succeeded the other way.
+fn undo(root: &Path, staging: &Path, backup: &Path, done: Vec<Done>) {
+    for step in done.into_iter().rev() {
+        match step {
+            Done::Placed(relative) => {
+                let _ = fs::rename(root.join(&relative), staging.join(&relative));
+            }
+            Done::MovedAside(relative) => {
+                let _ = fs::rename(backup.join(&relative), root.join(&relative));
+            }
+            Done::CreatedDir(path) => {
+                let _ = fs::remove_dir(path);
+            }
+        }
+    }
 }

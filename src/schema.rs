@@ -65,6 +65,8 @@ pub struct RawKey {
     #[serde(default)]
     pub administrators: Vec<Spanned<String>>,
     #[serde(default)]
+    pub via_s3_only: Option<bool>,
+    #[serde(default)]
     pub tags: Tags,
 }
 
@@ -80,6 +82,20 @@ pub struct RawBucket {
     pub region: Option<Spanned<String>>,
     #[serde(default)]
     pub object_ownership: Option<Spanned<String>>,
+    #[serde(default)]
+    pub require_tls: Option<bool>,
+    #[serde(default)]
+    pub enforce_encryption: Option<Spanned<String>>,
+    #[serde(default)]
+    pub block_public_access: Option<bool>,
+    #[serde(default)]
+    pub versioning: Option<bool>,
+    #[serde(default)]
+    pub access_log_bucket: Option<Spanned<String>>,
+    #[serde(default)]
+    pub access_log_prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    pub abort_incomplete_uploads_days: Option<Spanned<i64>>,
     #[serde(default)]
     pub tags: Tags,
 }

@@ -53,6 +53,13 @@ pub const REGIONS: &[&str] = &[
 
 const ACCESS_CHOICES: &[&str] = &["read", "write", "read-write"];
 const STYLE_CHOICES: &[&str] = &["account", "role"];
+const ENFORCEMENT_CHOICES: &[&str] = &["if-present", "strict", "off"];
+/// Unfinished multipart uploads are removed after this many days unless a bucket says
+/// otherwise: long enough for any upload still in progress, short enough not to pay for
+/// abandoned parts for long.
+pub const DEFAULT_ABORT_INCOMPLETE_UPLOADS_DAYS: u32 = 7;
+/// KMS refuses longer key descriptions.
+const MAX_KEY_DESCRIPTION: usize = 8192;
 const OWNERSHIP_CHOICES: &[&str] = &[
     "BucketOwnerEnforced",
     "BucketOwnerPreferred",
@@ -181,6 +188,10 @@ impl Checker {
                 Some("uses the reserved `aws:` prefix")
             } else if value.get_ref().len() > 256 {
                 Some("has a value longer than 256 characters")
+            } else if !key.get_ref().chars().all(is_tag_char) {
+                Some("has a key with a character AWS does not allow in tags")
+            } else if !value.get_ref().chars().all(is_tag_char) {
+                Some("has a value with a character AWS does not allow in tags")
             } else {
                 None
             };
@@ -211,6 +222,24 @@ impl Checker {
                 span: span(value),
             });
         }
+    }
+}
+
+/// The characters S3, KMS and IAM all accept in tag keys and values: letters, digits,
+/// separators (spaces) and `_ . : / = + - @`.
+fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
+}
+
+fn log_prefix_problem(prefix: &str) -> Option<&'static str> {
+    if prefix.len() > 512 {
+        Some("is longer than 512 characters")
+    } else if prefix.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if prefix.starts_with('/') {
+        Some("starts with `/`, but S3 object keys do not")
+    } else {
+        None
     }
 }
 
@@ -333,6 +362,54 @@ fn action_problem(action: &str) -> Option<&'static str> {
         return Some("would grant every S3 action; name the actions the role needs");
     }
     None
+}
+
+/// Where a bucket's server access logs go, if it says.
+fn access_logs(check: &mut Checker, bucket: &crate::schema::RawBucket) -> Option<AccessLogs> {
+    let Some(target) = &bucket.access_log_bucket else {
+        if let Some(prefix) = &bucket.access_log_prefix {
+            check.report(Problem::InvalidSetting {
+                field: "access_log_prefix",
+                value: prefix.get_ref().clone(),
+                reason: "is set but access_log_bucket is not",
+                help: "name the bucket that receives the logs with access_log_bucket",
+                span: span(prefix),
+            });
+        }
+        return None;
+    };
+    if let Some(reason) = bucket_name_problem(target.get_ref()) {
+        check.report(Problem::InvalidBucketName {
+            name: target.get_ref().clone(),
+            reason,
+            span: span(target),
+        });
+    } else if target.get_ref() == bucket.name.get_ref() {
+        check.report(Problem::InvalidSetting {
+            field: "access_log_bucket",
+            value: target.get_ref().clone(),
+            reason: "is the bucket itself; each log delivery would write another log",
+            help: "send the logs to a separate log bucket in the same account and region",
+            span: span(target),
+        });
+    }
+    let prefix = match &bucket.access_log_prefix {
+        Some(prefix) => {
+            if let Some(reason) = log_prefix_problem(prefix.get_ref()) {
+                check.report(Problem::InvalidPrefix {
+                    prefix: prefix.get_ref().clone(),
+                    reason,
+                    span: span(prefix),
+                });
+            }
+            prefix.get_ref().clone()
+        }
+        None => format!("{}/", bucket.name.get_ref()),
+    };
+    Some(AccessLogs {
+        bucket_name: target.get_ref().clone(),
+        prefix,
+    })
 }
 
 /// Builds the model from a parsed scenario, or returns every problem found.
@@ -521,6 +598,17 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         for admin in &key.administrators {
             check.arn("key administrator ARN", admin);
         }
+        if let Some(description) = &key.description {
+            if description.get_ref().chars().count() > MAX_KEY_DESCRIPTION {
+                check.report(Problem::InvalidSetting {
+                    field: "description",
+                    value: description.get_ref().clone(),
+                    reason: "is longer than the 8192 characters KMS accepts",
+                    help: "shorten the key description",
+                    span: span(description),
+                });
+            }
+        }
         let tags = check.tags(&scenario_tags, &key.tags);
         keys.insert(
             name.get_ref().clone(),
@@ -540,6 +628,7 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
                     .iter()
                     .map(|a| a.get_ref().clone())
                     .collect(),
+                via_s3_only: key.via_s3_only.unwrap_or(true),
                 tags,
             },
         );
@@ -606,6 +695,30 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
                 _ => ObjectOwnership::BucketOwnerEnforced,
             },
         };
+        let enforce_encryption = match &bucket.enforce_encryption {
+            None => EncryptionEnforcement::IfPresent,
+            Some(value) => match check.choice("enforce_encryption", value, ENFORCEMENT_CHOICES) {
+                Some(1) => EncryptionEnforcement::Strict,
+                Some(2) => EncryptionEnforcement::Off,
+                _ => EncryptionEnforcement::IfPresent,
+            },
+        };
+        let access_logs = access_logs(&mut check, bucket);
+        let abort_incomplete_uploads_days = match &bucket.abort_incomplete_uploads_days {
+            None => Some(DEFAULT_ABORT_INCOMPLETE_UPLOADS_DAYS),
+            Some(days) if *days.get_ref() == 0 => None,
+            Some(days) if (1..=3650).contains(days.get_ref()) => Some(*days.get_ref() as u32),
+            Some(days) => {
+                check.report(Problem::InvalidSetting {
+                    field: "abort_incomplete_uploads_days",
+                    value: days.get_ref().to_string(),
+                    reason: "is not a number of days S3 lifecycle rules accept",
+                    help: "use 1 to 3650 days, or 0 to keep unfinished multipart uploads",
+                    span: span(days),
+                });
+                None
+            }
+        };
         let tags = check.tags(&scenario_tags, &bucket.tags);
         buckets.insert(
             name.get_ref().clone(),
@@ -617,6 +730,12 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
                 encryption,
                 bucket_key: bucket.bucket_key.unwrap_or(true),
                 object_ownership,
+                require_tls: bucket.require_tls.unwrap_or(true),
+                enforce_encryption,
+                block_public_access: bucket.block_public_access.unwrap_or(true),
+                versioning: bucket.versioning.unwrap_or(true),
+                access_logs,
+                abort_incomplete_uploads_days,
                 tags,
             },
         );

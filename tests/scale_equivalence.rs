@@ -469,12 +469,16 @@ fn a_widened_grant_is_detected() {
     let reference = grants(&lowered(&shape, Fit::Never));
     let mut widened = lowered(&shape, Fit::Always);
     let policy = widened.bucket_policies.values_mut().next().unwrap();
-    let statement = &mut policy.statements[0];
-    let pins = statement
-        .condition
-        .get_mut("ArnLike")
-        .and_then(|keys| keys.get_mut("aws:PrincipalArn"))
-        .expect("the consolidated statement names paths by pattern");
+    let pins = policy
+        .statements
+        .iter_mut()
+        .find_map(|statement| {
+            statement
+                .condition
+                .get_mut("ArnLike")
+                .and_then(|keys| keys.get_mut("aws:PrincipalArn"))
+        })
+        .expect("a consolidated statement names paths by pattern");
     let first = pins[0].as_lit().unwrap().to_string();
     let account = first.split(':').nth(4).unwrap().to_string();
     pins.push(Value::lit(format!("arn:aws:iam::{account}:role/*")));

@@ -3,6 +3,8 @@
 //! 2 bad input or usage, 101 an internal bug. Output goes through the writers it is given,
 //! so tests read exactly what a user sees.
 
+pub mod check;
+pub mod explain;
 pub mod plan;
 pub mod synth;
 
@@ -32,6 +34,10 @@ pub enum Command {
     Synth(synth::Args),
     /// Print the deploy order, per account, region and phase.
     Plan(plan::Args),
+    /// Prove every grant works and nothing else is granted, with an access matrix.
+    Check(check::Args),
+    /// Say why a principal is or is not allowed, given the live policy documents.
+    Explain(explain::Args),
 }
 
 /// Runs crossgrant with `args` (the program name first) and returns the exit code.
@@ -53,6 +59,8 @@ pub fn run(
     match cli.command {
         Command::Synth(args) => synth::run(&args, stdout, stderr),
         Command::Plan(args) => plan::run(&args, stdout, stderr),
+        Command::Check(args) => check::run(&args, stdout, stderr),
+        Command::Explain(args) => explain::run(&args, stdout, stderr),
     }
 }
 

@@ -2,6 +2,7 @@
 //! `deploy.sh`, which runs `aws cloudformation deploy` for each in plan order and feeds a key
 //! ARN created by one stack to the parameters of the next.
 
+use super::checkov::{self, Flavor};
 use super::{tag_views, yaml, Format, TagView, TemplateError, Templates};
 use crate::lower::{pascal, producer, Lowered, Resource, UnitId};
 use crate::model::Image;
@@ -54,8 +55,19 @@ struct BucketView {
     kms_key: Option<Json>,
     bucket_key: bool,
     object_ownership: &'static str,
+    block_public_access: bool,
+    versioning: bool,
+    access_logs: Option<AccessLogsView>,
+    abort_incomplete_uploads_days: Option<u32>,
+    checkov_skips: Vec<checkov::Skip>,
     tags: Vec<TagView>,
     policy: Option<PolicyView>,
+}
+
+#[derive(Serialize)]
+struct AccessLogsView {
+    bucket_name: String,
+    prefix: String,
 }
 
 #[derive(Serialize)]
@@ -90,6 +102,7 @@ struct InstanceView {
     instance_type: Json,
     subnet: Option<Json>,
     profile: Json,
+    checkov_skips: Vec<checkov::Skip>,
     tags: Vec<TagView>,
 }
 
@@ -269,6 +282,14 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     kms_key,
                     bucket_key: bucket.bucket_key,
                     object_ownership: bucket.object_ownership.as_str(),
+                    block_public_access: bucket.block_public_access,
+                    versioning: bucket.versioning,
+                    access_logs: bucket.access_logs.as_ref().map(|logs| AccessLogsView {
+                        bucket_name: logs.bucket_name.clone(),
+                        prefix: logs.prefix.clone(),
+                    }),
+                    abort_incomplete_uploads_days: bucket.abort_incomplete_uploads_days,
+                    checkov_skips: checkov::bucket(bucket, Flavor::CloudFormation),
                     tags: tag_views(&bucket.tags),
                     policy,
                 });
@@ -356,6 +377,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     instance_type: json!({ "Ref": format!("{base}InstanceType") }),
                     subnet,
                     profile: resolver.resolve(&Ref::InstanceProfile(instance.name.clone())),
+                    checkov_skips: checkov::instance(Flavor::CloudFormation),
                     tags: tag_views(&tags),
                 });
             }

@@ -4,6 +4,7 @@
 //! escaped per target format by the helpers registered here, in one place.
 
 pub mod access;
+pub mod checkov;
 pub mod cloudformation;
 pub mod hcl;
 pub mod terraform;
@@ -184,9 +185,11 @@ fn as_text(value: &Json) -> String {
 /// `{{yaml value}}` prints a scalar or intrinsic inline; `{{yaml value N}}` prints a block at
 /// N spaces (the template puts it on its own line).
 fn yaml_text(value: &Json, indent: Option<usize>) -> String {
-    match indent {
-        Some(indent) => yaml::block(value, indent),
-        None => yaml::inline(value).unwrap_or_else(|| yaml::block(value, 0)),
+    match (indent, value) {
+        (Some(indent), _) => yaml::block(value, indent),
+        // Inline after `key: `, a multi-line string cannot open a block scalar at column 0.
+        (None, Json::String(text)) => yaml::inline(value).unwrap_or_else(|| yaml::quoted(text)),
+        (None, _) => yaml::inline(value).unwrap_or_else(|| yaml::block(value, 0)),
     }
 }
 

@@ -3,6 +3,7 @@
 //! account's deploy role, wiring module outputs to module inputs. Terraform orders resources
 //! across modules by those references, so the root applies in one run.
 
+use super::checkov::{self, Flavor};
 use super::{hcl, TemplateError, Templates};
 use crate::lower::{producer, snake, Lowered, Resource, UnitId};
 use crate::model::Image;
@@ -109,8 +110,20 @@ struct BucketView {
     kms_key: Option<String>,
     bucket_key: bool,
     object_ownership: &'static str,
+    block_public_access: bool,
+    versioning: bool,
+    access_logs: Option<AccessLogsView>,
+    abort_incomplete_uploads_days: Option<u32>,
+    checkov_skips: Vec<checkov::Skip>,
+    ownership_checkov_skips: Vec<checkov::Skip>,
     tags: Json,
     policy: Option<Json>,
+}
+
+#[derive(Serialize)]
+struct AccessLogsView {
+    bucket_name: String,
+    prefix: String,
 }
 
 #[derive(Serialize)]
@@ -144,6 +157,7 @@ struct InstanceView {
     ami_parameter: bool,
     profile: String,
     subnet: bool,
+    checkov_skips: Vec<checkov::Skip>,
     tags: Json,
 }
 
@@ -282,6 +296,15 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                         .map(|key| resolver.expression(&Ref::KeyArn(key.to_string()))),
                     bucket_key: bucket.bucket_key,
                     object_ownership: bucket.object_ownership.as_str(),
+                    block_public_access: bucket.block_public_access,
+                    versioning: bucket.versioning,
+                    access_logs: bucket.access_logs.as_ref().map(|logs| AccessLogsView {
+                        bucket_name: logs.bucket_name.clone(),
+                        prefix: logs.prefix.clone(),
+                    }),
+                    abort_incomplete_uploads_days: bucket.abort_incomplete_uploads_days,
+                    checkov_skips: checkov::bucket(bucket, Flavor::Terraform),
+                    ownership_checkov_skips: checkov::ownership_controls(bucket),
                     tags: tags(&bucket.tags),
                     policy: bucket_policies
                         .get(bucket.name.as_str())
@@ -408,6 +431,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                     ami_parameter,
                     profile: resolver.expression(&Ref::InstanceProfile(instance.name.clone())),
                     subnet: true,
+                    checkov_skips: checkov::instance(Flavor::Terraform),
                     tags: tags(&instance_tags),
                 });
             }

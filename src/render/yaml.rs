@@ -156,8 +156,11 @@ fn write_after_key(item: &Json, indent: usize, out: &mut String) {
 /// A multi-line string as a literal block scalar, or double-quoted when a block cannot hold
 /// it exactly (leading spaces, control characters, trailing blank lines).
 fn literal(text: &str, indent: usize, out: &mut String) {
+    // YAML readers also break lines at U+2028 and U+2029, and drop a BOM.
     let representable = !text.starts_with([' ', '\n'])
-        && !text.chars().any(|c| c.is_control() && c != '\n')
+        && !text.chars().any(|c| {
+            (c.is_control() && c != '\n') || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+        })
         && !text.ends_with("\n\n")
         && text.lines().all(|line| !line.ends_with(' '));
     if !representable {

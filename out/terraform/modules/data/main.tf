@@ -26,6 +26,10 @@ resource "aws_kms_key" "data" {
           ArnEquals = {
             "aws:PrincipalArn" = "arn:aws:iam::222222222222:role/app-s3-cross-account"
           }
+          StringEquals = {
+            "kms:CallerAccount" = "222222222222"
+            "kms:ViaService"    = "s3.ap-northeast-1.amazonaws.com"
+          }
           StringLike = {
             "kms:EncryptionContext:aws:s3:arn" = "arn:aws:s3:::acme-shared-data"
           }
@@ -44,6 +48,9 @@ resource "aws_kms_alias" "data" {
 }
 
 resource "aws_s3_bucket" "shared" {
+  #checkov:skip=CKV_AWS_18:Server access logs need a log bucket outside this scenario; set access_log_bucket to enable them
+  #checkov:skip=CKV_AWS_144:Cross-region replication needs a second bucket and key in another region, outside this scenario
+  #checkov:skip=CKV2_AWS_62:Nothing in this scenario consumes bucket event notifications
   bucket = "acme-shared-data"
   tags = {
     project = "shared-data"
@@ -63,6 +70,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "shared" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "shared" {
+  #checkov:skip=CKV2_AWS_65:The scenario keeps legacy ACLs on purpose (object_ownership is not BucketOwnerEnforced)
   bucket = aws_s3_bucket.shared.id
 
   rule {
@@ -86,11 +94,83 @@ resource "aws_s3_bucket_versioning" "shared" {
   }
 }
 
+resource "aws_s3_bucket_lifecycle_configuration" "shared" {
+  bucket = aws_s3_bucket.shared.id
+
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+
+    filter {}
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+}
+
 resource "aws_s3_bucket_policy" "shared" {
   bucket = aws_s3_bucket.shared.id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = ["arn:aws:s3:::acme-shared-data", "arn:aws:s3:::acme-shared-data/*"]
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+      {
+        Sid       = "DenyOtherEncryption"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:PutObject"
+        Resource  = "arn:aws:s3:::acme-shared-data/*"
+        Condition = {
+          Null = {
+            "s3:x-amz-server-side-encryption" = "false"
+          }
+          StringNotEquals = {
+            "s3:x-amz-server-side-encryption" = "aws:kms"
+          }
+        }
+      },
+      {
+        Sid       = "DenyOtherKmsKey"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:PutObject"
+        Resource  = "arn:aws:s3:::acme-shared-data/*"
+        Condition = {
+          Null = {
+            "s3:x-amz-server-side-encryption-aws-kms-key-id" = "false"
+          }
+          StringNotEquals = {
+            "s3:x-amz-server-side-encryption-aws-kms-key-id" = aws_kms_key.data.arn
+          }
+        }
+      },
+      {
+        Sid       = "DenyKmsWithoutKeyArn"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:PutObject"
+        Resource  = "arn:aws:s3:::acme-shared-data/*"
+        Condition = {
+          Null = {
+            "s3:x-amz-server-side-encryption-aws-kms-key-id" = "true"
+          }
+          StringEquals = {
+            "s3:x-amz-server-side-encryption" = "aws:kms"
+          }
+        }
+      },
       {
         Sid    = "AppList"
         Effect = "Allow"

@@ -1,0 +1,49 @@
+//! `crossgrant check`: evaluates the lowered policies of a scenario for every grant and for
+//! callers that were granted nothing, prints the access matrix, and exits 1 when any request is
+//! not decided as the grants intend.
+
+use super::{load, EXIT_BUG, EXIT_FINDING, EXIT_OK};
+use crate::eval::report::{write_human, write_json};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// How to print the access matrix.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let lowered = match load(&args.scenario, stderr) {
+        Ok(lowered) => lowered,
+        Err(code) => return code,
+    };
+    let report = crate::eval::check(&lowered);
+    let written = match args.format {
+        Format::Human => write_human(&report, stdout),
+        Format::Json => write_json(&report, stdout),
+    };
+    match written {
+        // A reader that stops early (`| head`) is not a failure of the check.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(error) => {
+            let _ = writeln!(stderr, "error: cannot write the report: {error}");
+            return EXIT_BUG;
+        }
+        Ok(()) => {}
+    }
+    if report.passed() {
+        EXIT_OK
+    } else {
+        EXIT_FINDING
+    }
+}

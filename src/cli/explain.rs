@@ -1,0 +1,537 @@
+//! `crossgrant explain`: for someone debugging a live setup. Given the documents the aws CLI
+//! prints (bucket policy, key policy, the role's identity policies; bare or in their wrappers,
+//! from files or stdin), a principal, an action and an object, it decides the S3 request and the
+//! KMS request S3 makes for it, says which of the three layers is missing what, and prints the
+//! statement to add. Exit 0 when allowed, 1 when denied, 2 on bad input.
+
+use super::{EXIT_FINDING, EXIT_INPUT, EXIT_OK};
+use crate::eval::advice::advise;
+use crate::eval::document::{parse_policy_json, DocumentProblem};
+use crate::eval::engine::{
+    evaluate, Decision, LayerResult, NamedPolicy, PolicySet, PrincipalScope,
+};
+use crate::eval::request::{account_of_arn, Caller, Context, Request};
+use crate::eval::resolve::{aws_managed_key_arn, aws_managed_s3_key_policy};
+use crate::eval::EvalError;
+use crate::policy::PolicyDocument;
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The caller: a role ARN, or `anonymous`.
+    #[arg(long)]
+    pub principal: String,
+    /// The S3 action (`s3:GetObject`, `s3:PutObject`, `s3:ListBucket`, …) or a KMS action.
+    #[arg(long)]
+    pub action: String,
+    /// The bucket name.
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// The object key, for object actions.
+    #[arg(long)]
+    pub key: Option<String>,
+    /// The `prefix` parameter of a ListBucket (ListObjectsV2) call.
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// The account that owns the bucket (default: the KMS key's account).
+    #[arg(long)]
+    pub bucket_account: Option<String>,
+    /// The ARN of the KMS key that encrypts the bucket.
+    #[arg(long)]
+    pub kms_key_arn: Option<String>,
+    /// The bucket is encrypted with the AWS managed `aws/s3` key.
+    #[arg(long)]
+    pub aws_managed_key: bool,
+    /// The bucket's region (default: the KMS key's region).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The bucket uses an S3 Bucket Key (KMS sees the bucket ARN as encryption context).
+    #[arg(long)]
+    pub bucket_key: bool,
+    /// Model a request over plain HTTP (`aws:SecureTransport` false).
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Output of `aws s3api get-bucket-policy`, or the bare policy; `-` reads stdin.
+    #[arg(long)]
+    pub bucket_policy: Option<PathBuf>,
+    /// Output of `aws kms get-key-policy`, or the bare policy; `-` reads stdin.
+    #[arg(long)]
+    pub key_policy: Option<PathBuf>,
+    /// Output of `aws iam get-role-policy` or `aws iam get-policy-version`, or the bare policy;
+    /// repeat for every policy attached to the role; `-` reads stdin.
+    #[arg(long)]
+    pub identity_policy: Vec<PathBuf>,
+}
+
+/// Why `explain` cannot answer.
+#[derive(Debug)]
+pub enum ExplainError {
+    Read {
+        path: String,
+        error: std::io::Error,
+    },
+    Parse {
+        path: String,
+        problem: DocumentProblem,
+    },
+    StdinTwice,
+    InvalidPrincipal {
+        value: String,
+    },
+    InvalidAction {
+        value: String,
+    },
+    InvalidKeyArn {
+        value: String,
+    },
+    MissingBucket {
+        action: String,
+    },
+    MissingKey {
+        action: String,
+    },
+    UnknownBucketOwner,
+    UnknownRegion,
+    Unevaluable(EvalError),
+}
+
+impl fmt::Display for ExplainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExplainError::Read { path, error } => write!(f, "cannot read {path}: {error}"),
+            ExplainError::Parse { path, problem } => write!(f, "{path}: {problem}"),
+            ExplainError::StdinTwice => {
+                f.write_str("only one document can be read from stdin (`-`)")
+            }
+            ExplainError::InvalidPrincipal { value } => {
+                write!(
+                    f,
+                    "--principal {value:?} is not a role ARN (arn:aws:iam::<12-digit account>:role/<name>) or `anonymous`"
+                )?;
+                if value.contains(":assumed-role/") {
+                    // What `aws sts get-caller-identity` prints: the session, without the
+                    // role's path.
+                    f.write_str("; for an assumed-role session, pass its role's ARN (`aws iam get-role --role-name NAME`)")?;
+                }
+                Ok(())
+            }
+            ExplainError::InvalidAction { value } => write!(
+                f,
+                "--action {value:?} must be an s3: or kms: action such as s3:GetObject"
+            ),
+            ExplainError::InvalidKeyArn { value } => write!(
+                f,
+                "--kms-key-arn {value:?} is not a key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
+            ),
+            ExplainError::MissingBucket { action } => write!(f, "{action} needs --bucket"),
+            ExplainError::MissingKey { action } => {
+                write!(f, "{action} acts on an object: pass --key OBJECTKEY")
+            }
+            ExplainError::UnknownBucketOwner => f.write_str(
+                "the bucket's account is unknown: pass --bucket-account or --kms-key-arn",
+            ),
+            ExplainError::UnknownRegion => {
+                f.write_str("the bucket's region is unknown: pass --region or --kms-key-arn")
+            }
+            ExplainError::Unevaluable(error) => write!(f, "cannot evaluate: {error}"),
+        }
+    }
+}
+
+/// A document read from a file or stdin, with the name it is reported under.
+struct Loaded {
+    name: String,
+    document: PolicyDocument,
+}
+
+fn read_document(path: &PathBuf, stdin_used: &mut bool) -> Result<Loaded, ExplainError> {
+    let is_stdin = path.as_os_str() == "-";
+    let name = if is_stdin {
+        "stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let text = if is_stdin {
+        if *stdin_used {
+            return Err(ExplainError::StdinTwice);
+        }
+        *stdin_used = true;
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|error| ExplainError::Read {
+                path: name.clone(),
+                error,
+            })?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|error| ExplainError::Read {
+            path: name.clone(),
+            error,
+        })?
+    };
+    let document = parse_policy_json(&text).map_err(|problem| ExplainError::Parse {
+        path: name.clone(),
+        problem,
+    })?;
+    Ok(Loaded { name, document })
+}
+
+/// Whether a key policy is the one AWS gives `aws/s3` keys (recognised by its fixed Sid).
+fn is_aws_managed_policy(document: &PolicyDocument) -> bool {
+    document.statements.iter().any(|statement| {
+        statement.sid.as_deref().is_some_and(|sid| {
+            sid.starts_with("Allow access through S3 for all principals in the account")
+        })
+    })
+}
+
+/// The KMS call S3 makes for an S3 action, if it makes one.
+fn kms_action_for(s3_action: &str) -> Option<&'static str> {
+    match s3_action.to_ascii_lowercase().as_str() {
+        "s3:getobject" | "s3:getobjectversion" => Some("kms:Decrypt"),
+        "s3:putobject" => Some("kms:GenerateDataKey"),
+        _ => None,
+    }
+}
+
+struct Question {
+    caller: Caller,
+    action: String,
+    bucket: Option<String>,
+    object: Option<String>,
+    bucket_account: Option<String>,
+    region: Option<String>,
+    key_arn: Option<String>,
+}
+
+pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    match explain(args, stdout) {
+        Ok(true) => EXIT_OK,
+        Ok(false) => EXIT_FINDING,
+        Err(error) => {
+            let _ = writeln!(stderr, "error: {error}");
+            EXIT_INPUT
+        }
+    }
+}
+
+fn question(args: &Args) -> Result<Question, ExplainError> {
+    let caller = if args.principal.eq_ignore_ascii_case("anonymous") || args.principal == "*" {
+        Caller::Anonymous
+    } else {
+        let is_role =
+            args.principal.starts_with("arn:aws:iam::") && args.principal.contains(":role/");
+        Caller::role(args.principal.clone())
+            .filter(|_| is_role)
+            .ok_or_else(|| ExplainError::InvalidPrincipal {
+                value: args.principal.clone(),
+            })?
+    };
+    let service = args
+        .action
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !(service == "s3" || service == "kms") || args.action.split(':').count() != 2 {
+        return Err(ExplainError::InvalidAction {
+            value: args.action.clone(),
+        });
+    }
+    if let Some(arn) = &args.kms_key_arn {
+        let fields: Vec<&str> = arn.splitn(6, ':').collect();
+        if fields.len() != 6
+            || fields[2] != "kms"
+            || account_of_arn(arn).is_none()
+            || !fields[5].starts_with("key/")
+        {
+            return Err(ExplainError::InvalidKeyArn { value: arn.clone() });
+        }
+    }
+    let key_field = |index: usize| {
+        args.kms_key_arn
+            .as_ref()
+            .and_then(|arn| arn.split(':').nth(index).map(str::to_string))
+    };
+    let bucket_account = args.bucket_account.clone().or_else(|| key_field(4));
+    let region = args.region.clone().or_else(|| key_field(3));
+    if service == "s3" && args.bucket.is_none() {
+        return Err(ExplainError::MissingBucket {
+            action: args.action.clone(),
+        });
+    }
+    let bucket_level = crate::lower::is_bucket_level(&args.action);
+    if service == "s3" && !bucket_level && args.key.is_none() {
+        return Err(ExplainError::MissingKey {
+            action: args.action.clone(),
+        });
+    }
+    let key_arn = match (&args.kms_key_arn, args.aws_managed_key) {
+        (Some(arn), _) => Some(arn.clone()),
+        (None, true) => {
+            let account = bucket_account
+                .clone()
+                .ok_or(ExplainError::UnknownBucketOwner)?;
+            let region = region.clone().ok_or(ExplainError::UnknownRegion)?;
+            Some(aws_managed_key_arn(&account, &region))
+        }
+        (None, false) => None,
+    };
+    Ok(Question {
+        caller,
+        action: args.action.clone(),
+        bucket: args.bucket.clone(),
+        object: if bucket_level { None } else { args.key.clone() },
+        bucket_account,
+        region,
+        key_arn,
+    })
+}
+
+fn named(loaded: &Option<Loaded>) -> Option<NamedPolicy<'_>> {
+    loaded.as_ref().map(|loaded| NamedPolicy {
+        name: &loaded.name,
+        document: &loaded.document,
+    })
+}
+
+fn base_context(caller: &Caller, plain_http: bool) -> Context {
+    let mut context = Context::new();
+    context.set("aws:SecureTransport", (!plain_http).to_string());
+    if let Caller::Role { arn, account } = caller {
+        context.set("aws:PrincipalArn", arn.clone());
+        context.set("aws:PrincipalAccount", account.clone());
+        context.set("aws:PrincipalType", "AssumedRole");
+    }
+    context
+}
+
+fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
+    let question = question(args)?;
+    let stdin_readers = args
+        .bucket_policy
+        .iter()
+        .chain(&args.key_policy)
+        .chain(&args.identity_policy)
+        .filter(|path| path.as_os_str() == "-")
+        .count();
+    if stdin_readers > 1 {
+        return Err(ExplainError::StdinTwice);
+    }
+    let mut stdin_used = false;
+    let bucket_policy = args
+        .bucket_policy
+        .as_ref()
+        .map(|path| read_document(path, &mut stdin_used))
+        .transpose()?;
+    let mut key_policy = args
+        .key_policy
+        .as_ref()
+        .map(|path| read_document(path, &mut stdin_used))
+        .transpose()?;
+    let identity = args
+        .identity_policy
+        .iter()
+        .map(|path| read_document(path, &mut stdin_used))
+        .collect::<Result<Vec<_>, _>>()?;
+    let aws_managed = args.aws_managed_key
+        || key_policy
+            .as_ref()
+            .is_some_and(|loaded| is_aws_managed_policy(&loaded.document));
+    if args.aws_managed_key && key_policy.is_none() {
+        let account = question
+            .bucket_account
+            .clone()
+            .ok_or(ExplainError::UnknownBucketOwner)?;
+        let region = question.region.clone().ok_or(ExplainError::UnknownRegion)?;
+        key_policy = Some(Loaded {
+            name: "the aws/s3 key policy".into(),
+            document: aws_managed_s3_key_policy(&account, &region),
+        });
+    }
+
+    let identity_policies: Vec<NamedPolicy> = identity
+        .iter()
+        .map(|loaded| NamedPolicy {
+            name: &loaded.name,
+            document: &loaded.document,
+        })
+        .collect();
+
+    let mut requests: Vec<(Request, PolicySet, &'static str)> = Vec::new();
+    let service = question
+        .action
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let bucket_arn = question
+        .bucket
+        .as_ref()
+        .map(|bucket| format!("arn:aws:s3:::{bucket}"));
+    if service == "s3" {
+        let bucket_account = question
+            .bucket_account
+            .clone()
+            .ok_or(ExplainError::UnknownBucketOwner)?;
+        let bucket_arn = bucket_arn.clone().unwrap_or_default();
+        let mut context = base_context(&question.caller, args.plain_http);
+        if let Some(prefix) = &args.prefix {
+            context.set("s3:prefix", prefix.clone());
+        }
+        let resource = match &question.object {
+            Some(object) => format!("{bucket_arn}/{object}"),
+            None => bucket_arn.clone(),
+        };
+        requests.push((
+            Request {
+                caller: question.caller.clone(),
+                action: question.action.clone(),
+                resource,
+                resource_account: bucket_account,
+                context,
+            },
+            PolicySet {
+                identity: identity_policies.clone(),
+                resource: named(&bucket_policy),
+            },
+            "",
+        ));
+    }
+    let kms_action = if service == "kms" {
+        Some(question.action.clone())
+    } else {
+        kms_action_for(&question.action).map(str::to_string)
+    };
+    if let (Some(kms_action), Some(key_arn)) = (kms_action, &question.key_arn) {
+        let mut context = base_context(&question.caller, false);
+        if let Some(account) = question.caller.account() {
+            context.set("kms:CallerAccount", account);
+        }
+        if let (Some(region), Some(bucket_arn)) = (&question.region, &bucket_arn) {
+            context.set("kms:ViaService", format!("s3.{region}.amazonaws.com"));
+            let encryption_context = match (&question.object, args.bucket_key) {
+                (Some(object), false) => format!("{bucket_arn}/{object}"),
+                _ => bucket_arn.clone(),
+            };
+            context.set("kms:EncryptionContext:aws:s3:arn", encryption_context);
+            context.set_list("kms:EncryptionContextKeys", vec!["aws:s3:arn".into()]);
+        }
+        requests.push((
+            Request {
+                caller: question.caller.clone(),
+                action: kms_action,
+                resource: key_arn.clone(),
+                resource_account: account_of_arn(key_arn).unwrap_or_default().to_string(),
+                context,
+            },
+            PolicySet {
+                identity: identity_policies.clone(),
+                resource: named(&key_policy),
+            },
+            if service == "s3" {
+                " (the call S3 makes to KMS for the caller)"
+            } else {
+                ""
+            },
+        ));
+    }
+
+    let mut text = String::new();
+    let mut all_allowed = true;
+    let mut advice = Vec::new();
+    for (request, policies, note) in &requests {
+        let decision = evaluate(request, policies).map_err(ExplainError::Unevaluable)?;
+        describe(&mut text, request, &decision, note);
+        all_allowed &= decision.verdict.is_allowed();
+        advice.extend(advise(request, &decision, aws_managed));
+    }
+    if service == "s3" && question.key_arn.is_none() && kms_action_for(&question.action).is_some() {
+        text.push_str(
+            "note: no --kms-key-arn or --aws-managed-key given, so the KMS call S3 makes for this request was not checked\n",
+        );
+    }
+    if question.action.eq_ignore_ascii_case("s3:PutObject") && question.key_arn.is_some() {
+        text.push_str(
+            "note: large uploads go multipart, and UploadPart needs kms:Decrypt as well: check it with --action kms:Decrypt\n",
+        );
+    }
+    while text.ends_with("\n\n") {
+        text.pop();
+    }
+    if all_allowed {
+        text.push_str("\nResult: ALLOWED\n");
+    } else {
+        text.push_str("\nResult: DENIED\n");
+        if !advice.is_empty() {
+            text.push_str("To fix:\n");
+            for item in &advice {
+                for (index, line) in item.to_string().lines().enumerate() {
+                    let lead = if index == 0 { "  - " } else { "    " };
+                    text.push_str(&format!("{lead}{line}\n"));
+                }
+            }
+        }
+    }
+    let _ = out.write_all(text.as_bytes());
+    Ok(all_allowed)
+}
+
+fn describe_layer(text: &mut String, result: &LayerResult, caller: &Caller) {
+    let label = result.layer.as_str();
+    if !result.denies.is_empty() {
+        let names: Vec<String> = result
+            .denies
+            .iter()
+            .map(|a| a.statement.to_string())
+            .collect();
+        text.push_str(&format!("  {label}: DENIES — {}\n", names.join(", ")));
+    } else if !result.allows.is_empty() {
+        let names: Vec<String> = result
+            .allows
+            .iter()
+            .map(|applied| match applied.scope {
+                PrincipalScope::Caller => applied.statement.to_string(),
+                PrincipalScope::Account => format!(
+                    "{} (names the account {}, delegating to its IAM policies)",
+                    applied.statement,
+                    caller.account().unwrap_or_default()
+                ),
+            })
+            .collect();
+        text.push_str(&format!("  {label}: allows — {}\n", names.join(", ")));
+    } else if !result.present {
+        text.push_str(&format!("  {label}: none given\n"));
+    } else {
+        text.push_str(&format!("  {label}: no statement applies\n"));
+    }
+}
+
+fn describe(text: &mut String, request: &Request, decision: &Decision, note: &str) {
+    let relation = match request.caller {
+        Caller::Anonymous => "anonymous caller".to_string(),
+        _ if request.is_cross_account() => format!(
+            "cross-account: caller in {}, resource in {}",
+            request.caller.account().unwrap_or_default(),
+            request.resource_account
+        ),
+        _ => format!("same account {}", request.resource_account),
+    };
+    text.push_str(&format!(
+        "{} on {}{note}\n  by {} ({relation})\n",
+        request.action, request.resource, request.caller
+    ));
+    if request.caller != Caller::Anonymous {
+        describe_layer(text, &decision.identity, &request.caller);
+    }
+    describe_layer(text, &decision.resource, &request.caller);
+    let reasons: Vec<String> = decision.reasons.iter().map(ToString::to_string).collect();
+    text.push_str(&format!(
+        "  => {}: {}\n\n",
+        decision.verdict.as_str(),
+        reasons.join("; ")
+    ));
+}

@@ -1,0 +1,783 @@
+//! The requests `crossgrant check` asks about a lowered scenario, and what the scenario means
+//! each answer to be. For every caller (each scenario role, plus probe callers that were granted
+//! nothing: an administrator role and an unprivileged role in every account, an administrator
+//! of an unrelated account, and an anonymous caller) and every bucket, every S3 operation a
+//! grant can imply is asked together with the KMS call S3 makes for it, carrying the context AWS
+//! would attach; so are operations no grant implies.
+//!
+//! What a request *should* get comes from the grants alone ([`intended`]), never from the
+//! generated policies, so a lowering mistake shows up as a disagreement.
+
+use super::engine::{NamedPolicy, PolicySet};
+use super::matching::glob_ignore_case;
+use super::request::{Caller, Context, Request};
+use super::resolve::{aws_managed_s3_key_policy, Resolver};
+use crate::lower::{is_bucket_level, Lowered};
+use crate::model::{Bucket, Encryption, Scenario};
+use crate::policy::{Clause, Effect, Name, PolicyDocument, Statement, Value};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Object key probed under each granted prefix.
+pub const PROBE_OBJECT: &str = "probe.bin";
+/// A prefix no grant is meant to cover (unless a grant covers the whole bucket).
+pub const OUTSIDE_PREFIX: &str = "crossgrant-outside/";
+const ADMIN_ROLE: &str = "crossgrant-probe-admin";
+const UNPRIVILEGED_ROLE: &str = "crossgrant-probe-unprivileged";
+const ADMIN_POLICY: &str = "AdministratorAccess";
+
+/// Who asks.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CallerKind {
+    /// A role of the scenario, with the identity policy crossgrant gives it.
+    Role {
+        role: Name,
+    },
+    /// A role in a scenario account allowed everything by its identity policy; asked only about
+    /// buckets of other accounts (in its own account, IAM alone rightly lets it in).
+    Admin {
+        account: Name,
+    },
+    /// A role with no permissions in a scenario account; asked about that account's buckets.
+    Unprivileged {
+        account: Name,
+    },
+    /// An administrator of an account outside the scenario.
+    Stranger {
+        account_id: String,
+    },
+    Anonymous,
+}
+
+impl fmt::Display for CallerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallerKind::Role { role } => write!(f, "role {role}"),
+            CallerKind::Admin { account } => write!(f, "admin role in {account}"),
+            CallerKind::Unprivileged { account } => write!(f, "unprivileged role in {account}"),
+            CallerKind::Stranger { account_id } => {
+                write!(f, "admin role in unrelated account {account_id}")
+            }
+            CallerKind::Anonymous => f.write_str("anonymous"),
+        }
+    }
+}
+
+/// What the caller tries, as an S3 client would see it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "operation", rename_all = "kebab-case")]
+pub enum Operation {
+    GetObject {
+        key: String,
+    },
+    GetObjectVersion {
+        key: String,
+    },
+    /// PutObject without encryption headers: the bucket's default encryption applies.
+    PutObject {
+        key: String,
+    },
+    /// PutObject naming SSE-KMS and the bucket's key in its headers.
+    PutObjectSseKms {
+        key: String,
+    },
+    CreateMultipartUpload {
+        key: String,
+    },
+    UploadPart {
+        key: String,
+    },
+    CompleteMultipartUpload {
+        key: String,
+    },
+    /// ListObjectsV2 with `prefix` (none: the whole bucket).
+    ListBucket {
+        prefix: Option<String>,
+    },
+    /// An object-level action no access level implies.
+    OtherObjectAction {
+        action: String,
+        key: String,
+    },
+    /// A bucket-level action no access level implies.
+    OtherBucketAction {
+        action: String,
+    },
+    /// The KMS call S3 makes to read an object, asked on its own.
+    KmsDecrypt {
+        key: String,
+    },
+    /// The KMS call S3 makes to write an object, asked on its own.
+    KmsGenerateDataKey {
+        key: String,
+    },
+    /// PutObject whose SSE-KMS headers name a key other than the bucket's; probed where a
+    /// policy constrains that header.
+    PutObjectOtherKey {
+        key: String,
+    },
+    /// kms:Decrypt called directly, not through S3; probed where a policy pins key use to S3
+    /// with `kms:ViaService`.
+    KmsDirectDecrypt {
+        key: String,
+    },
+}
+
+impl Operation {
+    pub fn name(&self) -> String {
+        match self {
+            Operation::GetObject { .. } => "GetObject".into(),
+            Operation::GetObjectVersion { .. } => "GetObjectVersion".into(),
+            Operation::PutObject { .. } => "PutObject".into(),
+            Operation::PutObjectSseKms { .. } => "PutObject (SSE-KMS headers)".into(),
+            Operation::CreateMultipartUpload { .. } => "CreateMultipartUpload".into(),
+            Operation::UploadPart { .. } => "UploadPart".into(),
+            Operation::CompleteMultipartUpload { .. } => "CompleteMultipartUpload".into(),
+            Operation::ListBucket { .. } => "ListBucket".into(),
+            Operation::OtherObjectAction { action, .. }
+            | Operation::OtherBucketAction { action } => {
+                action.strip_prefix("s3:").unwrap_or(action).to_string()
+            }
+            Operation::KmsDecrypt { .. } => "kms:Decrypt via S3".into(),
+            Operation::KmsGenerateDataKey { .. } => "kms:GenerateDataKey via S3".into(),
+            Operation::PutObjectOtherKey { .. } => "PutObject (SSE-KMS with another key)".into(),
+            Operation::KmsDirectDecrypt { .. } => "kms:Decrypt called directly".into(),
+        }
+    }
+
+    /// The object key or list prefix the operation targets, for reports.
+    pub fn target(&self) -> String {
+        match self {
+            Operation::ListBucket { prefix: None } => "(whole bucket)".into(),
+            Operation::ListBucket {
+                prefix: Some(prefix),
+            } => format!("prefix {prefix}"),
+            Operation::OtherBucketAction { .. } => "(bucket)".into(),
+            Operation::GetObject { key }
+            | Operation::GetObjectVersion { key }
+            | Operation::PutObject { key }
+            | Operation::PutObjectSseKms { key }
+            | Operation::CreateMultipartUpload { key }
+            | Operation::UploadPart { key }
+            | Operation::CompleteMultipartUpload { key }
+            | Operation::OtherObjectAction { key, .. }
+            | Operation::KmsDecrypt { key }
+            | Operation::KmsGenerateDataKey { key }
+            | Operation::PutObjectOtherKey { key }
+            | Operation::KmsDirectDecrypt { key } => key.clone(),
+        }
+    }
+}
+
+/// Which transport the request arrives over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transport {
+    Https,
+    PlainHttp,
+}
+
+/// Which resource policy governs a request.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Governing {
+    Bucket(Name),
+    /// A key by ARN (scenario keys and `aws/s3` keys alike).
+    Key(String),
+}
+
+/// One request of an operation, and the resource policy it meets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub request: Request,
+    pub governing: Governing,
+}
+
+/// One operation by one caller on one bucket, and whether the grants mean it to succeed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub caller_kind: CallerKind,
+    pub bucket: Name,
+    pub operation: Operation,
+    pub transport: Transport,
+    pub intended: bool,
+    /// The S3 request first, then the KMS request it causes, if any. The operation succeeds
+    /// only if every step is allowed.
+    pub steps: Vec<Step>,
+}
+
+/// Every literal document of a lowered scenario, plus those of the probe callers and of the
+/// `aws/s3` keys, indexed the way steps refer to them.
+#[derive(Clone, Debug, Default)]
+pub struct World {
+    pub bucket_policies: BTreeMap<Name, (String, PolicyDocument)>,
+    pub key_policies: BTreeMap<String, (String, PolicyDocument)>,
+    /// Identity policies by caller ARN.
+    pub identity_policies: BTreeMap<String, Vec<(String, PolicyDocument)>>,
+}
+
+impl World {
+    pub fn build(lowered: &Lowered) -> World {
+        let scenario = &lowered.scenario;
+        let resolver = Resolver::new(scenario);
+        let mut world = World::default();
+        for (bucket, policy) in &lowered.bucket_policies {
+            world.bucket_policies.insert(
+                bucket.clone(),
+                (
+                    format!("bucket policy of {}", scenario.buckets[bucket].bucket_name),
+                    resolver.literal(policy),
+                ),
+            );
+        }
+        for (key, policy) in &lowered.key_policies {
+            world.key_policies.insert(
+                resolver.key_arn(key),
+                (format!("key policy of key {key}"), resolver.literal(policy)),
+            );
+        }
+        for bucket in scenario.buckets.values() {
+            if bucket.encryption == Encryption::AwsManaged {
+                let account = &scenario.account(&bucket.account).id;
+                world.key_policies.insert(
+                    resolver.aws_managed_key_arn(bucket),
+                    (
+                        format!("key policy of aws/s3 in {}", bucket.account),
+                        aws_managed_s3_key_policy(account, &bucket.region),
+                    ),
+                );
+            }
+        }
+        for (role, policy) in &lowered.role_policies {
+            world.identity_policies.insert(
+                scenario.role_arn(role),
+                vec![(
+                    format!("identity policy of role {role}"),
+                    resolver.literal(policy),
+                )],
+            );
+        }
+        let admin = admin_policy();
+        for account in scenario.accounts.values() {
+            world.identity_policies.insert(
+                role_arn(&account.id, ADMIN_ROLE),
+                vec![(ADMIN_POLICY.to_string(), admin.clone())],
+            );
+        }
+        world.identity_policies.insert(
+            role_arn(&stranger_account(scenario), ADMIN_ROLE),
+            vec![(ADMIN_POLICY.to_string(), admin)],
+        );
+        world
+    }
+
+    pub fn policies(&self, step: &Step) -> PolicySet<'_> {
+        let identity = step
+            .request
+            .caller
+            .arn()
+            .and_then(|arn| self.identity_policies.get(arn))
+            .map(|policies| {
+                policies
+                    .iter()
+                    .map(|(name, document)| NamedPolicy { name, document })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let resource = match &step.governing {
+            Governing::Bucket(bucket) => self.bucket_policies.get(bucket),
+            Governing::Key(arn) => self.key_policies.get(arn),
+        }
+        .map(|(name, document)| NamedPolicy { name, document });
+        PolicySet { identity, resource }
+    }
+}
+
+fn admin_policy() -> PolicyDocument {
+    PolicyDocument::new(vec![Statement::allow("Everything")
+        .actions(["*"])
+        .resources([Value::lit("*")])])
+}
+
+fn role_arn(account_id: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:role/{name}")
+}
+
+/// An account id no scenario account uses.
+pub fn stranger_account(scenario: &Scenario) -> String {
+    let used: BTreeSet<&str> = scenario
+        .accounts
+        .values()
+        .map(|account| account.id.as_str())
+        .collect();
+    (0..)
+        .map(|n: u64| format!("{:012}", 999_999_999_999 - n))
+        .find(|id| !used.contains(id.as_str()))
+        .expect("some twelve-digit account id is unused")
+}
+
+/// Whether the bucket policy refuses requests that do not use TLS: a `Deny` applying to every
+/// principal when `aws:SecureTransport` is false. Only then are plain-HTTP requests probed.
+pub fn enforces_tls(bucket_policy: Option<&PolicyDocument>) -> bool {
+    bucket_policy.is_some_and(|policy| {
+        policy.statements.iter().any(|statement| {
+            statement.effect == Effect::Deny
+                && statement.condition.get("Bool").is_some_and(|keys| {
+                    keys.iter().any(|(key, values)| {
+                        key.eq_ignore_ascii_case("aws:SecureTransport")
+                            && values.iter().any(|value| value.as_lit() == Some("false"))
+                    })
+                })
+                && matches!(statement.action, Clause::Is(_))
+        })
+    })
+}
+
+/// Whether any of the documents has a condition on `key`.
+fn mentions_condition_key<'a>(
+    documents: impl IntoIterator<Item = &'a PolicyDocument>,
+    key: &str,
+) -> bool {
+    documents.into_iter().any(|document| {
+        document.statements.iter().any(|statement| {
+            statement
+                .condition
+                .values()
+                .any(|keys| keys.keys().any(|name| name.eq_ignore_ascii_case(key)))
+        })
+    })
+}
+
+/// Object-level S3 actions no access level implies: deletion, and the ACL pair (meaningful
+/// only with ACLs enabled, where writers get `s3:PutObjectAcl`).
+pub const UNGRANTED_OBJECT_ACTIONS: [&str; 3] =
+    ["s3:DeleteObject", "s3:GetObjectAcl", "s3:PutObjectAcl"];
+
+/// Bucket-level S3 actions no access level implies: taking over the bucket's policy, deleting
+/// it, and listing versions (which ListBucket does not cover).
+pub const UNGRANTED_BUCKET_ACTIONS: [&str; 3] = [
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucket",
+    "s3:ListBucketVersions",
+];
+
+/// Whether the scenario's grants mean `role` to succeed at `operation` on `bucket`.
+pub fn intended(scenario: &Scenario, role: &str, bucket_name: &str, operation: &Operation) -> bool {
+    let bucket = &scenario.buckets[bucket_name];
+    let grants = scenario
+        .grants
+        .iter()
+        .filter(|grant| grant.role == role && grant.bucket == bucket_name);
+    let covers_extra = |extra: &[String], action: &str, bucket_level: bool| {
+        extra.iter().any(|pattern| {
+            is_bucket_level(pattern) == bucket_level && glob_ignore_case(pattern, action)
+        })
+    };
+    grants.into_iter().any(|grant| {
+        let inside = |key: &str| key.starts_with(&grant.prefix);
+        let reads = grant.access.reads();
+        let writes = grant.access.writes();
+        match operation {
+            Operation::GetObject { key } => {
+                inside(key) && (reads || covers_extra(&grant.extra_actions, "s3:GetObject", false))
+            }
+            Operation::GetObjectVersion { key } => {
+                inside(key)
+                    && (reads || covers_extra(&grant.extra_actions, "s3:GetObjectVersion", false))
+            }
+            Operation::PutObject { key }
+            | Operation::PutObjectSseKms { key }
+            | Operation::CreateMultipartUpload { key }
+            | Operation::UploadPart { key }
+            | Operation::CompleteMultipartUpload { key } => {
+                inside(key) && (writes || covers_extra(&grant.extra_actions, "s3:PutObject", false))
+            }
+            Operation::ListBucket { prefix } => {
+                (reads && (grant.prefix.is_empty() || prefix.as_deref().is_some_and(&inside)))
+                    || covers_extra(&grant.extra_actions, "s3:ListBucket", true)
+            }
+            Operation::OtherObjectAction { action, key } => {
+                inside(key)
+                    && (covers_extra(&grant.extra_actions, action, false)
+                        || (action == crate::lower::LEGACY_ACL_ACTION
+                            && writes
+                            && bucket.object_ownership.acls_enabled()))
+            }
+            Operation::OtherBucketAction { action } => {
+                covers_extra(&grant.extra_actions, action, true)
+            }
+            Operation::KmsDecrypt { key } => {
+                inside(key) && bucket.key().is_some() && (reads || writes)
+            }
+            Operation::KmsGenerateDataKey { key } => {
+                inside(key) && bucket.key().is_some() && writes
+            }
+            // The hardening these probes exist for forbids exactly this.
+            Operation::PutObjectOtherKey { .. } | Operation::KmsDirectDecrypt { .. } => false,
+        }
+    })
+}
+
+struct Target<'a> {
+    resolver: Resolver<'a>,
+    bucket: &'a Bucket,
+    owner_id: &'a str,
+}
+
+impl Target<'_> {
+    fn base_context(&self, caller: &Caller, transport: Transport) -> Context {
+        let mut context = Context::new();
+        context.set(
+            "aws:SecureTransport",
+            (transport == Transport::Https).to_string(),
+        );
+        if let Caller::Role { arn, account } = caller {
+            context.set("aws:PrincipalArn", arn.clone());
+            context.set("aws:PrincipalAccount", account.clone());
+            context.set("aws:PrincipalType", "AssumedRole");
+        }
+        context
+    }
+
+    fn s3_step(
+        &self,
+        caller: &Caller,
+        transport: Transport,
+        action: &str,
+        object: Option<&str>,
+        extra: impl FnOnce(&mut Context),
+    ) -> Step {
+        let mut context = self.base_context(caller, transport);
+        extra(&mut context);
+        let resource = match object {
+            Some(key) => format!("{}/{key}", self.bucket.arn()),
+            None => self.bucket.arn(),
+        };
+        Step {
+            request: Request {
+                caller: caller.clone(),
+                action: action.to_string(),
+                resource,
+                resource_account: self.owner_id.to_string(),
+                context,
+            },
+            governing: Governing::Bucket(self.bucket.name.clone()),
+        }
+    }
+
+    /// The KMS request S3 sends on the caller's behalf for an object: S3 signs it as the
+    /// caller, over TLS, naming itself as `kms:ViaService` and the object's (or, with an S3
+    /// Bucket Key, the bucket's) ARN as encryption context.
+    fn kms_step(&self, caller: &Caller, action: &str, object: &str) -> Step {
+        let key_arn = self.resolver.bucket_key_arn(self.bucket);
+        let mut context = self.base_context(caller, Transport::Https);
+        if let Some(account) = caller.account() {
+            context.set("kms:CallerAccount", account);
+        }
+        context.set(
+            "kms:ViaService",
+            format!("s3.{}.amazonaws.com", self.bucket.region),
+        );
+        let encryption_context = if self.bucket.bucket_key {
+            self.bucket.arn()
+        } else {
+            format!("{}/{object}", self.bucket.arn())
+        };
+        context.set("kms:EncryptionContext:aws:s3:arn", encryption_context);
+        context.set_list("kms:EncryptionContextKeys", vec!["aws:s3:arn".into()]);
+        let key_account = key_arn
+            .split(':')
+            .nth(4)
+            .unwrap_or(self.owner_id)
+            .to_string();
+        Step {
+            request: Request {
+                caller: caller.clone(),
+                action: action.to_string(),
+                resource: key_arn.clone(),
+                resource_account: key_account,
+                context,
+            },
+            governing: Governing::Key(key_arn),
+        }
+    }
+
+    fn steps(&self, caller: &Caller, operation: &Operation, transport: Transport) -> Vec<Step> {
+        let sse_headers = |context: &mut Context| {
+            context.set("s3:x-amz-server-side-encryption", "aws:kms");
+            context.set(
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                self.resolver.bucket_key_arn(self.bucket),
+            );
+        };
+        match operation {
+            Operation::GetObject { key } | Operation::GetObjectVersion { key } => {
+                let action = match operation {
+                    Operation::GetObject { .. } => "s3:GetObject",
+                    _ => "s3:GetObjectVersion",
+                };
+                vec![
+                    self.s3_step(caller, transport, action, Some(key), |_| {}),
+                    self.kms_step(caller, "kms:Decrypt", key),
+                ]
+            }
+            Operation::PutObject { key } | Operation::CreateMultipartUpload { key } => vec![
+                self.s3_step(caller, transport, "s3:PutObject", Some(key), |_| {}),
+                self.kms_step(caller, "kms:GenerateDataKey", key),
+            ],
+            Operation::PutObjectSseKms { key } => vec![
+                self.s3_step(caller, transport, "s3:PutObject", Some(key), sse_headers),
+                self.kms_step(caller, "kms:GenerateDataKey", key),
+            ],
+            Operation::UploadPart { key } => vec![
+                self.s3_step(caller, transport, "s3:PutObject", Some(key), |_| {}),
+                self.kms_step(caller, "kms:Decrypt", key),
+            ],
+            Operation::CompleteMultipartUpload { key } => {
+                vec![self.s3_step(caller, transport, "s3:PutObject", Some(key), |_| {})]
+            }
+            Operation::ListBucket { prefix } => {
+                vec![
+                    self.s3_step(caller, transport, "s3:ListBucket", None, |context| {
+                        if let Some(prefix) = prefix {
+                            context.set("s3:prefix", prefix.clone());
+                        }
+                    }),
+                ]
+            }
+            Operation::OtherObjectAction { action, key } => {
+                vec![self.s3_step(caller, transport, action, Some(key), |_| {})]
+            }
+            Operation::OtherBucketAction { action } => {
+                vec![self.s3_step(caller, transport, action, None, |_| {})]
+            }
+            Operation::KmsDecrypt { key } => vec![self.kms_step(caller, "kms:Decrypt", key)],
+            Operation::KmsGenerateDataKey { key } => {
+                vec![self.kms_step(caller, "kms:GenerateDataKey", key)]
+            }
+            Operation::PutObjectOtherKey { key } => {
+                let other_key = format!(
+                    "{}/{}",
+                    self.resolver
+                        .bucket_key_arn(self.bucket)
+                        .rsplit_once('/')
+                        .map(|(base, _)| base)
+                        .unwrap_or_default(),
+                    super::resolve::deterministic_key_id("another key")
+                );
+                vec![
+                    self.s3_step(caller, transport, "s3:PutObject", Some(key), |context| {
+                        context.set("s3:x-amz-server-side-encryption", "aws:kms");
+                        context.set("s3:x-amz-server-side-encryption-aws-kms-key-id", other_key);
+                    }),
+                ]
+            }
+            Operation::KmsDirectDecrypt { key } => {
+                let mut step = self.kms_step(caller, "kms:Decrypt", key);
+                step.request.context.remove("kms:ViaService");
+                vec![step]
+            }
+        }
+    }
+}
+
+/// The object keys and list prefixes probed on a bucket: one object under every granted prefix
+/// and one outside all of them.
+fn probe_targets(scenario: &Scenario, bucket: &str) -> (Vec<String>, Vec<Option<String>>) {
+    let prefixes: BTreeSet<&str> = scenario
+        .grants
+        .iter()
+        .filter(|grant| grant.bucket == bucket)
+        .map(|grant| grant.prefix.as_str())
+        .collect();
+    let mut keys: Vec<String> = prefixes
+        .iter()
+        .map(|prefix| format!("{prefix}{PROBE_OBJECT}"))
+        .collect();
+    keys.push(format!("{OUTSIDE_PREFIX}{PROBE_OBJECT}"));
+    keys.sort();
+    keys.dedup();
+    let mut lists: Vec<Option<String>> = vec![None];
+    lists.extend(
+        prefixes
+            .iter()
+            .filter(|prefix| !prefix.is_empty())
+            .map(|prefix| Some(prefix.to_string())),
+    );
+    lists.push(Some(OUTSIDE_PREFIX.to_string()));
+    lists.dedup();
+    (keys, lists)
+}
+
+fn operations(keys: &[String], lists: &[Option<String>]) -> Vec<Operation> {
+    let mut operations = Vec::new();
+    for key in keys {
+        let key = key.clone();
+        operations.extend([
+            Operation::GetObject { key: key.clone() },
+            Operation::GetObjectVersion { key: key.clone() },
+            Operation::PutObject { key: key.clone() },
+            Operation::PutObjectSseKms { key: key.clone() },
+            Operation::CreateMultipartUpload { key: key.clone() },
+            Operation::UploadPart { key: key.clone() },
+            Operation::CompleteMultipartUpload { key: key.clone() },
+        ]);
+        operations.extend(UNGRANTED_OBJECT_ACTIONS.iter().map(|action| {
+            Operation::OtherObjectAction {
+                action: action.to_string(),
+                key: key.clone(),
+            }
+        }));
+    }
+    operations.extend(lists.iter().map(|prefix| Operation::ListBucket {
+        prefix: prefix.clone(),
+    }));
+    operations.extend(
+        UNGRANTED_BUCKET_ACTIONS
+            .iter()
+            .map(|action| Operation::OtherBucketAction {
+                action: action.to_string(),
+            }),
+    );
+    operations
+}
+
+/// Every probe of a lowered scenario, in a stable order: callers (scenario roles first), then
+/// buckets, then operations.
+pub fn probes(lowered: &Lowered) -> Vec<Probe> {
+    let scenario = &lowered.scenario;
+    let mut callers: Vec<(CallerKind, Caller)> = scenario
+        .roles
+        .keys()
+        .map(|role| {
+            let caller = Caller::role(scenario.role_arn(role))
+                .expect("validated role ARNs carry their account id");
+            (CallerKind::Role { role: role.clone() }, caller)
+        })
+        .collect();
+    for account in scenario.accounts.values() {
+        for (kind, name) in [
+            (
+                CallerKind::Admin {
+                    account: account.name.clone(),
+                },
+                ADMIN_ROLE,
+            ),
+            (
+                CallerKind::Unprivileged {
+                    account: account.name.clone(),
+                },
+                UNPRIVILEGED_ROLE,
+            ),
+        ] {
+            let caller =
+                Caller::role(role_arn(&account.id, name)).expect("account ids are twelve digits");
+            callers.push((kind, caller));
+        }
+    }
+    let stranger = stranger_account(scenario);
+    callers.push((
+        CallerKind::Stranger {
+            account_id: stranger.clone(),
+        },
+        Caller::role(role_arn(&stranger, ADMIN_ROLE)).expect("twelve digits"),
+    ));
+    callers.push((CallerKind::Anonymous, Caller::Anonymous));
+
+    let mut out = Vec::new();
+    for (kind, caller) in &callers {
+        for bucket in scenario.buckets.values() {
+            let owner = &bucket.account;
+            let relevant = match kind {
+                CallerKind::Admin { account } => account != owner,
+                CallerKind::Unprivileged { account } => account == owner,
+                _ => true,
+            };
+            if !relevant {
+                continue;
+            }
+            let target = Target {
+                resolver: Resolver::new(scenario),
+                bucket,
+                owner_id: &scenario.account(owner).id,
+            };
+            let (keys, lists) = probe_targets(scenario, &bucket.name);
+            let mut bucket_operations = operations(&keys, &lists);
+            // Callers granted nothing must not reach the key through S3 either — except that
+            // AWS opens an `aws/s3` key to every principal of its own account, by design and
+            // beyond anyone's control.
+            let key_open_to_caller = bucket.encryption == Encryption::AwsManaged
+                && matches!(kind, CallerKind::Unprivileged { .. });
+            if !matches!(kind, CallerKind::Role { .. } | CallerKind::Anonymous)
+                && !key_open_to_caller
+            {
+                for key in &keys {
+                    bucket_operations.push(Operation::KmsDecrypt { key: key.clone() });
+                    bucket_operations.push(Operation::KmsGenerateDataKey { key: key.clone() });
+                }
+            }
+            let tls = enforces_tls(lowered.bucket_policies.get(&bucket.name));
+            let grantee_policies = || {
+                scenario
+                    .grants
+                    .iter()
+                    .filter(|grant| grant.bucket == bucket.name)
+                    .filter_map(|grant| lowered.role_policies.get(&grant.role))
+            };
+            let pins_key_header = mentions_condition_key(
+                lowered
+                    .bucket_policies
+                    .get(&bucket.name)
+                    .into_iter()
+                    .chain(grantee_policies()),
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+            );
+            let pins_via_service = bucket.key().is_some_and(|key| {
+                mentions_condition_key(
+                    lowered
+                        .key_policies
+                        .get(key)
+                        .into_iter()
+                        .chain(grantee_policies()),
+                    "kms:ViaService",
+                )
+            });
+            for key in &keys {
+                if pins_key_header {
+                    bucket_operations.push(Operation::PutObjectOtherKey { key: key.clone() });
+                }
+                if pins_via_service && matches!(kind, CallerKind::Role { .. }) {
+                    bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
+                }
+            }
+            for operation in bucket_operations {
+                let granted = match kind {
+                    CallerKind::Role { role } => intended(scenario, role, &bucket.name, &operation),
+                    _ => false,
+                };
+                let mut transports = vec![Transport::Https];
+                let is_kms_only = matches!(
+                    operation,
+                    Operation::KmsDecrypt { .. }
+                        | Operation::KmsGenerateDataKey { .. }
+                        | Operation::KmsDirectDecrypt { .. }
+                );
+                if tls && !is_kms_only {
+                    transports.push(Transport::PlainHttp);
+                }
+                for transport in transports {
+                    out.push(Probe {
+                        caller_kind: kind.clone(),
+                        bucket: bucket.name.clone(),
+                        operation: operation.clone(),
+                        transport,
+                        intended: granted && transport == Transport::Https,
+                        steps: target.steps(caller, &operation, transport),
+                    });
+                }
+            }
+        }
+    }
+    out
+}

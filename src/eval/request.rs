@@ -1,0 +1,144 @@
+//! One request as AWS authorizes it: who calls (a role session, or nobody), which action on
+//! which resource in which account, and the request context — the condition keys and values
+//! AWS attaches. The evaluator never invents context: whoever builds a request states every key
+//! AWS would send, which is what makes a probe faithful.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Who signs the request.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Caller {
+    /// A session of an IAM role. `arn` is the role ARN (what `aws:PrincipalArn` holds).
+    Role { arn: String, account: String },
+    /// An unsigned request.
+    Anonymous,
+}
+
+impl Caller {
+    pub fn role(arn: impl Into<String>) -> Option<Caller> {
+        let arn = arn.into();
+        let account = account_of_arn(&arn)?.to_string();
+        Some(Caller::Role { arn, account })
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Caller::Role { account, .. } => Some(account),
+            Caller::Anonymous => None,
+        }
+    }
+
+    pub fn arn(&self) -> Option<&str> {
+        match self {
+            Caller::Role { arn, .. } => Some(arn),
+            Caller::Anonymous => None,
+        }
+    }
+}
+
+impl fmt::Display for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Caller::Role { arn, .. } => f.write_str(arn),
+            Caller::Anonymous => f.write_str("anonymous"),
+        }
+    }
+}
+
+/// The account id field of an ARN (`arn:aws:iam::111111111111:role/x` → `111111111111`), if it
+/// has twelve digits.
+pub fn account_of_arn(arn: &str) -> Option<&str> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// Condition keys and their values. Keys compare case-insensitively, as IAM does; a key is
+/// multi-valued when AWS sends it as a list (`kms:EncryptionContextKeys`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    entries: BTreeMap<String, ContextEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ContextEntry {
+    key: String,
+    values: Vec<String>,
+    multi: bool,
+}
+
+impl Context {
+    pub fn new() -> Self {
+        Context::default()
+    }
+
+    /// Sets a single-valued key.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
+        self.insert(key, vec![value.into()], false)
+    }
+
+    /// Sets a multi-valued key.
+    pub fn set_list(&mut self, key: &str, values: Vec<String>) -> &mut Self {
+        self.insert(key, values, true)
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.set(key, value);
+        self
+    }
+
+    fn insert(&mut self, key: &str, values: Vec<String>, multi: bool) -> &mut Self {
+        self.entries.insert(
+            key.to_ascii_lowercase(),
+            ContextEntry {
+                key: key.to_string(),
+                values,
+                multi,
+            },
+        );
+        self
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.entries.remove(&key.to_ascii_lowercase());
+    }
+
+    /// The values of a key, `None` when the request does not carry it.
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.entries
+            .get(&key.to_ascii_lowercase())
+            .map(|entry| entry.values.as_slice())
+    }
+
+    /// Every key as written when set, with its values and whether it is multi-valued.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String], bool)> {
+        self.entries
+            .values()
+            .map(|entry| (entry.key.as_str(), entry.values.as_slice(), entry.multi))
+    }
+}
+
+/// One authorization question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub caller: Caller,
+    /// `service:Action`, e.g. `s3:GetObject`.
+    pub action: String,
+    /// The ARN of the resource acted upon.
+    pub resource: String,
+    /// The account that owns the resource (S3 ARNs do not carry it).
+    pub resource_account: String,
+    pub context: Context,
+}
+
+impl Request {
+    pub fn service(&self) -> &str {
+        self.action.split(':').next().unwrap_or_default()
+    }
+
+    /// Whether caller and resource live in different accounts (anonymous callers count as
+    /// outside every account).
+    pub fn is_cross_account(&self) -> bool {
+        self.caller.account() != Some(self.resource_account.as_str())
+    }
+}

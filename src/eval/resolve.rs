@@ -1,0 +1,132 @@
+//! Literal values for deploy-time references, so the evaluator can judge crossgrant's own
+//! documents before anything exists: a KMS key gets a stable made-up key id in its real
+//! account and region, a role its real ARN. Also the fixed key policy AWS gives the
+//! `aws/s3` managed key, which no one can change.
+
+use super::document::resolve_refs;
+use crate::model::{Bucket, Encryption, Scenario};
+use crate::policy::{PolicyDocument, Principal, Ref, Statement, Value};
+
+/// A UUID-shaped id derived from `seed` (FNV-1a, 128 bit): the same scenario always gets the
+/// same key ARNs, across runs and platforms.
+pub fn deterministic_key_id(seed: &str) -> String {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    let hash = seed.bytes().fold(OFFSET, |hash, byte| {
+        (hash ^ u128::from(byte)).wrapping_mul(PRIME)
+    });
+    let hex = format!("{hash:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Turns references of one scenario into literal ARNs.
+pub struct Resolver<'a> {
+    scenario: &'a Scenario,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(scenario: &'a Scenario) -> Self {
+        Resolver { scenario }
+    }
+
+    pub fn key_arn(&self, key: &str) -> String {
+        let key = &self.scenario.keys[key];
+        let account = &self.scenario.account(&key.account).id;
+        format!(
+            "arn:aws:kms:{}:{}:key/{}",
+            key.region,
+            account,
+            deterministic_key_id(&format!("{}/{}", self.scenario.name, key.name))
+        )
+    }
+
+    /// The `aws/s3` key of the bucket's account and region.
+    pub fn aws_managed_key_arn(&self, bucket: &Bucket) -> String {
+        let account = &self.scenario.account(&bucket.account).id;
+        aws_managed_key_arn(account, &bucket.region)
+    }
+
+    /// The ARN of the key that encrypts the bucket's objects.
+    pub fn bucket_key_arn(&self, bucket: &Bucket) -> String {
+        match &bucket.encryption {
+            Encryption::Kms(key) => self.key_arn(key),
+            Encryption::AwsManaged => self.aws_managed_key_arn(bucket),
+        }
+    }
+
+    pub fn resolve(&self, reference: &Ref) -> String {
+        match reference {
+            Ref::KeyArn(key) => self.key_arn(key),
+            Ref::RoleArn(role) => self.scenario.role_arn(role),
+            Ref::InstanceProfile(instance) => {
+                let role = &self.scenario.roles[&self.scenario.instances[instance].role];
+                let account = &self.scenario.account(&role.account).id;
+                format!(
+                    "arn:aws:iam::{account}:instance-profile{}{}",
+                    role.path, role.role_name
+                )
+            }
+        }
+    }
+
+    pub fn literal(&self, document: &PolicyDocument) -> PolicyDocument {
+        resolve_refs(document, &|reference| self.resolve(reference))
+    }
+}
+
+pub fn aws_managed_key_arn(account: &str, region: &str) -> String {
+    format!(
+        "arn:aws:kms:{region}:{account}:key/{}",
+        deterministic_key_id(&format!("aws/s3/{account}/{region}"))
+    )
+}
+
+/// The key policy AWS attaches to every `aws/s3` key: any principal of the owning account may use
+/// it through S3, nobody else, and the policy cannot be edited.
+pub fn aws_managed_s3_key_policy(account: &str, region: &str) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        Statement::allow("Allow access through S3 for all principals in the account that are authorized to use S3")
+            .principal(Principal::aws([Value::lit("*")]))
+            .actions([
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ])
+            .resources([Value::lit("*")])
+            .condition("StringEquals", "kms:CallerAccount", [Value::lit(account)])
+            .condition(
+                "StringEquals",
+                "kms:ViaService",
+                [Value::lit(format!("s3.{region}.amazonaws.com"))],
+            ),
+        Statement::allow("Allow direct access to key metadata to the account")
+            .principal(Principal::aws([Value::lit(format!(
+                "arn:aws:iam::{account}:root"
+            ))]))
+            .actions(["kms:Describe*", "kms:Get*", "kms:List*"])
+            .resources([Value::lit("*")]),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ids_are_stable_and_uuid_shaped() {
+        let id = deterministic_key_id("shared-data/data");
+        assert_eq!(id, deterministic_key_id("shared-data/data"));
+        assert_ne!(id, deterministic_key_id("shared-data/other"));
+        let lengths: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(lengths, [8, 4, 4, 4, 12]);
+    }
+}
