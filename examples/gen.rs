@@ -30,6 +30,9 @@ struct Args {
     /// Roles per team: one account, one IAM path, the same grants.
     #[arg(long, default_value_t = 1)]
     team_size: usize,
+    /// Distinct team paths, shared round-robin by the teams (default: one per team).
+    #[arg(long)]
+    paths: Option<usize>,
     /// Grants in total (rounded down to what whole teams hold).
     #[arg(long, default_value_t = 40)]
     grants: usize,
@@ -72,6 +75,7 @@ fn main() {
         accounts: args.accounts,
         roles: args.roles,
         team_size: args.team_size,
+        paths: args.paths,
         grants: args.grants,
         access: match args.access {
             Mix::Mixed => AccessMix::Mixed,

@@ -919,7 +919,7 @@ fn resource_advice(scenario: &Scenario, policy: &PolicyDocument) -> Vec<Advice> 
     if scenario.organization.is_none() && accounts_named > 1 {
         advice.push(Advice::DeclareOrganization);
     }
-    if scenario.organization.is_some() && patterns {
+    if patterns && scenario.organization_role_paths.is_empty() {
         advice.push(Advice::DeclareOrganizationRolePaths);
     }
     advice.push(Advice::SpreadGrants);

@@ -33,6 +33,10 @@ pub struct Shape {
     pub roles: usize,
     /// Roles per team (the last team may be smaller).
     pub team_size: usize,
+    /// How many distinct team paths there are: `None` gives every team its own path; `Some(n)`
+    /// spreads `/team-0001/` … `/team-000n/` over the teams, so one path recurs in many
+    /// accounts.
+    pub paths: Option<usize>,
     /// Grants in total, spread evenly over the roles; a team's roles get the same grants, so
     /// the count is rounded down to what whole teams can hold.
     pub grants: usize,
@@ -61,6 +65,7 @@ impl Default for Shape {
             accounts: 4,
             roles: 20,
             team_size: 1,
+            paths: None,
             grants: 40,
             access: AccessMix::Mixed,
             prefix_percent: 40,
@@ -113,7 +118,10 @@ pub fn scenario(shape: &Shape) -> (String, usize) {
     let mut teams: Vec<Team> = (0..roles.div_ceil(team_size))
         .map(|team| Team {
             account: team % accounts,
-            path: format!("/team-{:04}/", team + 1),
+            path: format!(
+                "/team-{:04}/",
+                shape.paths.map_or(team, |paths| team % paths.max(1)) + 1
+            ),
             roles: (team * team_size..((team + 1) * team_size).min(roles)).collect(),
             grants: Vec::new(),
         })
@@ -174,10 +182,11 @@ pub fn scenario(shape: &Shape) -> (String, usize) {
         let _ = writeln!(w, "organization = \"o-{:010x}\"", shape.seed);
     }
     if shape.organization_paths {
-        let paths: Vec<String> = teams
+        let paths: std::collections::BTreeSet<String> = teams
             .iter()
             .map(|team| format!("\"{}\"", team.path))
             .collect();
+        let paths: Vec<String> = paths.into_iter().collect();
         let _ = writeln!(w, "organization_role_paths = [{}]", paths.join(", "));
     }
     if let Some(max) = shape.max_managed_policies {
@@ -191,11 +200,12 @@ pub fn scenario(shape: &Shape) -> (String, usize) {
         let _ = writeln!(w, "\n[accounts.consumer-{:04}]", account + 1);
         let _ = writeln!(w, "id = \"2{:011}\"", account + 1);
         if shape.declare_paths {
-            let paths: Vec<String> = teams
+            let paths: std::collections::BTreeSet<String> = teams
                 .iter()
                 .filter(|team| team.account == account)
                 .map(|team| format!("\"{}\"", team.path))
                 .collect();
+            let paths: Vec<String> = paths.into_iter().collect();
             if !paths.is_empty() {
                 let _ = writeln!(w, "role_paths = [{}]", paths.join(", "));
             }

@@ -243,6 +243,24 @@ impl Measured {
         !self.over_limit() && self.size * 100 > self.limit().size() * WARN_PERCENT
     }
 
+    /// `bucket policy of bucket shared: 1,020 of 20,480 bytes (5.0%)`, with the consolidations
+    /// it took and a warning near its limit.
+    pub fn describe(&self) -> String {
+        let mut line = format!("{}: {}", self.document, self.share());
+        if !self.consolidations.is_empty() {
+            let steps: Vec<&str> = self
+                .consolidations
+                .iter()
+                .map(|step| step.describe())
+                .collect();
+            line.push_str(&format!(", after {}", steps.join(", ")));
+        }
+        if self.near_limit() {
+            line.push_str(&format!(" — warning: above {WARN_PERCENT}% of the limit"));
+        }
+        line
+    }
+
     /// `1,234 of 20,480 bytes (6.1%)`.
     pub fn share(&self) -> String {
         let permille = self.permille();

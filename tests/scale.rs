@@ -177,6 +177,17 @@ fn six_hundred_roles_in_sixty_accounts_reading_one_bucket_fit() {
     let text = bucket_policy.to_string();
     assert_eq!(text.matches("role/team-").count(), 60, "{text}");
     assert!(*size < BUCKET_POLICY_LIMIT / 2, "{size}");
+    // The evaluator proves the consolidated documents grant every role and nothing else.
+    let (code, report, stderr) = run(&["check", scenario.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}{report}");
+    assert!(
+        report.contains("OK: every grant works and nothing else is granted"),
+        "{report}"
+    );
+    assert!(
+        report.contains("\nDocument sizes (AWS limits, whitespace not counted):\n  bucket policy of bucket data-0001: "),
+        "{report}"
+    );
 }
 
 #[test]
@@ -338,6 +349,68 @@ fn plan_prints_every_document_size_and_share() {
     }
 }
 
+fn one_path_in_four_hundred_accounts(organization_wide: bool) -> Shape {
+    Shape {
+        buckets: 1,
+        roles: 800,
+        accounts: 400,
+        team_size: 2,
+        paths: Some(1),
+        grants: 800,
+        access: AccessMix::Read,
+        prefix_percent: 0,
+        declare_paths: !organization_wide,
+        organization_paths: organization_wide,
+        ..Shape::default()
+    }
+}
+
+#[test]
+fn a_path_declared_for_the_organization_is_named_once_for_every_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let per_account = write_scenario(dir.path(), &one_path_in_four_hundred_accounts(false));
+    let (code, _, stderr) = run(&["plan", per_account.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("help: declare the path organization-wide (organization_role_paths"),
+        "{stderr}"
+    );
+
+    let organization_wide = write_scenario(dir.path(), &one_path_in_four_hundred_accounts(true));
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run(&[
+        "synth",
+        organization_wide.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        "--target",
+        "cloudformation",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let found = documents(&out);
+    assert_within_limits(&found);
+    let (_, size, bucket_policy) = &found.bucket_policies[0];
+    let consumers: Vec<&Json> = bucket_policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|statement| statement["Effect"] == "Allow")
+        .collect();
+    assert_eq!(consumers.len(), 1, "{bucket_policy}");
+    assert_eq!(consumers[0]["Principal"], serde_json::json!({ "AWS": "*" }));
+    assert_eq!(
+        consumers[0]["Condition"]["StringEquals"]["aws:PrincipalOrgID"],
+        "o-0000000001"
+    );
+    assert_eq!(
+        consumers[0]["Condition"]["ArnLike"]["aws:PrincipalArn"],
+        "arn:aws:iam::*:role/team-0001/*"
+    );
+    assert!(*size < 4_096, "{size}");
+}
+
 fn split_role_scenario(dir: &Path) -> PathBuf {
     write_scenario(
         dir,
@@ -371,6 +444,12 @@ fn a_large_role_deploys_with_managed_policies_cloudformation_accepts() {
     assert_eq!(code, Some(0), "{stderr}");
     let found = documents(&out);
     assert!(found.managed.len() >= 2, "{:?}", found.managed.len());
+    let (code, report, stderr) = run(&["check", scenario.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}{report}");
+    assert!(
+        report.contains("  managed access policy 1 of role consumer-00001: "),
+        "{report}"
+    );
     assert_within_limits(&found);
     let template = out.join("cloudformation/consumer-0001-access.json");
     let parsed: Json = serde_json::from_slice(&std::fs::read(&template).unwrap()).unwrap();

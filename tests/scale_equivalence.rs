@@ -358,7 +358,12 @@ fn shapes() -> impl Strategy<Value = Shape> {
     (
         any::<u64>(),
         (1usize..6, 1usize..3, 1usize..3, 1usize..6),
-        (1usize..30, 1usize..6, 1usize..4),
+        (
+            1usize..30,
+            1usize..6,
+            1usize..4,
+            proptest::option::of(1usize..4),
+        ),
         (0u32..=100, 0usize..4),
         (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
     )
@@ -366,7 +371,7 @@ fn shapes() -> impl Strategy<Value = Shape> {
             |(
                 seed,
                 (buckets, buckets_per_key, owners, accounts),
-                (roles, team_size, grants_per_role),
+                (roles, team_size, grants_per_role, paths),
                 (prefix_percent, access),
                 (declare_paths, role_principals, organization, organization_paths),
             )| Shape {
@@ -377,6 +382,7 @@ fn shapes() -> impl Strategy<Value = Shape> {
                 accounts,
                 roles,
                 team_size,
+                paths,
                 grants: roles * grants_per_role,
                 access: [
                     AccessMix::Mixed,
@@ -426,6 +432,27 @@ fn six_hundred_roles_keep_their_access_through_every_step() {
         role_principals: true,
         ..shape
     });
+}
+
+#[test]
+fn one_path_in_four_hundred_accounts_keeps_its_access_when_named_for_the_organization() {
+    let shape = Shape {
+        buckets: 1,
+        roles: 800,
+        accounts: 400,
+        team_size: 2,
+        paths: Some(1),
+        grants: 800,
+        access: AccessMix::Read,
+        prefix_percent: 0,
+        organization_paths: true,
+        ..Shape::default()
+    };
+    let consolidated = lowered(&shape, Fit::AsNeeded);
+    let text = format!("{:?}", consolidated.bucket_policies);
+    assert!(text.contains("arn:aws:iam::*:role/team-0001/*"), "{text}");
+    assert!(text.contains("aws:PrincipalOrgID"), "{text}");
+    assert_same_access(&shape);
 }
 
 #[test]

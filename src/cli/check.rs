@@ -1,6 +1,7 @@
 //! `crossgrant check`: evaluates the lowered policies of a scenario for every grant and for
-//! callers that were granted nothing, prints the access matrix, and exits 1 when any request is
-//! not decided as the grants intend.
+//! callers that were granted nothing, prints the access matrix and the size of every policy
+//! document against its AWS limit, and exits 1 when any request is not decided as the grants
+//! intend.
 
 use super::{load, EXIT_BUG, EXIT_FINDING, EXIT_OK};
 use crate::eval::report::{write_human, write_json};
@@ -22,6 +23,15 @@ pub struct Args {
     pub format: Format,
 }
 
+/// Every limited document's size against its AWS limit, after the access matrix.
+fn document_sizes(budget: &crate::limits::Budget) -> String {
+    let mut text = String::from("\nDocument sizes (AWS limits, whitespace not counted):\n");
+    for measured in budget.documents.values() {
+        text.push_str(&format!("  {}\n", measured.describe()));
+    }
+    text
+}
+
 pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
     let lowered = match load(&args.scenario, stderr) {
         Ok(lowered) => lowered,
@@ -29,7 +39,8 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
     };
     let report = crate::eval::check(&lowered);
     let written = match args.format {
-        Format::Human => write_human(&report, stdout),
+        Format::Human => write_human(&report, stdout)
+            .and_then(|()| stdout.write_all(document_sizes(&lowered.budget).as_bytes())),
         Format::Json => write_json(&report, stdout),
     };
     match written {

@@ -3,7 +3,7 @@
 //! it needs.
 
 use super::{load_planned, EXIT_OK};
-use crate::limits::{Budget, Document, WARN_PERCENT};
+use crate::limits::{Budget, Document};
 use crate::lower::Resource;
 use crate::plan::stem;
 use std::io::Write;
@@ -61,8 +61,7 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
     EXIT_OK
 }
 
-/// `bucket policy of bucket shared: 1,020 of 20,480 bytes (5.0%)`, with the consolidations it
-/// took and a warning near the limit.
+/// The size line of a resource's policy document, if it has one with a limit.
 fn size_line(budget: &Budget, resource: &Resource) -> Option<String> {
     let document = match resource {
         Resource::Key { key, .. } => Document::KeyPolicy(key.clone()),
@@ -74,20 +73,7 @@ fn size_line(budget: &Budget, resource: &Resource) -> Option<String> {
         },
         _ => return None,
     };
-    let measured = budget.get(&document)?;
-    let mut line = format!("{document}: {}", measured.share());
-    if !measured.consolidations.is_empty() {
-        let steps: Vec<&str> = measured
-            .consolidations
-            .iter()
-            .map(|step| step.describe())
-            .collect();
-        line.push_str(&format!(", after {}", steps.join(", ")));
-    }
-    if measured.near_limit() {
-        line.push_str(&format!(" — warning: above {WARN_PERCENT}% of the limit"));
-    }
-    Some(line)
+    Some(budget.get(&document)?.describe())
 }
 
 fn describe(resource: &Resource) -> String {
