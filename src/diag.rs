@@ -449,24 +449,16 @@ pub struct Diagnostics {
 impl Diagnostics {
     /// The problems as a person reads them: one block each, with location and underline.
     pub fn render(&self) -> String {
-        let file = SimpleFile::new(self.path.as_str(), self.source.as_str());
-        let config = Config::default();
         let mut out = String::new();
         for problem in &self.problems {
             let description = problem.describe();
-            let mut diagnostic = Diagnostic::error()
-                .with_message(description.message)
-                .with_notes(vec![format!("help: {}", description.help)]);
-            if let Some(span) = problem.span() {
-                let span = clamp(span, self.source.len());
-                diagnostic = diagnostic.with_labels(vec![
-                    Label::primary((), span).with_message(description.label)
-                ]);
-            }
-            match term::emit_into_string(&config, &file, &diagnostic) {
-                Ok(text) => out.push_str(&text),
-                Err(_) => out.push_str(&format!("{}: {}\n", self.path, problem.describe().message)),
-            }
+            out.push_str(&render_error(
+                &self.path,
+                &self.source,
+                description.message,
+                problem.span().map(|span| (span, description.label)),
+                &[description.help],
+            ));
         }
         out.push_str(&format!(
             "{} problem{} in {}\n",
@@ -489,6 +481,27 @@ impl Diagnostics {
             + 1;
         Some((line, column))
     }
+}
+
+/// One error as a person reads it: the message, the place in `source` it is about (underlined,
+/// with a label), and a `help:` note per suggestion.
+pub fn render_error(
+    path: &str,
+    source: &str,
+    message: String,
+    place: Option<(Span, String)>,
+    helps: &[String],
+) -> String {
+    let file = SimpleFile::new(path, source);
+    let mut diagnostic = Diagnostic::error()
+        .with_message(message.clone())
+        .with_notes(helps.iter().map(|help| format!("help: {help}")).collect());
+    if let Some((span, label)) = place {
+        let span = clamp(span, source.len());
+        diagnostic = diagnostic.with_labels(vec![Label::primary((), span).with_message(label)]);
+    }
+    term::emit_into_string(&Config::default(), &file, &diagnostic)
+        .unwrap_or_else(|_| format!("{path}: {message}\n"))
 }
 
 fn clamp(span: Span, len: usize) -> Span {

@@ -59,10 +59,17 @@ pub fn parse_scenario(path: &str, source: &str) -> Result<model::Scenario, Diagn
 
 /// Reads, parses and validates a scenario file.
 pub fn load_scenario(path: &Path) -> Result<model::Scenario, LoadError> {
+    load_scenario_with_source(path).map(|(scenario, _)| scenario)
+}
+
+/// Reads, parses and validates a scenario file, and returns its text too, for diagnostics
+/// found later (a document too large for AWS points at the table it comes from).
+pub fn load_scenario_with_source(path: &Path) -> Result<(model::Scenario, String), LoadError> {
     let display = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|error| LoadError::Read {
         path: display.clone(),
         error,
     })?;
-    parse_scenario(&display, &source).map_err(LoadError::Invalid)
+    let scenario = parse_scenario(&display, &source).map_err(LoadError::Invalid)?;
+    Ok((scenario, source))
 }

@@ -349,12 +349,34 @@ pub enum LimitProblem {
 }
 
 impl LimitProblem {
-    /// The error as a person reads it: what, how big, the limit, and what to change.
-    pub fn render(&self) -> String {
-        let (headline, advice) = match self {
-            LimitProblem::TooLarge { measured, advice } => (
+    /// The scenario table the problem is about, as `(table, name)`: `("buckets", "shared")`.
+    pub fn table(&self) -> (&'static str, &str) {
+        match self {
+            LimitProblem::TooLarge { measured, .. } => match &measured.document {
+                Document::BucketPolicy(bucket) => ("buckets", bucket.as_str()),
+                Document::KeyPolicy(key) => ("keys", key.as_str()),
+                Document::RoleInline(role) | Document::ManagedPolicy { role, .. } => {
+                    ("roles", role.as_str())
+                }
+            },
+            LimitProblem::TooManyManagedPolicies { role, .. } => ("roles", role.as_str()),
+        }
+    }
+
+    /// What to change, one suggestion each.
+    pub fn advice(&self) -> &[Advice] {
+        match self {
+            LimitProblem::TooLarge { advice, .. }
+            | LimitProblem::TooManyManagedPolicies { advice, .. } => advice,
+        }
+    }
+
+    /// What cannot deploy, how big it is and its limit, in one line.
+    pub fn headline(&self) -> String {
+        match self {
+            LimitProblem::TooLarge { measured, .. } => {
                 format!(
-                    "error: the {} is {} {}, over its limit of {} {}",
+                    "the {} is {} {}, over its limit of {} {}",
                     measured.document,
                     thousands(measured.size),
                     measured.limit().unit(),
@@ -370,27 +392,18 @@ impl LimitProblem {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                },
-                advice,
-            ),
+                }
+            }
             LimitProblem::TooManyManagedPolicies {
                 role,
                 needed,
                 attached,
                 max,
-                advice,
-            } => (
-                format!(
-                    "error: role {role} needs {needed} managed access policies besides the {attached} it names, but may have {max} attached (max_managed_policies)"
-                ),
-                advice,
+                ..
+            } => format!(
+                "role {role} needs {needed} managed access policies besides the {attached} it names, but may have {max} attached (max_managed_policies)"
             ),
-        };
-        let mut out = headline + "\n";
-        for item in advice {
-            out.push_str(&format!("  help: {item}\n"));
         }
-        out
     }
 }
 
@@ -425,8 +438,42 @@ impl Budget {
             .collect()
     }
 
-    pub fn render_problems(&self) -> String {
-        let mut out: String = self.problems.iter().map(LimitProblem::render).collect();
+    /// Every problem with the scenario table it is about underlined in `source`, the file at
+    /// `path` the scenario was read from.
+    pub fn render_problems_in(&self, path: &str, source: &str) -> String {
+        let raw = crate::schema::parse(source).ok();
+        let place = |(table, name): (&str, &str)| {
+            let raw = raw.as_ref()?;
+            let span = match table {
+                "buckets" => key_span(&raw.buckets, name),
+                "keys" => key_span(&raw.keys, name),
+                _ => key_span(&raw.roles, name),
+            }?;
+            Some((
+                span,
+                format!("{} {name} is declared here", &table[..table.len() - 1]),
+            ))
+        };
+        let mut out: String = self
+            .problems
+            .iter()
+            .map(|problem| {
+                let helps: Vec<String> = problem.advice().iter().map(ToString::to_string).collect();
+                crate::diag::render_error(
+                    path,
+                    source,
+                    problem.headline(),
+                    place(problem.table()),
+                    &helps,
+                )
+            })
+            .collect();
+        out.push_str(&self.problems_summary());
+        out
+    }
+
+    fn problems_summary(&self) -> String {
+        let mut out = String::new();
         if !self.problems.is_empty() {
             out.push_str(&format!(
                 "the scenario does not fit AWS size limits ({} problem{})\n",
@@ -436,6 +483,17 @@ impl Budget {
         }
         out
     }
+}
+
+/// Where the scenario names a table's entry (`shared` of `[buckets.shared]`).
+fn key_span<V>(
+    table: &BTreeMap<toml::Spanned<String>, V>,
+    name: &str,
+) -> Option<std::ops::Range<usize>> {
+    table
+        .keys()
+        .find(|key| key.get_ref() == name)
+        .map(toml::Spanned::span)
 }
 
 /// `"key":`

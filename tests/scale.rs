@@ -219,6 +219,19 @@ fn a_bucket_policy_that_cannot_fit_exits_2_naming_it() {
         .parse()
         .unwrap();
     assert!(size > BUCKET_POLICY_LIMIT, "{headline}");
+    // The error points at the bucket's table: file, line and column.
+    let source = std::fs::read_to_string(&scenario).unwrap();
+    let line = source
+        .lines()
+        .position(|line| line == "[buckets.data-0001]")
+        .unwrap()
+        + 1;
+    let location = format!("{}:{line}:10", scenario.display());
+    assert!(stderr.contains(&location), "no {location} in:\n{stderr}");
+    assert!(
+        stderr.contains("bucket data-0001 is declared here"),
+        "{stderr}"
+    );
     assert!(
         headline.contains("over its limit of 20,480 bytes even after merging statements"),
         "{headline}"

@@ -71,11 +71,14 @@ pub(crate) fn load(
     path: &std::path::Path,
     stderr: &mut dyn Write,
 ) -> Result<crate::lower::Lowered, i32> {
-    match crate::load_scenario(path) {
-        Ok(scenario) => {
+    match crate::load_scenario_with_source(path) {
+        Ok((scenario, source)) => {
             let lowered = crate::lower::lower(scenario);
             if !lowered.budget.problems.is_empty() {
-                let _ = stderr.write_all(lowered.budget.render_problems().as_bytes());
+                let problems = lowered
+                    .budget
+                    .render_problems_in(&path.display().to_string(), &source);
+                let _ = stderr.write_all(problems.as_bytes());
                 return Err(EXIT_INPUT);
             }
             let _ = stderr.write_all(lowered.budget.render_warnings().as_bytes());
