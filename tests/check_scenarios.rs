@@ -35,3 +35,46 @@ proptest::proptest! {
         proptest::prop_assert!(report.passed(), "{scenario:#?}\n{failures:#?}");
     }
 }
+
+/// With `enforce_encryption = "strict"`, an upload naming the bucket's key works and one relying
+/// on default encryption is refused, multipart included (its parts cannot carry the header).
+#[test]
+fn strict_encryption_requires_the_headers() {
+    use crossgrant::eval::check::Outcome;
+    use crossgrant::eval::probe::Operation;
+    use crossgrant::model::EncryptionEnforcement;
+    let mut scenario = support::shared_data(PrincipalStyle::Account);
+    for bucket in scenario.buckets.values_mut() {
+        bucket.enforce_encryption = EncryptionEnforcement::Strict;
+        bucket.require_tls = true;
+    }
+    let report = check(&lower(scenario));
+    let mut text = Vec::new();
+    crossgrant::eval::report::write_human(&report, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(report.passed(), "{text}");
+    let writer_app = |operation: fn(&Operation) -> bool| {
+        report
+            .results
+            .iter()
+            .filter(|r| {
+                r.probe.caller_kind.to_string() == "role app" && operation(&r.probe.operation)
+            })
+            .map(|r| (r.probe.intended, r.outcome() == Outcome::Allowed))
+            .collect::<Vec<_>>()
+    };
+    let with_headers = writer_app(|op| matches!(op, Operation::PutObjectSseKms { .. }));
+    assert!(with_headers.contains(&(true, true)), "{with_headers:?}");
+    for plain in [
+        writer_app(|op| matches!(op, Operation::PutObject { .. })),
+        writer_app(|op| matches!(op, Operation::UploadPart { .. })),
+    ] {
+        assert!(!plain.is_empty());
+        assert!(
+            plain
+                .iter()
+                .all(|&(intended, allowed)| !intended && !allowed),
+            "{plain:?}"
+        );
+    }
+}

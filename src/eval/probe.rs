@@ -13,7 +13,7 @@ use super::matching::glob_ignore_case;
 use super::request::{Caller, Context, Request};
 use super::resolve::{aws_managed_s3_key_policy, Resolver};
 use crate::lower::{is_bucket_level, Lowered};
-use crate::model::{Bucket, Encryption, Scenario};
+use crate::model::{Bucket, Encryption, EncryptionEnforcement, Scenario};
 use crate::policy::{Clause, Effect, Name, PolicyDocument, Statement, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -79,7 +79,7 @@ pub enum Operation {
     PutObject {
         key: String,
     },
-    /// PutObject naming SSE-KMS and the bucket's key in its headers.
+    /// PutObject naming SSE-KMS in its headers, and the bucket's key id when it has its own key.
     PutObjectSseKms {
         key: String,
     },
@@ -386,12 +386,19 @@ pub fn intended(scenario: &Scenario, role: &str, bucket_name: &str, operation: &
                 inside(key)
                     && (reads || covers_extra(&grant.extra_actions, "s3:GetObjectVersion", false))
             }
+            Operation::PutObjectSseKms { key } => {
+                inside(key) && (writes || covers_extra(&grant.extra_actions, "s3:PutObject", false))
+            }
+            // These requests carry no encryption headers; `strict` refuses exactly that. S3
+            // takes no such header on UploadPart or CompleteMultipartUpload, so strict mode
+            // rules out multipart uploads altogether.
             Operation::PutObject { key }
-            | Operation::PutObjectSseKms { key }
             | Operation::CreateMultipartUpload { key }
             | Operation::UploadPart { key }
             | Operation::CompleteMultipartUpload { key } => {
-                inside(key) && (writes || covers_extra(&grant.extra_actions, "s3:PutObject", false))
+                bucket.enforce_encryption != EncryptionEnforcement::Strict
+                    && inside(key)
+                    && (writes || covers_extra(&grant.extra_actions, "s3:PutObject", false))
             }
             Operation::ListBucket { prefix } => {
                 (reads && (grant.prefix.is_empty() || prefix.as_deref().is_some_and(&inside)))
@@ -504,12 +511,15 @@ impl Target<'_> {
     }
 
     fn steps(&self, caller: &Caller, operation: &Operation, transport: Transport) -> Vec<Step> {
+        // A client asking for the AWS-managed key names `aws:kms` and no key id.
         let sse_headers = |context: &mut Context| {
             context.set("s3:x-amz-server-side-encryption", "aws:kms");
-            context.set(
-                "s3:x-amz-server-side-encryption-aws-kms-key-id",
-                self.resolver.bucket_key_arn(self.bucket),
-            );
+            if self.bucket.key().is_some() {
+                context.set(
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                    self.resolver.bucket_key_arn(self.bucket),
+                );
+            }
         };
         match operation {
             Operation::GetObject { key } | Operation::GetObjectVersion { key } => {

@@ -189,7 +189,8 @@ pub fn harden(lowered: &mut Lowered) {
 /// Random valid scenarios, as validation would accept them: two or three accounts, a key per
 /// bucket-owning account, buckets encrypted with that key or with `aws/s3` (then granted only
 /// to same-account roles), roles anywhere, one to four grants with any access level, prefix,
-/// principal style, Bucket Key setting, ACL mode and a few extra actions.
+/// principal style, Bucket Key setting, ACL mode, upload-encryption mode, TLS guardrail and a
+/// few extra actions.
 pub mod arbitrary {
     use super::*;
     use proptest::prelude::*;
@@ -215,7 +216,16 @@ pub mod arbitrary {
     pub fn scenario() -> impl Strategy<Value = Scenario> {
         (
             2usize..=3,
-            prop::collection::vec((0usize..3, any::<bool>(), any::<bool>(), 0usize..3), 1..=2),
+            prop::collection::vec(
+                (
+                    0usize..3,
+                    any::<bool>(),
+                    any::<bool>(),
+                    0usize..3,
+                    0usize..6,
+                ),
+                1..=2,
+            ),
             prop::collection::vec(0usize..3, 1..=3),
             prop::collection::vec(
                 (
@@ -246,7 +256,7 @@ pub mod arbitrary {
 
     fn build(
         account_count: usize,
-        bucket_seeds: Vec<(usize, bool, bool, usize)>,
+        bucket_seeds: Vec<(usize, bool, bool, usize, usize)>,
         role_seeds: Vec<usize>,
         grant_seeds: Vec<GrantSeed>,
         role_style: bool,
@@ -275,7 +285,8 @@ pub mod arbitrary {
                 role(&name, &account_name(owner % account_count)),
             );
         }
-        for (index, (owner, aws_managed, bucket_key, ownership)) in bucket_seeds.iter().enumerate()
+        for (index, (owner, aws_managed, bucket_key, ownership, guardrails)) in
+            bucket_seeds.iter().enumerate()
         {
             let owner = account_name(owner % account_count);
             let name = format!("bucket{index}");
@@ -294,6 +305,12 @@ pub mod arbitrary {
                 ObjectOwnership::BucketOwnerPreferred,
                 ObjectOwnership::ObjectWriter,
             ][*ownership];
+            made.enforce_encryption = [
+                EncryptionEnforcement::Off,
+                EncryptionEnforcement::IfPresent,
+                EncryptionEnforcement::Strict,
+            ][guardrails % 3];
+            made.require_tls = *guardrails >= 3;
             scenario.buckets.insert(name, made);
         }
         let bucket_names: Vec<String> = scenario.buckets.keys().cloned().collect();
