@@ -1,15 +1,18 @@
 //! Differential test against an independent IAM policy simulator (`@cloud-copilot/iam-simulate`,
 //! run as a separate Node process from tests/simulator/): every request `check` evaluates — on
-//! every example scenario and on 200 generated ones — must get the same verdict from both.
+//! every example scenario, on 200 generated ones and on consolidated ones (statements merged,
+//! roles named by path, the organization named) — must get the same verdict from both.
 //! Known, documented disagreements are listed in the README (Cross-checked against an independent simulator); none arise from these requests.
 
 #[path = "eval_cases/support.rs"]
 mod support;
 
+use crossgrant::consolidate::{Consolidation, Fit};
 use crossgrant::eval::engine::{evaluate, Verdict};
 use crossgrant::eval::probe::{probes, Step, World};
 use crossgrant::eval::request::Caller;
-use crossgrant::lower::{lower, Lowered};
+use crossgrant::generate::Shape;
+use crossgrant::lower::{lower, lower_with, Lowered};
 use crossgrant::policy::PolicyDocument;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
@@ -253,6 +256,42 @@ fn examples() -> Vec<(String, Lowered)> {
         .collect()
 }
 
+/// Small generated scenarios whose documents every consolidation step applies to.
+fn consolidated_shapes() -> Vec<Shape> {
+    let teams = Shape {
+        buckets: 2,
+        roles: 12,
+        accounts: 3,
+        team_size: 3,
+        grants: 24,
+        declare_paths: true,
+        ..Shape::default()
+    };
+    vec![
+        teams.clone(),
+        Shape {
+            role_principals: true,
+            ..teams.clone()
+        },
+        Shape {
+            seed: 2,
+            accounts: 4,
+            team_size: 2,
+            paths: Some(2),
+            declare_paths: false,
+            organization: true,
+            organization_paths: true,
+            ..teams.clone()
+        },
+        Shape {
+            seed: 3,
+            organization: true,
+            declare_paths: false,
+            ..teams
+        },
+    ]
+}
+
 #[test]
 fn simulator_agrees_on_examples_and_generated_scenarios() {
     require_simulator();
@@ -277,6 +316,31 @@ fn simulator_agrees_on_examples_and_generated_scenarios() {
         }
         session.add(&lowered, &format!("generated scenario #{index}"));
     }
+    // Consolidated documents, every step forced whatever the size: merged statements, roles
+    // named by path (per account and organization-wide), the organization instead of account
+    // roots.
+    let mut steps = std::collections::BTreeSet::new();
+    for (index, shape) in consolidated_shapes().iter().enumerate() {
+        let (text, _) = crossgrant::generate::scenario(shape);
+        let scenario = crossgrant::parse_scenario("generated.toml", &text)
+            .unwrap_or_else(|diagnostics| panic!("{}", diagnostics.render()));
+        let lowered = lower_with(scenario, Fit::Always);
+        for measured in lowered.budget.documents.values() {
+            steps.extend(measured.consolidations.iter().copied());
+        }
+        session.add(&lowered, &format!("consolidated scenario #{index}"));
+    }
+    assert!(
+        steps.is_superset(
+            &[
+                Consolidation::MergeStatements,
+                Consolidation::RolePathPatterns,
+                Consolidation::Organization
+            ]
+            .into()
+        ),
+        "{steps:?}"
+    );
     eprintln!("requests built in {:.1?}", started.elapsed());
     let generated = std::time::Instant::now();
     let (cases, answers) = session.simulate();

@@ -422,6 +422,14 @@ fn a_path_declared_for_the_organization_is_named_once_for_every_account() {
         "arn:aws:iam::*:role/team-0001/*"
     );
     assert!(*size < 4_096, "{size}");
+    // The evaluator proves the organization-wide documents grant every role and nothing else,
+    // an administrator of another organization account included.
+    let (code, report, stderr) = run(&["check", organization_wide.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}{report}");
+    assert!(
+        report.contains("admin role in organization account "),
+        "{report}"
+    );
 }
 
 fn split_role_scenario(dir: &Path) -> PathBuf {

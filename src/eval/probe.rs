@@ -1,9 +1,10 @@
 //! The requests `crossgrant check` asks about a lowered scenario, and what the scenario means
 //! each answer to be. For every caller (each scenario role, plus probe callers that were granted
 //! nothing: an administrator role and an unprivileged role in every account, an administrator
-//! of an unrelated account, and an anonymous caller) and every bucket, every S3 operation a
-//! grant can imply is asked together with the KMS call S3 makes for it, carrying the context AWS
-//! would attach; so are operations no grant implies.
+//! of an unrelated account, an administrator of an account of the scenario's organization that
+//! the scenario does not name (when it declares one), and an anonymous caller) and every bucket,
+//! every S3 operation a grant can imply is asked together with the KMS call S3 makes for it,
+//! carrying the context AWS would attach; so are operations no grant implies.
 //!
 //! What a request *should* get comes from the grants alone ([`intended`]), never from the
 //! generated policies, so a lowering mistake shows up as a disagreement.
@@ -44,8 +45,13 @@ pub enum CallerKind {
     Unprivileged {
         account: Name,
     },
-    /// An administrator of an account outside the scenario.
+    /// An administrator of an account outside the scenario (and outside its organization).
     Stranger {
+        account_id: String,
+    },
+    /// An administrator of an account of the scenario's organization that the scenario does not
+    /// name; asked only when the scenario declares its organization.
+    OrganizationMember {
         account_id: String,
     },
     Anonymous,
@@ -59,6 +65,9 @@ impl fmt::Display for CallerKind {
             CallerKind::Unprivileged { account } => write!(f, "unprivileged role in {account}"),
             CallerKind::Stranger { account_id } => {
                 write!(f, "admin role in unrelated account {account_id}")
+            }
+            CallerKind::OrganizationMember { account_id } => {
+                write!(f, "admin role in organization account {account_id}")
             }
             CallerKind::Anonymous => f.write_str("anonymous"),
         }
@@ -265,10 +274,12 @@ impl World {
                 vec![(ADMIN_POLICY.to_string(), admin.clone())],
             );
         }
-        world.identity_policies.insert(
-            role_arn(&stranger_account(scenario), ADMIN_ROLE),
-            vec![(ADMIN_POLICY.to_string(), admin)],
-        );
+        for account_id in outsiders(scenario) {
+            world.identity_policies.insert(
+                role_arn(&account_id, ADMIN_ROLE),
+                vec![(ADMIN_POLICY.to_string(), admin.clone())],
+            );
+        }
         world
     }
 
@@ -306,6 +317,27 @@ fn role_arn(account_id: &str, name: &str) -> String {
 
 /// An account id no scenario account uses.
 pub fn stranger_account(scenario: &Scenario) -> String {
+    unused_accounts(scenario)
+        .next()
+        .expect("some twelve-digit account id is unused")
+}
+
+/// The account of the organization the scenario does not name, if it declares one.
+pub fn organization_member_account(scenario: &Scenario) -> Option<String> {
+    scenario.organization.as_ref()?;
+    unused_accounts(scenario).nth(1)
+}
+
+/// The accounts of callers from outside the scenario: the stranger, and the organization
+/// member when there is an organization.
+fn outsiders(scenario: &Scenario) -> Vec<String> {
+    std::iter::once(stranger_account(scenario))
+        .chain(organization_member_account(scenario))
+        .collect()
+}
+
+/// Twelve-digit account ids no scenario account uses, from the top down.
+fn unused_accounts(scenario: &Scenario) -> impl Iterator<Item = String> + '_ {
     let used: BTreeSet<&str> = scenario
         .accounts
         .values()
@@ -313,8 +345,7 @@ pub fn stranger_account(scenario: &Scenario) -> String {
         .collect();
     (0..)
         .map(|n: u64| format!("{:012}", 999_999_999_999 - n))
-        .find(|id| !used.contains(id.as_str()))
-        .expect("some twelve-digit account id is unused")
+        .filter(move |id| !used.contains(id.as_str()))
 }
 
 /// Whether the bucket policy refuses requests that do not use TLS: a `Deny` applying to every
@@ -430,6 +461,8 @@ struct Target<'a> {
     resolver: Resolver<'a>,
     bucket: &'a Bucket,
     owner_id: &'a str,
+    /// The organization id, and the accounts in it (the scenario's and the member outside it).
+    organization: Option<(&'a str, &'a BTreeSet<String>)>,
 }
 
 impl Target<'_> {
@@ -443,6 +476,11 @@ impl Target<'_> {
             context.set("aws:PrincipalArn", arn.clone());
             context.set("aws:PrincipalAccount", account.clone());
             context.set("aws:PrincipalType", "AssumedRole");
+            if let Some((organization, members)) = self.organization {
+                if members.contains(account) {
+                    context.set("aws:PrincipalOrgID", organization);
+                }
+            }
         }
         context
     }
@@ -693,7 +731,25 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
         },
         Caller::role(role_arn(&stranger, ADMIN_ROLE)).expect("twelve digits"),
     ));
+    if let Some(account_id) = organization_member_account(scenario) {
+        callers.push((
+            CallerKind::OrganizationMember {
+                account_id: account_id.clone(),
+            },
+            Caller::role(role_arn(&account_id, ADMIN_ROLE)).expect("twelve digits"),
+        ));
+    }
     callers.push((CallerKind::Anonymous, Caller::Anonymous));
+    let members: BTreeSet<String> = scenario
+        .accounts
+        .values()
+        .map(|account| account.id.clone())
+        .chain(organization_member_account(scenario))
+        .collect();
+    let organization = scenario
+        .organization
+        .as_deref()
+        .map(|organization| (organization, &members));
 
     let mut out = Vec::new();
     for (kind, caller) in &callers {
@@ -711,6 +767,7 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 resolver: Resolver::new(scenario),
                 bucket,
                 owner_id: &scenario.account(owner).id,
+                organization,
             };
             let (keys, lists) = probe_targets(scenario, &bucket.name);
             let mut bucket_operations = operations(&keys, &lists);
