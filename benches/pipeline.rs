@@ -1,7 +1,7 @@
 //! In-process time of each pipeline stage — parse, validate, lower, plan, render, write — for
 //! the blog example and generated scenarios of 200, 2,000 and 20,000 grants
 //! (`cargo bench --bench pipeline`; `-- lower` for one stage). Whole-process timings and memory
-//! are measured by `benches/synth.sh`; docs/scale.md has the figures.
+//! are measured by `benches/synth.sh`; the README (Benchmarks) has the figures.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use crossgrant::generate::{scenario, Shape};

@@ -41,6 +41,18 @@ fn write_scenario(dir: &Path, shape: &Shape) -> PathBuf {
     path
 }
 
+/// `crossgrant synth SCENARIO --out OUT EXTRA…`.
+fn synth(scenario: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut args = vec![
+        "synth",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
     let output = crossgrant(args);
     (
@@ -157,14 +169,7 @@ fn six_hundred_roles_in_sixty_accounts_reading_one_bucket_fit() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(dir.path(), &six_hundred_readers());
     let out = dir.path().join("out");
-    let (code, _, stderr) = run(&[
-        "synth",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (code, _, stderr) = synth(&scenario, &out, &["--format", "json"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
     let found = documents(&out);
@@ -199,12 +204,7 @@ fn a_bucket_policy_that_cannot_fit_exits_2_naming_it() {
     };
     let scenario = write_scenario(dir.path(), &shape);
     let out = dir.path().join("out");
-    let (code, stdout, stderr) = run(&[
-        "synth",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = synth(&scenario, &out, &[]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     let headline = stderr
         .lines()
@@ -303,12 +303,7 @@ fn documents_near_their_limit_are_warned_about_in_synth_and_plan() {
     };
     let scenario = write_scenario(dir.path(), &shape);
     let out = dir.path().join("out");
-    let (code, _, stderr) = run(&[
-        "synth",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = synth(&scenario, &out, &[]);
     assert_eq!(code, Some(0), "{stderr}");
     let warning = stderr
         .lines()
@@ -391,16 +386,11 @@ fn a_path_declared_for_the_organization_is_named_once_for_every_account() {
 
     let organization_wide = write_scenario(dir.path(), &one_path_in_four_hundred_accounts(true));
     let out = dir.path().join("out");
-    let (code, _, stderr) = run(&[
-        "synth",
-        organization_wide.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-        "--target",
-        "cloudformation",
-    ]);
+    let (code, _, stderr) = synth(
+        &organization_wide,
+        &out,
+        &["--format", "json", "--target", "cloudformation"],
+    );
     assert_eq!(code, Some(0), "{stderr}");
     let found = documents(&out);
     assert_within_limits(&found);
@@ -452,16 +442,11 @@ fn a_large_role_deploys_with_managed_policies_cloudformation_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = split_role_scenario(dir.path());
     let out = dir.path().join("out");
-    let (code, _, stderr) = run(&[
-        "synth",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-        "--target",
-        "cloudformation",
-    ]);
+    let (code, _, stderr) = synth(
+        &scenario,
+        &out,
+        &["--format", "json", "--target", "cloudformation"],
+    );
     assert_eq!(code, Some(0), "{stderr}");
     let found = documents(&out);
     assert!(found.managed.len() >= 2, "{:?}", found.managed.len());
@@ -504,14 +489,7 @@ fn a_large_role_deploys_with_managed_policies_terraform_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = split_role_scenario(dir.path());
     let out = dir.path().join("out");
-    let (code, _, stderr) = run(&[
-        "synth",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--target",
-        "terraform",
-    ]);
+    let (code, _, stderr) = synth(&scenario, &out, &["--target", "terraform"]);
     assert_eq!(code, Some(0), "{stderr}");
     let module =
         std::fs::read_to_string(out.join("terraform/modules/consumer-0001/main.tf")).unwrap();

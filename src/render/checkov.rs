@@ -4,7 +4,9 @@
 //! can satisfy with a sane default it satisfies instead; what is left is outside a
 //! scenario's scope, or a choice the scenario made on purpose.
 
+use crate::consolidate::PRINCIPAL_ORG_ID;
 use crate::model::Bucket;
+use crate::policy::{Effect, PolicyDocument};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -41,6 +43,29 @@ pub const DETAILED_MONITORING: Skip = skip(
     "CKV_AWS_126",
     "One-minute metrics are billed per instance; basic monitoring suffices for a bucket consumer",
 );
+
+pub const ORGANIZATION_PRINCIPAL: Skip = skip(
+    "CKV_AWS_70",
+    "Principal AWS * is bounded by aws:PrincipalOrgID and aws:PrincipalArn conditions naming the scenario's organization and roles",
+);
+
+/// The checks a bucket policy does not meet by design: a statement that names the
+/// organization (`{"AWS": "*"}` under `aws:PrincipalOrgID`, from consolidation) looks public to
+/// checkov's Terraform check, which ignores conditions.
+pub fn bucket_policy(policy: &PolicyDocument) -> Vec<Skip> {
+    let names_organization = policy.statements.iter().any(|statement| {
+        statement.effect == Effect::Allow
+            && statement
+                .condition
+                .values()
+                .any(|keys| keys.contains_key(PRINCIPAL_ORG_ID))
+    });
+    if names_organization {
+        vec![ORGANIZATION_PRINCIPAL]
+    } else {
+        Vec::new()
+    }
+}
 
 /// Which renderer a skip list is for: the two scanners' check sets differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,11 +107,12 @@ pub fn instance(flavor: Flavor) -> Vec<Skip> {
 }
 
 /// Every skip crossgrant may emit, for documentation and tests.
-pub const ALL: [Skip; 6] = [
+pub const ALL: [Skip; 7] = [
     ACCESS_LOGGING,
     REPLICATION,
     EVENT_NOTIFICATIONS,
     LEGACY_ACLS,
     EBS_OPTIMIZED,
     DETAILED_MONITORING,
+    ORGANIZATION_PRINCIPAL,
 ];

@@ -116,6 +116,7 @@ struct BucketView {
     abort_incomplete_uploads_days: Option<u32>,
     checkov_skips: Vec<checkov::Skip>,
     ownership_checkov_skips: Vec<checkov::Skip>,
+    policy_checkov_skips: Vec<checkov::Skip>,
     tags: Json,
     policy: Option<Json>,
 }
@@ -305,6 +306,10 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                     abort_incomplete_uploads_days: bucket.abort_incomplete_uploads_days,
                     checkov_skips: checkov::bucket(bucket, Flavor::Terraform),
                     ownership_checkov_skips: checkov::ownership_controls(bucket),
+                    policy_checkov_skips: bucket_policies
+                        .get(bucket.name.as_str())
+                        .map(|policy| checkov::bucket_policy(policy))
+                        .unwrap_or_default(),
                     tags: tags(&bucket.tags),
                     policy: bucket_policies
                         .get(bucket.name.as_str())
