@@ -104,6 +104,12 @@ fn stages(c: &mut Criterion) {
             let lowered = &get().lowered;
             b.iter(|| black_box(crossgrant::plan::plan(black_box(lowered)).unwrap()))
         });
+        if name == "blog" {
+            // Compiling the embedded templates: once per process, whatever the scenario.
+            group.bench_function(BenchmarkId::new("templates", name), |b| {
+                b.iter(|| black_box(Templates::load(None).unwrap()))
+            });
+        }
         group.bench_function(BenchmarkId::new("render", name), |b| {
             let prepared = get();
             b.iter(|| {
