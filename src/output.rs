@@ -185,7 +185,15 @@ pub fn write(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Written, 
     for relative in &previous {
         no_symlinks(root, relative)?;
     }
+    // Nothing to change: nothing is staged, synced or moved.
+    if root.is_dir() && check(root, files).is_ok_and(|drift| drift.is_empty()) {
+        return Ok(Written {
+            unchanged: files.keys().cloned().collect(),
+            ..Written::default()
+        });
+    }
     fs::create_dir_all(root).map_err(io(root))?;
+    let (changed, unchanged) = classify(root, files)?;
     let staging_name = PathBuf::from(format!("{STAGING}-{}", std::process::id()));
     no_symlinks(root, &staging_name)?;
     let staging = root.join(&staging_name);
@@ -195,28 +203,86 @@ pub fn write(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Written, 
         fs::remove_dir_all(&staging).map_err(io(&staging))?;
     }
     fs::create_dir(&staging).map_err(io(&staging))?;
-    let staged = stage(&staging, files);
-    let result = staged.and_then(|()| commit(root, &staging, files, &previous));
+    let staged = stage(&staging, files, &changed);
+    let result = staged.and_then(|()| {
+        let mut written = commit(root, &staging, files, &changed, &previous)?;
+        written.unchanged = unchanged;
+        Ok(written)
+    });
     let _ = fs::remove_dir_all(&staging);
     result
 }
 
-fn stage(staging: &Path, files: &BTreeMap<PathBuf, String>) -> Result<(), OutputError> {
-    let mut all = files.clone();
-    all.insert(PathBuf::from(MANIFEST), manifest_text(files));
-    for (relative, text) in &all {
+/// Which rendered files differ from what is on disk (or are missing), and which do not.
+fn classify(
+    root: &Path,
+    files: &BTreeMap<PathBuf, String>,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), OutputError> {
+    let mut changed = Vec::new();
+    let mut unchanged = Vec::new();
+    for (relative, text) in files {
+        let target = root.join(relative);
+        match fs::symlink_metadata(&target) {
+            Ok(meta) if meta.is_file() => {
+                if fs::read(&target).is_ok_and(|bytes| bytes == text.as_bytes()) {
+                    unchanged.push(relative.clone());
+                } else {
+                    changed.push(relative.clone());
+                }
+            }
+            Ok(_) => return Err(OutputError::NotAFile { path: target }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                changed.push(relative.clone())
+            }
+            Err(error) => return Err(io(&target)(error)),
+        }
+    }
+    Ok((changed, unchanged))
+}
+
+/// Writes the changed files and the new manifest into the staging directory and makes them
+/// durable before anything is moved into place. The files are synced from a few threads at
+/// once: each sync mostly waits on the disk.
+fn stage(
+    staging: &Path,
+    files: &BTreeMap<PathBuf, String>,
+    changed: &[PathBuf],
+) -> Result<(), OutputError> {
+    let manifest = (PathBuf::from(MANIFEST), manifest_text(files));
+    let mut written = Vec::new();
+    for (relative, text) in changed
+        .iter()
+        .map(|relative| (relative, files[relative].as_str()))
+        .chain([(&manifest.0, manifest.1.as_str())])
+    {
         let path = staging.join(relative);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(io(parent))?;
         }
         let mut file = fs::File::create(&path).map_err(io(&path))?;
         file.write_all(text.as_bytes()).map_err(io(&path))?;
-        file.sync_all().map_err(io(&path))?;
         if relative.extension().is_some_and(|ext| ext == "sh") {
             set_executable(&path)?;
         }
+        written.push((path, file));
     }
-    Ok(())
+    const SYNC_THREADS: usize = 8;
+    let chunk = written.len().div_ceil(SYNC_THREADS).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = written
+            .chunks(chunk)
+            .map(|files| {
+                scope.spawn(move || {
+                    files
+                        .iter()
+                        .try_for_each(|(path, file)| file.sync_all().map_err(io(path)))
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .try_for_each(|worker| worker.join().expect("syncing does not panic"))
+    })
 }
 
 #[cfg(unix)]
@@ -247,11 +313,12 @@ fn commit(
     root: &Path,
     staging: &Path,
     files: &BTreeMap<PathBuf, String>,
+    changed: &[PathBuf],
     previous: &BTreeSet<PathBuf>,
 ) -> Result<Written, OutputError> {
     let backup = staging.join(".previous");
     let mut done = Vec::new();
-    let result = apply(root, staging, &backup, files, previous, &mut done);
+    let result = apply(root, staging, &backup, files, changed, previous, &mut done);
     if result.is_err() {
         undo(root, staging, &backup, done);
     }
@@ -263,28 +330,11 @@ fn apply(
     staging: &Path,
     backup: &Path,
     files: &BTreeMap<PathBuf, String>,
+    changed: &[PathBuf],
     previous: &BTreeSet<PathBuf>,
     done: &mut Vec<Done>,
 ) -> Result<Written, OutputError> {
     let mut written = Written::default();
-    let mut changed = Vec::new();
-    for (relative, text) in files {
-        let target = root.join(relative);
-        match fs::symlink_metadata(&target) {
-            Ok(meta) if meta.is_file() => {
-                if fs::read(&target).is_ok_and(|bytes| bytes == text.as_bytes()) {
-                    written.unchanged.push(relative.clone());
-                } else {
-                    changed.push(relative.clone());
-                }
-            }
-            Ok(_) => return Err(OutputError::NotAFile { path: target }),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                changed.push(relative.clone())
-            }
-            Err(error) => return Err(io(&target)(error)),
-        }
-    }
     // Only regular files an earlier run listed are removed: a directory or link that now
     // stands at such a path is not crossgrant's.
     let stale: Vec<PathBuf> = previous
@@ -295,10 +345,10 @@ fn apply(
         })
         .cloned()
         .collect();
-    for relative in &changed {
+    for relative in changed {
         create_parents(root, relative, done)?;
     }
-    for relative in &changed {
+    for relative in changed {
         let target = root.join(relative);
         if fs::symlink_metadata(&target).is_ok() {
             move_aside(root, backup, relative, done)?;

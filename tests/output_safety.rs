@@ -424,3 +424,31 @@ fn a_full_disk_leaves_the_previous_output_intact() {
     assert!(run.status.success(), "{}", stderr(&run));
     assert_ne!(snapshot(&out), before);
 }
+
+/// A run that renders exactly what is on disk touches nothing: no file is staged, synced or
+/// replaced, the manifest included (an earlier version replaced it on every run).
+#[cfg(unix)]
+#[test]
+fn an_up_to_date_output_is_left_untouched() {
+    use std::os::unix::fs::MetadataExt;
+    let fixture = Fixture::new();
+    let out = fixture.previous_output(&[]);
+    let before = snapshot(&out);
+    let identity = |path: &Path| {
+        let meta = fs::metadata(path).unwrap();
+        (meta.ino(), meta.modified().unwrap())
+    };
+    let manifest = out.join(".crossgrant-manifest");
+    let stack = out.join("cloudformation/data-data.yaml");
+    let (manifest_before, stack_before) = (identity(&manifest), identity(&stack));
+    let run = synth(&fixture.path("v1.toml"), &out, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        String::from_utf8_lossy(&run.stdout).contains("0 updated"),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    assert_eq!(snapshot(&out), before);
+    assert_eq!(identity(&manifest), manifest_before);
+    assert_eq!(identity(&stack), stack_before);
+}

@@ -14,6 +14,7 @@ use crate::lower::Lowered;
 use crate::plan::Step;
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderErrorReason,
+    Template,
 };
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -126,18 +127,35 @@ impl Templates {
         registry.register_helper("shell", escaping_helper(shell_text));
         registry.register_helper("mermaid", escaping_helper(mermaid_text));
         registry.register_helper("md", escaping_helper(markdown_text));
+        let mut sources = Vec::new();
         for (name, embedded) in TEMPLATES {
             let text = match overrides.map(|dir| dir.join(format!("{name}.hbs"))) {
                 Some(path) if path.is_file() => std::fs::read_to_string(&path)
                     .map_err(|error| TemplateError::Read { path, error })?,
                 _ => embedded.to_string(),
             };
-            registry
-                .register_template_string(name, text)
-                .map_err(|error| TemplateError::Syntax {
-                    name: name.to_string(),
-                    message: error.to_string(),
-                })?;
+            sources.push((*name, text));
+        }
+        // Compiling is most of a small run's time (it grows with the square of a template's
+        // length), and the templates do not depend on each other: one thread each.
+        let compiled: Vec<_> = std::thread::scope(|scope| {
+            let workers: Vec<_> = sources
+                .iter()
+                .map(|(name, text)| {
+                    scope.spawn(move || Template::compile_with_name(text, name.to_string()))
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| worker.join().expect("template compilation does not panic"))
+                .collect()
+        });
+        for ((name, _), template) in sources.iter().zip(compiled) {
+            let template = template.map_err(|error| TemplateError::Syntax {
+                name: name.to_string(),
+                message: error.to_string(),
+            })?;
+            registry.register_template(name, template);
         }
         Ok(Templates { registry })
     }
