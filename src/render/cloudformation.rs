@@ -415,10 +415,20 @@ pub fn render(
             name: "cloudformation/stack.yaml".into(),
             message: error.to_string(),
         };
-        let document = yaml::to_json(&yaml_text).map_err(invalid)?;
+        // A template from the override directory may emit anything: its output is parsed
+        // before it is written. The embedded template's output is valid YAML by construction
+        // (every value goes through the YAML emitter; the test suite parses and lints it for
+        // every example and for hostile and fuzzed values), so it is parsed only to make JSON.
         let text = match format {
-            Format::Yaml => yaml_text,
-            Format::Json => serde_json::to_string_pretty(&document).unwrap_or_default() + "\n",
+            Format::Yaml if !templates.overridden() => yaml_text,
+            Format::Yaml => {
+                yaml::to_json(&yaml_text).map_err(invalid)?;
+                yaml_text
+            }
+            Format::Json => {
+                let document = yaml::to_json(&yaml_text).map_err(invalid)?;
+                serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+            }
         };
         files.insert(file_name(step, format), text);
     }

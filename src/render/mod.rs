@@ -114,6 +114,8 @@ impl std::fmt::Display for TemplateError {
 /// The handlebars registry with every template and helper.
 pub struct Templates {
     registry: Handlebars<'static>,
+    /// Whether any template came from the override directory rather than the binary.
+    overridden: bool,
 }
 
 impl Templates {
@@ -128,10 +130,14 @@ impl Templates {
         registry.register_helper("mermaid", escaping_helper(mermaid_text));
         registry.register_helper("md", escaping_helper(markdown_text));
         let mut sources = Vec::new();
+        let mut overridden = false;
         for (name, embedded) in TEMPLATES {
             let text = match overrides.map(|dir| dir.join(format!("{name}.hbs"))) {
-                Some(path) if path.is_file() => std::fs::read_to_string(&path)
-                    .map_err(|error| TemplateError::Read { path, error })?,
+                Some(path) if path.is_file() => {
+                    overridden = true;
+                    std::fs::read_to_string(&path)
+                        .map_err(|error| TemplateError::Read { path, error })?
+                }
                 _ => embedded.to_string(),
             };
             sources.push((*name, text));
@@ -157,7 +163,15 @@ impl Templates {
             })?;
             registry.register_template(name, template);
         }
-        Ok(Templates { registry })
+        Ok(Templates {
+            registry,
+            overridden,
+        })
+    }
+
+    /// Whether any template was read from the override directory.
+    pub fn overridden(&self) -> bool {
+        self.overridden
     }
 
     pub fn render(&self, name: &str, view: &impl Serialize) -> Result<String, TemplateError> {
