@@ -38,8 +38,8 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// `crossgrant synth SCENARIO --out OUT EXTRA…`, asserting success.
-pub fn synth(scenario: &Path, out: &Path, extra: &[&str]) {
+/// `crossgrant synth SCENARIO --out OUT EXTRA…`.
+pub fn synth_output(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "synth",
         scenario.to_str().unwrap(),
@@ -47,7 +47,12 @@ pub fn synth(scenario: &Path, out: &Path, extra: &[&str]) {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let output = crossgrant(&args);
+    crossgrant(&args)
+}
+
+/// `crossgrant synth SCENARIO --out OUT EXTRA…`, asserting success.
+pub fn synth(scenario: &Path, out: &Path, extra: &[&str]) {
+    let output = synth_output(scenario, out, extra);
     assert!(
         output.status.success(),
         "synth {} failed: {}",
