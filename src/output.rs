@@ -185,15 +185,18 @@ pub fn write(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Written, 
     for relative in &previous {
         no_symlinks(root, relative)?;
     }
+    let (changed, unchanged) = classify(root, files)?;
     // Nothing to change: nothing is staged, synced or moved.
-    if root.is_dir() && check(root, files).is_ok_and(|drift| drift.is_empty()) {
+    let up_to_date = changed.is_empty()
+        && previous.iter().all(|relative| files.contains_key(relative))
+        && fs::read_to_string(root.join(MANIFEST)).is_ok_and(|text| text == manifest_text(files));
+    if up_to_date {
         return Ok(Written {
-            unchanged: files.keys().cloned().collect(),
+            unchanged,
             ..Written::default()
         });
     }
     fs::create_dir_all(root).map_err(io(root))?;
-    let (changed, unchanged) = classify(root, files)?;
     let staging_name = PathBuf::from(format!("{STAGING}-{}", std::process::id()));
     no_symlinks(root, &staging_name)?;
     let staging = root.join(&staging_name);
