@@ -518,106 +518,46 @@ fn unknown_condition_operator_is_reported_not_guessed() {
 
 #[test]
 fn bad_arguments_exit_two() {
-    let run = crossgrant(
-        &[
-            "explain",
-            "--principal",
-            "app",
-            "--action",
-            "s3:GetObject",
-            "--bucket",
-            "b",
-            "--key",
-            "k",
-        ],
-        None,
-    );
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("is not a role ARN"), "{}", run.stderr);
-    let session = "arn:aws:sts::222222222222:assumed-role/app/i-0123456789abcdef0";
-    let run = crossgrant(
-        &[
-            "explain",
-            "--principal",
-            session,
-            "--action",
-            "s3:GetObject",
-            "--bucket",
-            "b",
-            "--key",
-            "k",
-        ],
-        None,
-    );
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("pass its role's ARN"), "{}", run.stderr);
-    let run = crossgrant(
-        &[
-            "explain",
-            "--principal",
+    const SESSION: &str = "arn:aws:sts::222222222222:assumed-role/app/i-0123456789abcdef0";
+    const OBJECT: [&str; 2] = ["--key", "k"];
+    const OWNER: [&str; 2] = ["--bucket-account", "111111111111"];
+    let cases: [(&str, Vec<&str>, Option<&str>, &str); 5] = [
+        ("app", OBJECT.to_vec(), None, "is not a role ARN"),
+        (SESSION, OBJECT.to_vec(), None, "pass its role's ARN"),
+        (
             APP,
-            "--action",
-            "s3:GetObject",
-            "--bucket",
-            "b",
-            "--key",
-            "k",
-        ],
-        None,
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("the bucket's account is unknown"),
-        "{}",
-        run.stderr
-    );
-    let run = crossgrant(
-        &[
+            OBJECT.to_vec(),
+            None,
+            "the bucket's account is unknown",
+        ),
+        (APP, OWNER.to_vec(), None, "pass --key OBJECTKEY"),
+        (
+            APP,
+            [
+                &OBJECT[..],
+                &OWNER[..],
+                &["--bucket-policy", "-", "--identity-policy", "-"],
+            ]
+            .concat(),
+            Some("{}"),
+            "only one document can be read from stdin",
+        ),
+    ];
+    for (principal, extra, stdin, message) in cases {
+        let mut args = vec![
             "explain",
             "--principal",
-            APP,
+            principal,
             "--action",
             "s3:GetObject",
             "--bucket",
             "b",
-            "--bucket-account",
-            "111111111111",
-        ],
-        None,
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("pass --key OBJECTKEY"),
-        "{}",
-        run.stderr
-    );
-    let run = crossgrant(
-        &[
-            "explain",
-            "--principal",
-            APP,
-            "--action",
-            "s3:GetObject",
-            "--bucket",
-            "b",
-            "--key",
-            "k",
-            "--bucket-account",
-            "111111111111",
-            "--bucket-policy",
-            "-",
-            "--identity-policy",
-            "-",
-        ],
-        Some("{}"),
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("only one document can be read from stdin"),
-        "{}",
-        run.stderr
-    );
+        ];
+        args.extend(extra);
+        let run = crossgrant(&args, stdin);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+    }
 }
 
 #[test]
