@@ -3,7 +3,10 @@
 //! ARN created by one stack to the parameters of the next.
 
 use super::checkov::{self, Flavor};
-use super::{tag_views, yaml, Format, TagView, TemplateError, Templates};
+use super::{
+    filled, shell_quote, tag_views, truthy, yaml, yaml_str, yaml_text, Format, TagView,
+    TemplateError, Templates,
+};
 use crate::lower::{pascal, producer, Lowered, Resource, UnitId};
 use crate::model::Image;
 use crate::plan::Step;
@@ -409,8 +412,11 @@ pub fn render(
 ) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
     let mut files = BTreeMap::new();
     for step in steps {
-        let yaml_text =
-            templates.render("cloudformation/stack.yaml", &stack_view(lowered, step))?;
+        let yaml_text = templates.render(
+            "cloudformation/stack.yaml",
+            &stack_view(lowered, step),
+            write_stack,
+        )?;
         let invalid = |error: serde_yaml::Error| TemplateError::Yaml {
             name: "cloudformation/stack.yaml".into(),
             message: error.to_string(),
@@ -437,9 +443,228 @@ pub fn render(
         templates.render(
             "cloudformation/deploy.sh",
             &deploy_view(lowered, steps, format),
+            write_deploy,
         )?,
     );
     Ok(files)
+}
+
+/// `templates/cloudformation/stack.yaml.hbs`, compiled in.
+fn write_stack(view: &StackView, out: &mut String) {
+    put!(
+        out,
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nDescription: {}\n",
+        yaml_str(&view.description)
+    );
+    if !view.parameters.is_empty() {
+        out.push_str("Parameters:\n");
+    }
+    for parameter in &view.parameters {
+        put!(
+            out,
+            "  {}:\n    Type: {}\n    Description: {}\n",
+            parameter.name,
+            yaml_str(&parameter.kind),
+            yaml_str(&parameter.description)
+        );
+        if let Some(default) = filled(&parameter.default) {
+            put!(out, "    Default: {}\n", yaml_str(default));
+        }
+        if let Some(pattern) = filled(&parameter.allowed_pattern) {
+            put!(out, "    AllowedPattern: {}\n", yaml_str(pattern));
+        }
+    }
+    out.push_str("Resources:\n");
+    for key in &view.keys {
+        put!(
+            out,
+            "  {}:\n    Type: AWS::KMS::Key\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      Description: {}\n      EnableKeyRotation: {}\n      PendingWindowInDays: {}\n      KeyPolicy:{}\n",
+            key.logical,
+            yaml_str(&key.description),
+            key.rotation,
+            key.deletion_window_days,
+            yaml_text(&Json::String(key.policy.clone()), Some(8))
+        );
+        write_tags(&key.tags, out);
+        put!(
+            out,
+            "  {}:\n    Type: AWS::KMS::Alias\n    Properties:\n      AliasName: {}\n      TargetKeyId: !Ref {}\n",
+            key.alias_logical,
+            yaml_str(&key.alias_name),
+            key.logical
+        );
+    }
+    for bucket in &view.buckets {
+        put!(
+            out,
+            "  {}:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n",
+            bucket.logical
+        );
+        write_skips(&bucket.checkov_skips, out);
+        put!(
+            out,
+            "    Properties:\n      BucketName: {}\n      BucketEncryption:\n        ServerSideEncryptionConfiguration:\n          - ServerSideEncryptionByDefault:\n              SSEAlgorithm: aws:kms\n",
+            yaml_str(&bucket.bucket_name)
+        );
+        if let Some(key) = bucket.kms_key.as_ref().filter(|key| truthy(key)) {
+            put!(
+                out,
+                "              KMSMasterKeyID: {}\n",
+                yaml_text(key, None)
+            );
+        }
+        put!(
+            out,
+            "            BucketKeyEnabled: {}\n      OwnershipControls:\n        Rules:\n          - ObjectOwnership: {}\n",
+            bucket.bucket_key,
+            bucket.object_ownership
+        );
+        if bucket.block_public_access {
+            out.push_str("      PublicAccessBlockConfiguration:\n        BlockPublicAcls: true\n        BlockPublicPolicy: true\n        IgnorePublicAcls: true\n        RestrictPublicBuckets: true\n");
+        }
+        if bucket.versioning {
+            out.push_str("      VersioningConfiguration:\n        Status: Enabled\n");
+        }
+        if let Some(days) = bucket
+            .abort_incomplete_uploads_days
+            .filter(|days| *days != 0)
+        {
+            put!(
+                out,
+                "      LifecycleConfiguration:\n        Rules:\n          - Id: abort-incomplete-multipart-uploads\n            Status: Enabled\n            AbortIncompleteMultipartUpload:\n              DaysAfterInitiation: {days}\n"
+            );
+        }
+        if let Some(logs) = &bucket.access_logs {
+            put!(
+                out,
+                "      LoggingConfiguration:\n        DestinationBucketName: {}\n        LogFilePrefix: {}\n",
+                yaml_str(&logs.bucket_name),
+                yaml_str(&logs.prefix)
+            );
+        }
+        write_tags(&bucket.tags, out);
+        if let Some(policy) = &bucket.policy {
+            put!(
+                out,
+                "  {}:\n    Type: AWS::S3::BucketPolicy\n    Properties:\n      Bucket: !Ref {}\n      PolicyDocument:\n{}\n",
+                policy.logical,
+                bucket.logical,
+                yaml::block(&policy.document, 8)
+            );
+        }
+    }
+    for role in &view.roles {
+        put!(
+            out,
+            "  {}:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: {}\n      Path: {}\n      AssumeRolePolicyDocument:\n{}\n",
+            role.logical,
+            yaml_str(&role.role_name),
+            yaml_str(&role.path),
+            yaml::block(&role.trust, 8)
+        );
+        if !role.managed_policy_arns.is_empty() {
+            out.push_str("      ManagedPolicyArns:\n");
+        }
+        for arn in &role.managed_policy_arns {
+            put!(out, "        - {}\n", yaml_str(arn));
+        }
+        write_tags(&role.tags, out);
+        if let Some(profile) = filled(&role.instance_profile) {
+            put!(
+                out,
+                "  {profile}:\n    Type: AWS::IAM::InstanceProfile\n    Properties:\n      InstanceProfileName: {}\n      Path: {}\n      Roles:\n        - !Ref {}\n",
+                yaml_str(&role.role_name),
+                yaml_str(&role.path),
+                role.logical
+            );
+        }
+    }
+    for (policies, kind, name_property) in [
+        (&view.role_policies, "AWS::IAM::Policy", "PolicyName"),
+        (
+            &view.managed_policies,
+            "AWS::IAM::ManagedPolicy",
+            "ManagedPolicyName",
+        ),
+    ] {
+        for policy in policies {
+            put!(
+                out,
+                "  {}:\n    Type: {kind}\n    Properties:\n      {name_property}: {}\n      Roles:\n        - {}\n      PolicyDocument:\n{}\n",
+                policy.logical,
+                yaml_str(&policy.policy_name),
+                yaml_text(&policy.role, None),
+                yaml::block(&policy.document, 8)
+            );
+        }
+    }
+    for instance in &view.instances {
+        put!(
+            out,
+            "  {}:\n    Type: AWS::EC2::Instance\n",
+            instance.logical
+        );
+        write_skips(&instance.checkov_skips, out);
+        put!(
+            out,
+            "    Properties:\n      ImageId: {}\n      InstanceType: {}\n      IamInstanceProfile: {}\n",
+            yaml_text(&instance.image, None),
+            yaml_text(&instance.instance_type, None),
+            yaml_text(&instance.profile, None)
+        );
+        if let Some(subnet) = instance.subnet.as_ref().filter(|subnet| truthy(subnet)) {
+            put!(out, "      SubnetId: {}\n", yaml_text(subnet, None));
+        }
+        out.push_str("      MetadataOptions:\n        HttpTokens: required\n      Tags:\n");
+        write_tag_items(&instance.tags, out);
+    }
+    if !view.outputs.is_empty() {
+        out.push_str("Outputs:\n");
+    }
+    for output in &view.outputs {
+        put!(
+            out,
+            "  {}:\n    Description: {}\n    Value: {}\n",
+            output.name,
+            yaml_str(&output.description),
+            yaml_text(&output.value, None)
+        );
+    }
+}
+
+/// A resource's `Tags` property, when it has tags.
+fn write_tags(tags: &[TagView], out: &mut String) {
+    if !tags.is_empty() {
+        out.push_str("      Tags:\n");
+        write_tag_items(tags, out);
+    }
+}
+
+fn write_tag_items(tags: &[TagView], out: &mut String) {
+    for tag in tags {
+        put!(
+            out,
+            "        - Key: {}\n          Value: {}\n",
+            yaml_str(&tag.key),
+            yaml_str(&tag.value)
+        );
+    }
+}
+
+/// A resource's checkov skips, as its `Metadata`.
+fn write_skips(skips: &[checkov::Skip], out: &mut String) {
+    if skips.is_empty() {
+        return;
+    }
+    out.push_str("    Metadata:\n      checkov:\n        skip:\n");
+    for skip in skips {
+        put!(
+            out,
+            "          - id: {}\n            comment: {}\n",
+            skip.id,
+            yaml_str(skip.comment)
+        );
+    }
 }
 
 #[derive(Serialize)]
@@ -474,6 +699,88 @@ struct OverrideView {
 struct KeyLookupView {
     variable: String,
     alias: String,
+}
+
+/// `templates/cloudformation/deploy.sh.hbs`, compiled in.
+fn write_deploy(view: &DeployView, out: &mut String) {
+    let (scenario, principal_style) = (&view.scenario, view.principal_style);
+    put!(
+        out,
+        r#"#!/usr/bin/env bash
+# Deploys scenario {scenario} with `aws cloudformation deploy`, one stack at a time in plan
+# order (principal style: {principal_style}). Each account is selected by its AWS CLI profile;
+# a KMS key ARN created by one stack is looked up by alias and passed to the stacks that need it.
+# Safe to re-run: a stack without changes is left as it is.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+deploy() {{
+  local stack=$1 template=$2 profile=$3 region=$4
+  shift 4
+  local output extra=()
+  if (($#)); then
+    extra=(--parameter-overrides "$@")
+  fi
+  if output=$(aws cloudformation deploy \
+    --stack-name "$stack" \
+    --template-file "$template" \
+    --profile "$profile" \
+    --region "$region" \
+    --capabilities CAPABILITY_NAMED_IAM \
+    --no-fail-on-empty-changeset \
+    ${{extra[@]+"${{extra[@]}}"}} 2>&1); then
+    printf '%s\n' "$output"
+  elif grep -q "No updates are to be performed" <<<"$output"; then
+    printf '%s: no changes\n' "$stack"
+  else
+    printf '%s\n' "$output" >&2
+    return 1
+  fi
+}}
+
+key_arn() {{
+  aws kms describe-key --key-id "$3" --profile "$1" --region "$2" \
+    --query KeyMetadata.Arn --output text
+}}
+"#
+    );
+    for step in &view.steps {
+        put!(
+            out,
+            "\n# {}. {}: {} of account {} ({}) in {}\n",
+            step.number,
+            step.stack_name,
+            step.phase,
+            step.account,
+            step.account_id,
+            step.region
+        );
+        if !step.needs.is_empty() {
+            put!(out, "#    after: {}\n", step.needs.join(", "));
+        }
+        put!(
+            out,
+            "deploy {} {} {} {}",
+            shell_quote(&step.stack_name),
+            shell_quote(&step.template),
+            shell_quote(&step.profile),
+            shell_quote(&step.region)
+        );
+        for parameter in &step.overrides {
+            put!(out, " \"{}=${}\"", parameter.parameter, parameter.variable);
+        }
+        out.push('\n');
+        for lookup in &step.key_lookups {
+            put!(
+                out,
+                "{}=$(key_arn {} {} {})\n",
+                lookup.variable,
+                shell_quote(&step.profile),
+                shell_quote(&step.region),
+                shell_quote(&lookup.alias)
+            );
+        }
+    }
 }
 
 fn key_variable(key: &str) -> String {

@@ -3,6 +3,14 @@
 //! directory. Strict mode is on (a misspelled field fails) and HTML escaping is off; values are
 //! escaped per target format by the helpers registered here, in one place.
 
+/// Appends formatted text to a `String` (which cannot fail): the compiled-in template writers.
+macro_rules! put {
+    ($out:expr, $($format:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = write!($out, $($format)*);
+    }};
+}
+
 pub mod access;
 pub mod checkov;
 pub mod cloudformation;
@@ -111,7 +119,10 @@ impl std::fmt::Display for TemplateError {
     }
 }
 
-/// The handlebars registry with every template and helper.
+/// The templates of a run. Each embedded template has a compiled-in writer that prints exactly
+/// what handlebars prints from it (`tests/templates.rs` holds them to the same bytes), so a run
+/// compiles only the templates a user overrides: compiling is most of a small run's time, and
+/// interpreting a view through JSON most of a large one's.
 pub struct Templates {
     registry: Handlebars<'static>,
     /// Whether any template came from the override directory rather than the binary.
@@ -121,6 +132,16 @@ pub struct Templates {
 impl Templates {
     /// The embedded templates, each replaced by `<dir>/<name>.hbs` where that file exists.
     pub fn load(overrides: Option<&Path>) -> Result<Self, TemplateError> {
+        Self::build(overrides, false)
+    }
+
+    /// Every embedded template interpreted by handlebars, as if a directory held a copy of
+    /// each: the reference the compiled-in writers are held to.
+    pub fn interpreted() -> Result<Self, TemplateError> {
+        Self::build(None, true)
+    }
+
+    fn build(overrides: Option<&Path>, interpret_embedded: bool) -> Result<Self, TemplateError> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
@@ -132,18 +153,19 @@ impl Templates {
         let mut sources = Vec::new();
         let mut overridden = false;
         for (name, embedded) in TEMPLATES {
-            let text = match overrides.map(|dir| dir.join(format!("{name}.hbs"))) {
+            match overrides.map(|dir| dir.join(format!("{name}.hbs"))) {
                 Some(path) if path.is_file() => {
                     overridden = true;
-                    std::fs::read_to_string(&path)
-                        .map_err(|error| TemplateError::Read { path, error })?
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|error| TemplateError::Read { path, error })?;
+                    sources.push((*name, text));
                 }
-                _ => embedded.to_string(),
-            };
-            sources.push((*name, text));
+                _ if interpret_embedded => sources.push((*name, embedded.to_string())),
+                _ => {}
+            }
         }
-        // Compiling is most of a small run's time (it grows with the square of a template's
-        // length), and the templates do not depend on each other: one thread each.
+        // Compiling grows with the square of a template's length, and the templates do not
+        // depend on each other: one thread each.
         let compiled: Vec<_> = std::thread::scope(|scope| {
             let workers: Vec<_> = sources
                 .iter()
@@ -174,7 +196,19 @@ impl Templates {
         self.overridden
     }
 
-    pub fn render(&self, name: &str, view: &impl Serialize) -> Result<String, TemplateError> {
+    /// Template `name` applied to `view`: by handlebars when the template was overridden (or
+    /// interpreted on purpose), else by `write`, its compiled-in equivalent.
+    pub fn render<V: Serialize>(
+        &self,
+        name: &str,
+        view: &V,
+        write: fn(&V, &mut String),
+    ) -> Result<String, TemplateError> {
+        if !self.registry.has_template(name) {
+            let mut out = String::new();
+            write(view, &mut out);
+            return Ok(out);
+        }
         self.registry
             .render(name, view)
             .map_err(|error| TemplateError::Render {
@@ -225,6 +259,32 @@ fn yaml_text(value: &Json, indent: Option<usize>) -> String {
     }
 }
 
+/// What `{{yaml text}}` prints for a string.
+fn yaml_str(text: &str) -> String {
+    if text.contains('\n') {
+        yaml::quoted(text)
+    } else {
+        yaml::scalar(text)
+    }
+}
+
+/// Whether `{{#if value}}` takes its block, as handlebars decides.
+fn truthy(value: &Json) -> bool {
+    match value {
+        Json::Null => false,
+        Json::Bool(flag) => *flag,
+        Json::Number(number) => number.as_f64().is_some_and(f64::is_normal),
+        Json::String(text) => !text.is_empty(),
+        Json::Array(items) => !items.is_empty(),
+        Json::Object(map) => !map.is_empty(),
+    }
+}
+
+/// An optional text as `{{#if text}}` sees it: present and not empty.
+fn filled(text: &Option<String>) -> Option<&str> {
+    text.as_deref().filter(|text| !text.is_empty())
+}
+
 /// `{{hcl value N}}`: an HCL expression whose nested lines are indented from N spaces.
 fn hcl_text(value: &Json, indent: Option<usize>) -> String {
     hcl::value(value, indent.unwrap_or(0))
@@ -248,8 +308,12 @@ pub fn shell_quote(text: &str) -> String {
 
 /// `{{mermaid value}}`: text inside a quoted Mermaid label.
 fn mermaid_text(value: &Json, _: Option<usize>) -> String {
-    let mut escaped = String::new();
-    for c in as_text(value).chars() {
+    mermaid(&as_text(value))
+}
+
+fn mermaid(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
         match c {
             '"' => escaped.push_str("#quot;"),
             '<' => escaped.push_str("#lt;"),
@@ -264,8 +328,12 @@ fn mermaid_text(value: &Json, _: Option<usize>) -> String {
 
 /// `{{md value}}`: text inside a Markdown table cell or list item.
 fn markdown_text(value: &Json, _: Option<usize>) -> String {
-    let mut escaped = String::new();
-    for c in as_text(value).chars() {
+    markdown(&as_text(value))
+}
+
+fn markdown(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
         match c {
             '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '\\' => {
                 escaped.push('\\');
