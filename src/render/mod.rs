@@ -352,24 +352,30 @@ pub struct Options {
     pub format: Format,
 }
 
-/// Every output file, by path relative to the output directory.
+/// Every output file, by path relative to the output directory. The CloudFormation and
+/// Terraform renderings share nothing but their input, so they run side by side.
 pub fn render_all(
     templates: &Templates,
     lowered: &Lowered,
     steps: &[Step],
     options: Options,
 ) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
+    let (cloudformation, terraform) = std::thread::scope(|scope| {
+        let terraform = options
+            .target
+            .terraform()
+            .then(|| scope.spawn(|| terraform::render(templates, lowered, steps)));
+        let cloudformation = options
+            .target
+            .cloudformation()
+            .then(|| cloudformation::render(templates, lowered, steps, options.format));
+        let terraform =
+            terraform.map(|worker| worker.join().expect("rendering Terraform does not panic"));
+        (cloudformation, terraform)
+    });
     let mut files = BTreeMap::new();
-    if options.target.cloudformation() {
-        files.extend(cloudformation::render(
-            templates,
-            lowered,
-            steps,
-            options.format,
-        )?);
-    }
-    if options.target.terraform() {
-        files.extend(terraform::render(templates, lowered, steps)?);
+    for rendered in [cloudformation, terraform].into_iter().flatten() {
+        files.extend(rendered?);
     }
     files.insert(
         PathBuf::from("ACCESS.md"),
