@@ -3,7 +3,7 @@
 //! against them). Values that are only known at deploy time, such as a KMS key ARN, stay symbolic
 //! as [`Ref`]s until a renderer or the evaluator resolves them.
 
-use serde_json::{json, Map as JsonMap, Value as Json};
+use serde_json::{Map as JsonMap, Value as Json};
 use std::collections::BTreeMap;
 
 /// A scenario name of a key, role, bucket or account (the table key in the TOML).
@@ -210,7 +210,11 @@ impl PolicyDocument {
             .iter()
             .map(|statement| statement.to_json(resolve))
             .collect();
-        json!({ "Version": POLICY_VERSION, "Statement": statements })
+        // Built directly: `json!` would copy every statement through the serializer.
+        let mut document = JsonMap::new();
+        document.insert("Version".into(), Json::String(POLICY_VERSION.into()));
+        document.insert("Statement".into(), Json::Array(statements));
+        Json::Object(document)
     }
 
     /// Every reference the document makes, in a stable order.
@@ -343,6 +347,7 @@ pub fn minified_len(document: &Json) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn single_values_render_as_scalars_and_refs_resolve() {

@@ -1,7 +1,7 @@
 //! `ACCESS.md`: the deploy plan, a table of who may do what on which bucket and prefix, and a
 //! Mermaid diagram of accounts, resources and grants, for reviewers of the generated code.
 
-use super::{markdown, mermaid, TemplateError, Templates};
+use super::{markdown, mermaid, write_markdown, TemplateError, Templates};
 use crate::lower::{bucket_access, snake, Lowered, Resource, LIST_ACTION};
 use crate::model::{Encryption, PrincipalStyle};
 use crate::plan::{stem, Step};
@@ -9,12 +9,12 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 #[derive(Serialize)]
-struct AccessView {
+struct AccessView<'a> {
     scenario: String,
     principal_style: &'static str,
     principal_style_note: &'static str,
     steps: Vec<StepView>,
-    grants: Vec<GrantView>,
+    grants: Vec<GrantView<'a>>,
     accounts: Vec<AccountView>,
     edges: Vec<EdgeView>,
 }
@@ -31,16 +31,16 @@ struct StepView {
 }
 
 #[derive(Serialize)]
-struct GrantView {
-    role_name: String,
-    account: String,
-    account_id: String,
-    bucket_name: String,
-    owner: String,
-    prefix: String,
+struct GrantView<'a> {
+    role_name: &'a str,
+    account: &'a str,
+    account_id: &'a str,
+    bucket_name: &'a str,
+    owner: &'a str,
+    prefix: &'a str,
     access: &'static str,
-    s3_actions: Vec<String>,
-    kms_actions: Vec<String>,
+    s3_actions: Vec<&'a str>,
+    kms_actions: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -114,24 +114,24 @@ pub fn render(
         let prefixes: BTreeSet<&String> = role_access.object_actions.keys().collect();
         for prefix in prefixes {
             let objects = &role_access.object_actions[prefix];
-            let mut s3_actions: BTreeSet<String> = objects.clone();
+            let mut s3_actions: BTreeSet<&str> = objects.iter().map(String::as_str).collect();
             let lists_here = match &role_access.list_prefixes {
                 None => true,
                 Some(list) => list.contains(prefix),
             };
             if lists_here {
-                s3_actions.insert(LIST_ACTION.to_string());
+                s3_actions.insert(LIST_ACTION);
             }
-            s3_actions.extend(role_access.bucket_actions.iter().cloned());
+            s3_actions.extend(role_access.bucket_actions.iter().map(String::as_str));
             let reads = objects.iter().any(|action| action.starts_with("s3:Get"));
             let writes = objects.iter().any(|action| action.starts_with("s3:Put"));
             grants.push(GrantView {
-                role_name: role.role_name.clone(),
-                account: account.name.clone(),
-                account_id: account.id.clone(),
-                bucket_name: bucket.bucket_name.clone(),
-                owner: bucket.account.clone(),
-                prefix: prefix.clone(),
+                role_name: &role.role_name,
+                account: &account.name,
+                account_id: &account.id,
+                bucket_name: &bucket.bucket_name,
+                owner: &bucket.account,
+                prefix,
                 access: match (reads, writes) {
                     (true, true) => "read-write",
                     (false, true) => "write",
@@ -139,7 +139,7 @@ pub fn render(
                     (false, false) => "other",
                 },
                 s3_actions: s3_actions.into_iter().collect(),
-                kms_actions: role_access.kms_actions.iter().cloned().collect(),
+                kms_actions: role_access.kms_actions.iter().map(String::as_str).collect(),
             });
         }
     }
@@ -247,17 +247,23 @@ pub fn render(
 }
 
 /// Names as a Markdown list, each in backticks.
-fn code_list(names: &[String]) -> String {
-    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
-    quoted.join(", ")
+fn write_code_list<S: AsRef<str>>(names: &[S], out: &mut String) {
+    for (index, name) in names.iter().enumerate() {
+        if index > 0 {
+            out.push_str(", ");
+        }
+        out.push('`');
+        out.push_str(name.as_ref());
+        out.push('`');
+    }
 }
 
 /// Names as a Markdown list, or a dash for none.
-fn code_list_or_dash(names: &[String]) -> String {
+fn write_code_list_or_dash<S: AsRef<str>>(names: &[S], out: &mut String) {
     if names.is_empty() {
-        "—".into()
+        out.push('—');
     } else {
-        code_list(names)
+        write_code_list(names, out);
     }
 }
 
@@ -271,37 +277,31 @@ fn write_access(view: &AccessView, out: &mut String) {
         view.principal_style_note
     );
     for step in &view.steps {
-        put!(
-            out,
-            "| {} | `{}` | {} ({}) | {} | {} | {} |\n",
-            step.number,
-            step.stack_name,
-            markdown(&step.account),
-            step.account_id,
-            step.region,
-            markdown(&step.creates),
-            code_list_or_dash(&step.needs)
-        );
+        put!(out, "| {} | `{}` | ", step.number, step.stack_name);
+        write_markdown(&step.account, out);
+        put!(out, " ({}) | {} | ", step.account_id, step.region);
+        write_markdown(&step.creates, out);
+        out.push_str(" | ");
+        write_code_list_or_dash(&step.needs, out);
+        out.push_str(" |\n");
     }
     out.push_str("\n## Who can do what\n\n| Role | Account | Bucket | Prefix | Access | S3 actions | KMS actions |\n|------|---------|--------|--------|--------|------------|-------------|\n");
     for grant in &view.grants {
-        let prefix = if grant.prefix.is_empty() {
-            "whole bucket".to_string()
+        put!(out, "| `{}` | ", grant.role_name);
+        write_markdown(grant.account, out);
+        put!(out, " ({}) | `{}` (", grant.account_id, grant.bucket_name);
+        write_markdown(grant.owner, out);
+        out.push_str(") | ");
+        if grant.prefix.is_empty() {
+            out.push_str("whole bucket");
         } else {
-            markdown(&grant.prefix)
-        };
-        put!(
-            out,
-            "| `{}` | {} ({}) | `{}` ({}) | {prefix} | {} | {} | {} |\n",
-            grant.role_name,
-            markdown(&grant.account),
-            grant.account_id,
-            grant.bucket_name,
-            markdown(&grant.owner),
-            grant.access,
-            code_list(&grant.s3_actions),
-            code_list_or_dash(&grant.kms_actions)
-        );
+            write_markdown(grant.prefix, out);
+        }
+        put!(out, " | {} | ", grant.access);
+        write_code_list(&grant.s3_actions, out);
+        out.push_str(" | ");
+        write_code_list_or_dash(&grant.kms_actions, out);
+        out.push_str(" |\n");
     }
     out.push_str("\n## Diagram\n\n```mermaid\nflowchart LR\n");
     for account in &view.accounts {

@@ -333,17 +333,21 @@ fn markdown_text(value: &Json, _: Option<usize>) -> String {
 
 fn markdown(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
+    write_markdown(text, &mut escaped);
+    escaped
+}
+
+fn write_markdown(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '\\' => {
-                escaped.push('\\');
-                escaped.push(c);
+                out.push('\\');
+                out.push(c);
             }
-            '\n' | '\r' => escaped.push(' '),
-            c => escaped.push(c),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
         }
     }
-    escaped
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -352,15 +356,15 @@ pub struct Options {
     pub format: Format,
 }
 
-/// Every output file, by path relative to the output directory. The CloudFormation and
-/// Terraform renderings share nothing but their input, so they run side by side.
+/// Every output file, by path relative to the output directory. The Terraform rendering
+/// shares nothing with the others but their input, so it runs beside them.
 pub fn render_all(
     templates: &Templates,
     lowered: &Lowered,
     steps: &[Step],
     options: Options,
 ) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
-    let (cloudformation, terraform) = std::thread::scope(|scope| {
+    let (cloudformation, terraform, access) = std::thread::scope(|scope| {
         let terraform = options
             .target
             .terraform()
@@ -369,18 +373,16 @@ pub fn render_all(
             .target
             .cloudformation()
             .then(|| cloudformation::render(templates, lowered, steps, options.format));
+        let access = access::render(templates, lowered, steps);
         let terraform =
             terraform.map(|worker| worker.join().expect("rendering Terraform does not panic"));
-        (cloudformation, terraform)
+        (cloudformation, terraform, access)
     });
     let mut files = BTreeMap::new();
     for rendered in [cloudformation, terraform].into_iter().flatten() {
         files.extend(rendered?);
     }
-    files.insert(
-        PathBuf::from("ACCESS.md"),
-        access::render(templates, lowered, steps)?,
-    );
+    files.insert(PathBuf::from("ACCESS.md"), access?);
     Ok(files)
 }
 
