@@ -9,6 +9,7 @@ use crate::consolidate::{fit_all, Fit, RoleLayout};
 use crate::limits::Budget;
 use crate::model::{Access, Bucket, EncryptionEnforcement, Grant, PrincipalStyle, Scenario};
 use crate::policy::{Effect, Name, PolicyDocument, Principal, Ref, Statement, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const READ_OBJECT_ACTIONS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
@@ -156,7 +157,7 @@ pub struct Lowered {
 }
 
 /// The S3 and KMS permissions one role holds on one bucket, all of its grants merged.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct BucketAccess {
     /// Object actions by key prefix ("" = the whole bucket).
     pub object_actions: BTreeMap<String, BTreeSet<String>>,
@@ -282,8 +283,10 @@ pub fn lower(scenario: Scenario) -> Lowered {
 
 pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
     let access = bucket_access(&scenario);
-    let bucket_policies = with_bucket_guardrails(&scenario, bucket_policies(&scenario, &access));
-    let key_policies = with_key_use_limits(&scenario, key_policies(&scenario, &access));
+    let roles = RoleNames::of(&scenario);
+    let bucket_policies =
+        with_bucket_guardrails(&scenario, bucket_policies(&scenario, &roles, &access));
+    let key_policies = with_key_use_limits(&scenario, key_policies(&scenario, &roles, &access));
     let role_policies = with_identity_key_limits(&scenario, role_policies(&scenario, &access));
     let fitted = fit_all(&scenario, bucket_policies, key_policies, role_policies, fit);
     let role_policies = fitted
@@ -319,7 +322,9 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
 
 /// The principal that names a consumer role in the owner's resource policies, and the
 /// condition that pins it, per the scenario's principal style.
-fn consumer_principal(scenario: &Scenario, role: &str) -> (Value, Option<Value>) {
+type ConsumerPrincipal = (Value, Option<Value>);
+
+fn consumer_principal(scenario: &Scenario, role: &str) -> ConsumerPrincipal {
     let account = scenario.account(&scenario.roles[role].account);
     match scenario.principal_style {
         PrincipalStyle::Account => (
@@ -330,13 +335,84 @@ fn consumer_principal(scenario: &Scenario, role: &str) -> (Value, Option<Value>)
     }
 }
 
-fn with_consumer(statement: Statement, principal: (Value, Option<Value>)) -> Statement {
+/// What lowering needs of every role, worked out once: policies name the same roles thousands
+/// of times.
+struct RoleNames<'a> {
+    pascal: HashMap<&'a str, String>,
+    principals: HashMap<&'a str, ConsumerPrincipal>,
+}
+
+impl<'a> RoleNames<'a> {
+    fn of(scenario: &'a Scenario) -> Self {
+        RoleNames {
+            pascal: scenario
+                .roles
+                .keys()
+                .map(|role| (role.as_str(), pascal(role)))
+                .collect(),
+            principals: scenario
+                .roles
+                .keys()
+                .map(|role| (role.as_str(), consumer_principal(scenario, role)))
+                .collect(),
+        }
+    }
+}
+
+fn with_consumer(statement: Statement, principal: ConsumerPrincipal) -> Statement {
     let (principal, pin) = principal;
     let statement = statement.principal(Principal::aws([principal]));
     match pin {
-        Some(role_arn) => statement.condition("ArnEquals", "aws:PrincipalArn", [role_arn]),
+        Some(role_arn) => statement.condition("ArnEquals", PRINCIPAL_ARN, [role_arn]),
         None => statement,
     }
+}
+
+/// One role's statement in a resource policy before its principal is added: the Sid it would
+/// get, the statement without Sid or principal, and the role's principal.
+type ConsumerPart<'a> = (String, &'a Statement, &'a ConsumerPrincipal);
+
+/// The consumer statements of a resource policy, merged as [`merge_principals`] merges them
+/// once each part is given its Sid and principal (`with_consumer`), without building the
+/// statements that merging would fold away: roles granted alike share one statement body.
+fn consumer_statements(mut parts: Vec<ConsumerPart>) -> Vec<Statement> {
+    parts.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut groups: HashMap<&Statement, usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (index, (_, body, _)) in parts.iter().enumerate() {
+        let next = members.len();
+        let group = *groups.entry(*body).or_insert(next);
+        if group == next {
+            members.push(vec![index]);
+        } else {
+            members[group].push(index);
+        }
+    }
+    members
+        .into_iter()
+        .map(|indices| {
+            let (sid, body, principal) = &parts[indices[0]];
+            let statement = Statement {
+                sid: Some(sid.clone()),
+                ..(*body).clone()
+            };
+            if indices.len() == 1 {
+                return with_consumer(statement, (*principal).clone());
+            }
+            let principals: BTreeSet<&Value> =
+                indices.iter().map(|&index| &parts[index].2 .0).collect();
+            let pins: BTreeSet<&Value> = indices
+                .iter()
+                .filter_map(|&index| parts[index].2 .1.as_ref())
+                .collect();
+            let statement = statement.principal(Principal::aws(principals.into_iter().cloned()));
+            if pins.is_empty() {
+                statement
+            } else {
+                statement.condition("ArnEquals", PRINCIPAL_ARN, pins.into_iter().cloned())
+            }
+        })
+        .collect()
 }
 
 fn prefix_condition(statement: Statement, prefixes: &BTreeSet<String>) -> Statement {
@@ -349,9 +425,17 @@ fn prefix_condition(statement: Statement, prefixes: &BTreeSet<String>) -> Statem
     )
 }
 
+/// A statement without a Sid, the Sid to be made of a base (the role or bucket) and this
+/// suffix.
+type SidSuffixed = (Cow<'static, str>, Statement);
+
 /// The S3 statements one role needs on one bucket, without a principal (identity policy) or
-/// before one is added (bucket policy). Sids are `<sid_base>Objects`, `…List`, `…Bucket`.
-fn s3_statements(bucket: &Bucket, access: &BucketAccess, sid_base: &str) -> Vec<Statement> {
+/// before one is added (bucket policy), nor a Sid: the Sids end in `Objects`, `List`, `Bucket`.
+fn s3_statements(bucket: &Bucket, access: &BucketAccess) -> Vec<SidSuffixed> {
+    let unnamed = |statement: Statement| Statement {
+        sid: None,
+        ..statement
+    };
     let mut statements = Vec::new();
     let mut by_actions: BTreeMap<&BTreeSet<String>, Vec<Value>> = BTreeMap::new();
     for (prefix, actions) in &access.object_actions {
@@ -361,15 +445,18 @@ fn s3_statements(bucket: &Bucket, access: &BucketAccess, sid_base: &str) -> Vec<
             .push(Value::lit(object_arn(bucket, prefix)));
     }
     for (index, (actions, resources)) in by_actions.into_iter().enumerate() {
-        let sid = match index {
-            0 => format!("{sid_base}Objects"),
-            n => format!("{sid_base}Objects{}", n + 1),
+        let suffix = match index {
+            0 => Cow::Borrowed("Objects"),
+            n => Cow::Owned(format!("Objects{}", n + 1)),
         };
-        statements.push(
-            Statement::allow(sid)
-                .actions(actions.iter().cloned())
-                .resources(resources),
-        );
+        statements.push((
+            suffix,
+            unnamed(
+                Statement::allow("")
+                    .actions(actions.iter().cloned())
+                    .resources(resources),
+            ),
+        ));
     }
     let bucket_arn = Value::lit(bucket.arn());
     match &access.list_prefixes {
@@ -380,55 +467,103 @@ fn s3_statements(bucket: &Bucket, access: &BucketAccess, sid_base: &str) -> Vec<
                 .cloned()
                 .chain([LIST_ACTION.to_string()])
                 .collect();
-            statements.push(
-                Statement::allow(format!("{sid_base}List"))
-                    .actions(actions)
-                    .resources([bucket_arn]),
-            );
+            statements.push((
+                Cow::Borrowed("List"),
+                unnamed(
+                    Statement::allow("")
+                        .actions(actions)
+                        .resources([bucket_arn]),
+                ),
+            ));
         }
         Some(prefixes) => {
             if !prefixes.is_empty() {
-                statements.push(prefix_condition(
-                    Statement::allow(format!("{sid_base}List"))
-                        .actions([LIST_ACTION])
-                        .resources([bucket_arn.clone()]),
-                    prefixes,
+                statements.push((
+                    Cow::Borrowed("List"),
+                    unnamed(prefix_condition(
+                        Statement::allow("")
+                            .actions([LIST_ACTION])
+                            .resources([bucket_arn.clone()]),
+                        prefixes,
+                    )),
                 ));
             }
             if !access.bucket_actions.is_empty() {
-                statements.push(
-                    Statement::allow(format!("{sid_base}Bucket"))
-                        .actions(access.bucket_actions.iter().cloned())
-                        .resources([bucket_arn]),
-                );
+                statements.push((
+                    Cow::Borrowed("Bucket"),
+                    unnamed(
+                        Statement::allow("")
+                            .actions(access.bucket_actions.iter().cloned())
+                            .resources([bucket_arn]),
+                    ),
+                ));
             }
         }
     }
     statements
 }
 
+/// The S3 statements of every distinct access to a bucket, each built once: the roles of a
+/// team are usually granted alike.
+#[derive(Default)]
+struct S3Statements<'a> {
+    index: HashMap<(&'a str, &'a BucketAccess), usize>,
+    built: Vec<Vec<SidSuffixed>>,
+}
+
+impl<'a> S3Statements<'a> {
+    fn of(&mut self, bucket: &'a Bucket, access: &'a BucketAccess) -> usize {
+        let next = self.built.len();
+        let index = *self
+            .index
+            .entry((bucket.name.as_str(), access))
+            .or_insert(next);
+        if index == next {
+            self.built.push(s3_statements(bucket, access));
+        }
+        index
+    }
+}
+
 fn bucket_policies(
     scenario: &Scenario,
+    roles: &RoleNames,
     access: &BTreeMap<(Name, Name), BucketAccess>,
 ) -> BTreeMap<Name, PolicyDocument> {
-    let mut policies: BTreeMap<Name, Vec<Statement>> = BTreeMap::new();
+    let mut grantees: BTreeMap<&Name, Vec<(&Name, &BucketAccess)>> = BTreeMap::new();
     for ((role, bucket_name), role_access) in access {
         let bucket = &scenario.buckets[bucket_name];
         if scenario.roles[role].account == bucket.account {
             // Same account: the role's identity policy alone grants S3 access.
             continue;
         }
-        let statements = s3_statements(bucket, role_access, &pascal(role))
-            .into_iter()
-            .map(|statement| with_consumer(statement, consumer_principal(scenario, role)));
-        policies
-            .entry(bucket_name.clone())
+        grantees
+            .entry(bucket_name)
             .or_default()
-            .extend(statements);
+            .push((role, role_access));
     }
-    policies
+    grantees
         .into_iter()
-        .map(|(bucket, statements)| (bucket, PolicyDocument::new(merge_principals(statements))))
+        .map(|(bucket_name, grantees)| {
+            let bucket = &scenario.buckets[bucket_name];
+            let mut s3 = S3Statements::default();
+            let used: Vec<(&Name, usize)> = grantees
+                .iter()
+                .map(|&(role, role_access)| (role, s3.of(bucket, role_access)))
+                .collect();
+            let parts = used
+                .iter()
+                .flat_map(|&(role, index)| {
+                    let base = &roles.pascal[role.as_str()];
+                    let principal = &roles.principals[role.as_str()];
+                    s3.built[index]
+                        .iter()
+                        .map(move |(suffix, body)| (format!("{base}{suffix}"), body, principal))
+                })
+                .collect();
+            let statements = consumer_statements(parts);
+            (bucket_name.clone(), PolicyDocument::new(statements))
+        })
         .collect()
 }
 
@@ -447,6 +582,7 @@ fn encryption_context_values(bucket: &Bucket, prefixes: &BTreeSet<&String>) -> V
 
 fn key_policies(
     scenario: &Scenario,
+    roles: &RoleNames,
     access: &BTreeMap<(Name, Name), BucketAccess>,
 ) -> BTreeMap<Name, PolicyDocument> {
     // Per key and consumer role: KMS actions and the encryption contexts they are used in.
@@ -485,22 +621,46 @@ fn key_policies(
                         .resources([Value::lit("*")]),
                 );
             }
-            let consumers = uses
+            let consumers: Vec<(&Name, &KeyUse)> = uses
                 .range((key.name.clone(), String::new())..)
                 .take_while(|((key_name, _), _)| key_name == &key.name)
-                .map(|((_, role), (actions, contexts))| {
-                    let statement = Statement::allow(format!("{}UseKey", pascal(role)))
-                        .actions(actions.iter().cloned())
-                        .resources([Value::lit("*")])
-                        .condition(
-                            "StringLike",
-                            "kms:EncryptionContext:aws:s3:arn",
-                            contexts.iter().cloned(),
-                        );
-                    with_consumer(statement, consumer_principal(scenario, role))
+                .map(|((_, role), key_use)| (role, key_use))
+                .collect();
+            let mut bodies: HashMap<&KeyUse, usize> = HashMap::new();
+            let mut built: Vec<Statement> = Vec::new();
+            let used: Vec<(&Name, usize)> = consumers
+                .iter()
+                .map(|&(role, key_use)| {
+                    let next = built.len();
+                    let index = *bodies.entry(key_use).or_insert(next);
+                    if index == next {
+                        let (actions, contexts) = key_use;
+                        built.push(Statement {
+                            sid: None,
+                            ..Statement::allow("")
+                                .actions(actions.iter().cloned())
+                                .resources([Value::lit("*")])
+                                .condition(
+                                    "StringLike",
+                                    "kms:EncryptionContext:aws:s3:arn",
+                                    contexts.iter().cloned(),
+                                )
+                        });
+                    }
+                    (role, index)
                 })
                 .collect();
-            statements.extend(merge_principals(consumers));
+            let parts = used
+                .iter()
+                .map(|&(role, index)| {
+                    (
+                        format!("{}UseKey", roles.pascal[role.as_str()]),
+                        &built[index],
+                        &roles.principals[role.as_str()],
+                    )
+                })
+                .collect();
+            statements.extend(consumer_statements(parts));
             (key.name.clone(), PolicyDocument::new(statements))
         })
         .collect()
@@ -510,14 +670,25 @@ fn role_policies(
     scenario: &Scenario,
     access: &BTreeMap<(Name, Name), BucketAccess>,
 ) -> BTreeMap<Name, PolicyDocument> {
+    let bucket_pascal: HashMap<&str, String> = scenario
+        .buckets
+        .keys()
+        .map(|bucket| (bucket.as_str(), pascal(bucket)))
+        .collect();
+    let mut s3 = S3Statements::default();
     let mut statements: BTreeMap<Name, Vec<Statement>> = BTreeMap::new();
     let mut kms: BTreeMap<(Name, Name), BTreeSet<String>> = BTreeMap::new();
     for ((role, bucket_name), role_access) in access {
         let bucket = &scenario.buckets[bucket_name];
+        let base = &bucket_pascal[bucket_name.as_str()];
+        let index = s3.of(bucket, role_access);
         statements
             .entry(role.clone())
             .or_default()
-            .extend(s3_statements(bucket, role_access, &pascal(bucket_name)));
+            .extend(s3.built[index].iter().map(|(suffix, body)| Statement {
+                sid: Some(format!("{base}{suffix}")),
+                ..body.clone()
+            }));
         if let Some(key) = bucket.key() {
             kms.entry((role.clone(), key.to_string()))
                 .or_default()
