@@ -291,7 +291,7 @@ fn unite(into: &mut Statement, other: Statement) {
     into.resource = Some(Clause::Is(resources.into_iter().collect()));
 }
 
-type GroupKey = (Option<Clause<Principal>>, Conditions);
+type GroupKey<'a> = (&'a Option<Clause<Principal>>, &'a Conditions);
 
 /// Step 1: statements with the same principals and conditions, united wherever that grants
 /// nothing new; the survivor keeps the first statement's place and Sid.
@@ -299,18 +299,18 @@ pub fn merge_statements(statements: Vec<Statement>) -> Vec<Statement> {
     let has_principals = statements
         .iter()
         .any(|statement| statement.principal.is_some());
-    let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
     let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
-    for (index, statement) in slots.iter().enumerate() {
-        let statement = statement.as_ref().expect("every slot is filled");
+    for (index, statement) in statements.iter().enumerate() {
         if mergeable(statement) {
             groups
-                .entry((statement.principal.clone(), statement.condition.clone()))
+                .entry((&statement.principal, &statement.condition))
                 .or_default()
                 .push(index);
         }
     }
-    for members in groups.values() {
+    let groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
+    for members in &groups {
         merge_group(&mut slots, members);
     }
     let merged: Vec<Statement> = slots.into_iter().flatten().collect();
