@@ -188,72 +188,89 @@ pub fn object_arn(bucket: &Bucket, prefix: &str) -> String {
 
 /// Every (role, bucket) pair with its merged access, in a stable order.
 pub fn bucket_access(scenario: &Scenario) -> BTreeMap<(Name, Name), BucketAccess> {
-    let mut out: BTreeMap<(Name, Name), BucketAccess> = BTreeMap::new();
+    // Keyed by borrowed names while grants are merged, and actions copied only when new: a
+    // pair usually has several grants, and grants repeat the same few actions.
+    let mut out: BTreeMap<(&str, &str), BucketAccess> = BTreeMap::new();
     for grant in &scenario.grants {
         let bucket = &scenario.buckets[&grant.bucket];
         let entry = out
-            .entry((grant.role.clone(), grant.bucket.clone()))
+            .entry((&grant.role, &grant.bucket))
             .or_insert_with(|| BucketAccess {
                 list_prefixes: Some(BTreeSet::new()),
                 ..BucketAccess::default()
             });
+        if !entry.object_actions.contains_key(&grant.prefix) {
+            entry
+                .object_actions
+                .insert(grant.prefix.clone(), BTreeSet::new());
+        }
         let objects = entry
             .object_actions
-            .entry(grant.prefix.clone())
-            .or_default();
-        objects.extend(grant_object_actions(grant, bucket));
+            .get_mut(&grant.prefix)
+            .expect("inserted above");
+        for action in grant_object_actions(grant, bucket) {
+            insert_action(objects, action);
+        }
         if grant.access.reads() {
             if grant.prefix.is_empty() {
                 entry.list_prefixes = None;
             } else if let Some(prefixes) = &mut entry.list_prefixes {
-                prefixes.insert(grant.prefix.clone());
+                insert_action(prefixes, &grant.prefix);
             }
         }
-        entry.bucket_actions.extend(
-            grant
-                .extra_actions
-                .iter()
-                .filter(|action| is_bucket_level(action))
-                .cloned(),
-        );
+        for action in &grant.extra_actions {
+            if is_bucket_level(action) {
+                insert_action(&mut entry.bucket_actions, action);
+            }
+        }
         if bucket.key().is_some() {
             if grant.access.reads() {
-                entry.kms_actions.extend(KMS_READ_ACTIONS.map(String::from));
+                for action in KMS_READ_ACTIONS {
+                    insert_action(&mut entry.kms_actions, action);
+                }
             }
             if grant.access.writes() {
-                entry
-                    .kms_actions
-                    .extend(KMS_WRITE_ACTIONS.map(String::from));
+                for action in KMS_WRITE_ACTIONS {
+                    insert_action(&mut entry.kms_actions, action);
+                }
             }
         }
     }
-    for access in out.values_mut() {
-        access
-            .object_actions
-            .retain(|_, actions| !actions.is_empty());
-    }
-    out
+    out.into_iter()
+        .map(|((role, bucket), mut access)| {
+            access
+                .object_actions
+                .retain(|_, actions| !actions.is_empty());
+            ((role.to_string(), bucket.to_string()), access)
+        })
+        .collect()
 }
 
-fn grant_object_actions(grant: &Grant, bucket: &Bucket) -> BTreeSet<String> {
-    let mut actions = BTreeSet::new();
-    if grant.access.reads() {
-        actions.extend(READ_OBJECT_ACTIONS.map(String::from));
+fn insert_action(actions: &mut BTreeSet<String>, action: &str) {
+    if !actions.contains(action) {
+        actions.insert(action.to_string());
     }
-    if grant.access.writes() {
-        actions.extend(WRITE_OBJECT_ACTIONS.map(String::from));
-        if bucket.object_ownership.acls_enabled() {
-            actions.insert(LEGACY_ACL_ACTION.to_string());
-        }
-    }
-    actions.extend(
-        grant
-            .extra_actions
-            .iter()
-            .filter(|action| !is_bucket_level(action))
-            .cloned(),
-    );
-    actions
+}
+
+fn grant_object_actions<'a>(grant: &'a Grant, bucket: &Bucket) -> impl Iterator<Item = &'a str> {
+    let reads: &[&str] = if grant.access.reads() {
+        &READ_OBJECT_ACTIONS
+    } else {
+        &[]
+    };
+    let writes: &[&str] = if grant.access.writes() {
+        &WRITE_OBJECT_ACTIONS
+    } else {
+        &[]
+    };
+    let acl = (grant.access.writes() && bucket.object_ownership.acls_enabled())
+        .then_some(LEGACY_ACL_ACTION);
+    let extra = grant
+        .extra_actions
+        .iter()
+        .map(String::as_str)
+        .filter(|action| !is_bucket_level(action));
+    reads.iter().chain(writes).copied().chain(acl).chain(extra)
 }
 
 /// `"shared-data"` → `"SharedData"`: CloudFormation logical ids and policy Sids.
@@ -284,10 +301,12 @@ pub fn lower(scenario: Scenario) -> Lowered {
 pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
     let access = bucket_access(&scenario);
     let roles = RoleNames::of(&scenario);
+    let s3 = S3Statements::of(&scenario, &access);
     let bucket_policies =
-        with_bucket_guardrails(&scenario, bucket_policies(&scenario, &roles, &access));
-    let key_policies = with_key_use_limits(&scenario, key_policies(&scenario, &roles, &access));
-    let role_policies = with_identity_key_limits(&scenario, role_policies(&scenario, &access));
+        with_bucket_guardrails(&scenario, bucket_policies(&scenario, &roles, &access, &s3));
+    let key_policies =
+        with_key_use_limits(&scenario, key_policies(&scenario, &roles, &access, &s3));
+    let role_policies = with_identity_key_limits(&scenario, role_policies(&scenario, &access, &s3));
     let fitted = fit_all(&scenario, bucket_policies, key_policies, role_policies, fit);
     let role_policies = fitted
         .role_layouts
@@ -316,7 +335,7 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
         trust_policies,
         budget: fitted.budget,
     };
-    lowered.units = units(&lowered, &fitted.role_layouts);
+    lowered.units = units(&lowered, fitted.role_layouts);
     lowered
 }
 
@@ -503,25 +522,32 @@ fn s3_statements(bucket: &Bucket, access: &BucketAccess) -> Vec<SidSuffixed> {
     statements
 }
 
-/// The S3 statements of every distinct access to a bucket, each built once: the roles of a
-/// team are usually granted alike.
-#[derive(Default)]
-struct S3Statements<'a> {
-    index: HashMap<(&'a str, &'a BucketAccess), usize>,
+/// The S3 statements of every (role, bucket) access, each distinct access to a bucket built
+/// once: the roles of a team are usually granted alike.
+struct S3Statements {
     built: Vec<Vec<SidSuffixed>>,
+    /// Which of `built` each access holds, in the order of the accesses.
+    of_access: Vec<usize>,
 }
 
-impl<'a> S3Statements<'a> {
-    fn of(&mut self, bucket: &'a Bucket, access: &'a BucketAccess) -> usize {
-        let next = self.built.len();
-        let index = *self
-            .index
-            .entry((bucket.name.as_str(), access))
-            .or_insert(next);
-        if index == next {
-            self.built.push(s3_statements(bucket, access));
-        }
-        index
+impl S3Statements {
+    fn of(scenario: &Scenario, access: &BTreeMap<(Name, Name), BucketAccess>) -> Self {
+        let mut index: HashMap<(&str, &BucketAccess), usize> = HashMap::new();
+        let mut built = Vec::new();
+        let of_access = access
+            .iter()
+            .map(|((_, bucket_name), role_access)| {
+                let next = built.len();
+                let found = *index
+                    .entry((bucket_name.as_str(), role_access))
+                    .or_insert(next);
+                if found == next {
+                    built.push(s3_statements(&scenario.buckets[bucket_name], role_access));
+                }
+                found
+            })
+            .collect();
+        S3Statements { built, of_access }
     }
 }
 
@@ -529,29 +555,21 @@ fn bucket_policies(
     scenario: &Scenario,
     roles: &RoleNames,
     access: &BTreeMap<(Name, Name), BucketAccess>,
+    s3: &S3Statements,
 ) -> BTreeMap<Name, PolicyDocument> {
-    let mut grantees: BTreeMap<&Name, Vec<(&Name, &BucketAccess)>> = BTreeMap::new();
-    for ((role, bucket_name), role_access) in access {
+    let mut grantees: BTreeMap<&Name, Vec<(&Name, usize)>> = BTreeMap::new();
+    for (((role, bucket_name), _), &index) in access.iter().zip(&s3.of_access) {
         let bucket = &scenario.buckets[bucket_name];
         if scenario.roles[role].account == bucket.account {
             // Same account: the role's identity policy alone grants S3 access.
             continue;
         }
-        grantees
-            .entry(bucket_name)
-            .or_default()
-            .push((role, role_access));
+        grantees.entry(bucket_name).or_default().push((role, index));
     }
     grantees
         .into_iter()
         .map(|(bucket_name, grantees)| {
-            let bucket = &scenario.buckets[bucket_name];
-            let mut s3 = S3Statements::default();
-            let used: Vec<(&Name, usize)> = grantees
-                .iter()
-                .map(|&(role, role_access)| (role, s3.of(bucket, role_access)))
-                .collect();
-            let parts = used
+            let parts = grantees
                 .iter()
                 .flat_map(|&(role, index)| {
                     let base = &roles.pascal[role.as_str()];
@@ -584,11 +602,21 @@ fn key_policies(
     scenario: &Scenario,
     roles: &RoleNames,
     access: &BTreeMap<(Name, Name), BucketAccess>,
+    s3: &S3Statements,
 ) -> BTreeMap<Name, PolicyDocument> {
+    // The encryption contexts of each distinct access to a bucket, worked out once.
+    let mut contexts: Vec<Option<Vec<Value>>> = vec![None; s3.built.len()];
+    for (((_, bucket_name), role_access), &index) in access.iter().zip(&s3.of_access) {
+        let bucket = &scenario.buckets[bucket_name];
+        if bucket.key().is_some() && contexts[index].is_none() {
+            let prefixes: BTreeSet<&String> = role_access.object_actions.keys().collect();
+            contexts[index] = Some(encryption_context_values(bucket, &prefixes));
+        }
+    }
     // Per key and consumer role: KMS actions and the encryption contexts they are used in.
-    type KeyUse = (BTreeSet<String>, BTreeSet<Value>);
-    let mut uses: BTreeMap<(Name, Name), KeyUse> = BTreeMap::new();
-    for ((role, bucket_name), role_access) in access {
+    type KeyUse<'a> = (BTreeSet<&'a str>, BTreeSet<&'a Value>);
+    let mut uses: BTreeMap<(&str, &str), KeyUse> = BTreeMap::new();
+    for (((role, bucket_name), role_access), &index) in access.iter().zip(&s3.of_access) {
         let bucket = &scenario.buckets[bucket_name];
         let Some(key) = bucket.key() else { continue };
         if scenario.roles[role].account == scenario.keys[key].account
@@ -597,10 +625,11 @@ fn key_policies(
             // Same account: the root statement delegates to the role's identity policy.
             continue;
         }
-        let entry = uses.entry((key.to_string(), role.clone())).or_default();
-        entry.0.extend(role_access.kms_actions.iter().cloned());
-        let prefixes: BTreeSet<&String> = role_access.object_actions.keys().collect();
-        entry.1.extend(encryption_context_values(bucket, &prefixes));
+        let entry = uses.entry((key, role)).or_default();
+        entry
+            .0
+            .extend(role_access.kms_actions.iter().map(String::as_str));
+        entry.1.extend(contexts[index].iter().flatten());
     }
     scenario
         .keys
@@ -621,16 +650,12 @@ fn key_policies(
                         .resources([Value::lit("*")]),
                 );
             }
-            let consumers: Vec<(&Name, &KeyUse)> = uses
-                .range((key.name.clone(), String::new())..)
-                .take_while(|((key_name, _), _)| key_name == &key.name)
-                .map(|((_, role), key_use)| (role, key_use))
-                .collect();
             let mut bodies: HashMap<&KeyUse, usize> = HashMap::new();
             let mut built: Vec<Statement> = Vec::new();
-            let used: Vec<(&Name, usize)> = consumers
-                .iter()
-                .map(|&(role, key_use)| {
+            let used: Vec<(&str, usize)> = uses
+                .range((key.name.as_str(), "")..)
+                .take_while(|((key_name, _), _)| *key_name == key.name)
+                .map(|(&(_, role), key_use)| {
                     let next = built.len();
                     let index = *bodies.entry(key_use).or_insert(next);
                     if index == next {
@@ -638,12 +663,12 @@ fn key_policies(
                         built.push(Statement {
                             sid: None,
                             ..Statement::allow("")
-                                .actions(actions.iter().cloned())
+                                .actions(actions.iter().copied())
                                 .resources([Value::lit("*")])
                                 .condition(
                                     "StringLike",
                                     "kms:EncryptionContext:aws:s3:arn",
-                                    contexts.iter().cloned(),
+                                    contexts.iter().map(|&context| context.clone()),
                                 )
                         });
                     }
@@ -654,9 +679,9 @@ fn key_policies(
                 .iter()
                 .map(|&(role, index)| {
                     (
-                        format!("{}UseKey", roles.pascal[role.as_str()]),
+                        format!("{}UseKey", roles.pascal[role]),
                         &built[index],
-                        &roles.principals[role.as_str()],
+                        &roles.principals[role],
                     )
                 })
                 .collect();
@@ -669,19 +694,18 @@ fn key_policies(
 fn role_policies(
     scenario: &Scenario,
     access: &BTreeMap<(Name, Name), BucketAccess>,
+    s3: &S3Statements,
 ) -> BTreeMap<Name, PolicyDocument> {
     let bucket_pascal: HashMap<&str, String> = scenario
         .buckets
         .keys()
         .map(|bucket| (bucket.as_str(), pascal(bucket)))
         .collect();
-    let mut s3 = S3Statements::default();
     let mut statements: BTreeMap<Name, Vec<Statement>> = BTreeMap::new();
     let mut kms: BTreeMap<(Name, Name), BTreeSet<String>> = BTreeMap::new();
-    for ((role, bucket_name), role_access) in access {
+    for (((role, bucket_name), role_access), &index) in access.iter().zip(&s3.of_access) {
         let bucket = &scenario.buckets[bucket_name];
         let base = &bucket_pascal[bucket_name.as_str()];
-        let index = s3.of(bucket, role_access);
         statements
             .entry(role.clone())
             .or_default()
@@ -1074,7 +1098,7 @@ const PRINCIPAL_ARN: &str = "aws:PrincipalArn";
 
 /// Where each resource deploys. Roles go out first in their own unit only when resource
 /// policies name them directly (principal style `role`).
-fn units(lowered: &Lowered, role_layouts: &BTreeMap<Name, RoleLayout>) -> Vec<Unit> {
+fn units(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayout>) -> Vec<Unit> {
     let scenario = &lowered.scenario;
     let role_phase = match scenario.principal_style {
         PrincipalStyle::Role => Phase::Roles,
@@ -1154,7 +1178,7 @@ fn units(lowered: &Lowered, role_layouts: &BTreeMap<Name, RoleLayout>) -> Vec<Un
                 },
             );
         }
-        if let Some(layout) = role_layouts.get(&role.name) {
+        if let Some(layout) = role_layouts.remove(&role.name) {
             if !layout.inline.is_empty() {
                 place(
                     &role.account,
@@ -1162,11 +1186,11 @@ fn units(lowered: &Lowered, role_layouts: &BTreeMap<Name, RoleLayout>) -> Vec<Un
                     Phase::Access,
                     Resource::RolePolicy {
                         role: role.name.clone(),
-                        policy: PolicyDocument::new(layout.inline.clone()),
+                        policy: PolicyDocument::new(layout.inline),
                     },
                 );
             }
-            for (index, statements) in layout.managed.iter().enumerate() {
+            for (index, statements) in layout.managed.into_iter().enumerate() {
                 place(
                     &role.account,
                     &region,
@@ -1174,7 +1198,7 @@ fn units(lowered: &Lowered, role_layouts: &BTreeMap<Name, RoleLayout>) -> Vec<Un
                     Resource::ManagedPolicy {
                         role: role.name.clone(),
                         number: index + 1,
-                        policy: PolicyDocument::new(statements.clone()),
+                        policy: PolicyDocument::new(statements),
                     },
                 );
             }
