@@ -302,11 +302,20 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
     let access = bucket_access(&scenario);
     let roles = RoleNames::of(&scenario);
     let s3 = S3Statements::of(&scenario, &access);
-    let bucket_policies =
-        with_bucket_guardrails(&scenario, bucket_policies(&scenario, &roles, &access, &s3));
-    let key_policies =
-        with_key_use_limits(&scenario, key_policies(&scenario, &roles, &access, &s3));
-    let role_policies = with_identity_key_limits(&scenario, role_policies(&scenario, &access, &s3));
+    // The owner's resource policies and the consumers' identity policies do not depend on each
+    // other until they are measured, so they are built side by side.
+    let (bucket_policies, key_policies, role_policies) = std::thread::scope(|threads| {
+        let identity = threads
+            .spawn(|| with_identity_key_limits(&scenario, role_policies(&scenario, &access, &s3)));
+        let bucket_policies =
+            with_bucket_guardrails(&scenario, bucket_policies(&scenario, &roles, &access, &s3));
+        let key_policies =
+            with_key_use_limits(&scenario, key_policies(&scenario, &roles, &access, &s3));
+        let role_policies = identity
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (bucket_policies, key_policies, role_policies)
+    });
     let fitted = fit_all(&scenario, bucket_policies, key_policies, role_policies, fit);
     let role_policies = fitted
         .role_layouts
