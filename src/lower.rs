@@ -303,19 +303,17 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
     let roles = RoleNames::of(&scenario);
     let s3 = S3Statements::of(&scenario, &access);
     // The owner's resource policies and the consumers' identity policies do not depend on each
-    // other until they are measured, so they are built side by side.
-    let (bucket_policies, key_policies, role_policies) = std::thread::scope(|threads| {
-        let identity = threads
-            .spawn(|| with_identity_key_limits(&scenario, role_policies(&scenario, &access, &s3)));
-        let bucket_policies =
-            with_bucket_guardrails(&scenario, bucket_policies(&scenario, &roles, &access, &s3));
-        let key_policies =
-            with_key_use_limits(&scenario, key_policies(&scenario, &roles, &access, &s3));
-        let role_policies = identity
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (bucket_policies, key_policies, role_policies)
-    });
+    // other until they are measured, so large scenarios build them side by side.
+    let ((bucket_policies, key_policies), role_policies) = side_by_side(
+        scenario.grants.len() >= SIDE_BY_SIDE_GRANTS,
+        || {
+            (
+                with_bucket_guardrails(&scenario, bucket_policies(&scenario, &roles, &access, &s3)),
+                with_key_use_limits(&scenario, key_policies(&scenario, &roles, &access, &s3)),
+            )
+        },
+        || with_identity_key_limits(&scenario, role_policies(&scenario, &access, &s3)),
+    );
     let fitted = fit_all(&scenario, bucket_policies, key_policies, role_policies, fit);
     let role_policies = fitted
         .role_layouts
@@ -346,6 +344,28 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
     };
     lowered.units = units(&lowered, fitted.role_layouts);
     lowered
+}
+
+/// Below this many grants a second thread costs more than it saves.
+const SIDE_BY_SIDE_GRANTS: usize = 500;
+
+/// Both results, `second` worked out on another thread when `parallel`.
+fn side_by_side<A, B: Send>(
+    parallel: bool,
+    first: impl FnOnce() -> A,
+    second: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if !parallel {
+        return (first(), second());
+    }
+    std::thread::scope(|threads| {
+        let second = threads.spawn(second);
+        let first = first();
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
 }
 
 /// The principal that names a consumer role in the owner's resource policies, and the
