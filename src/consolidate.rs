@@ -28,7 +28,7 @@ use crate::model::Scenario;
 use crate::policy::{
     Clause, Conditions, Effect, Name, PolicyDocument, Principal, Ref, Statement, Value,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const PRINCIPAL_ARN: &str = "aws:PrincipalArn";
 pub const PRINCIPAL_ORG_ID: &str = "aws:PrincipalOrgID";
@@ -74,6 +74,8 @@ pub struct Scope {
     organization_paths: Vec<OrganizationPath>,
     /// Role ARN by scenario role name.
     role_arns: BTreeMap<Name, String>,
+    /// Which of `paths` have each role ARN as their first member.
+    paths_by_first_member: HashMap<String, Vec<usize>>,
 }
 
 #[derive(Clone, Debug)]
@@ -142,8 +144,16 @@ impl Scope {
                 .filter(|organization_path| !organization_path.account_patterns.is_empty())
                 .collect(),
         };
+        let mut paths_by_first_member: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, owned) in paths.iter().enumerate() {
+            paths_by_first_member
+                .entry(owned.members[0].clone())
+                .or_default()
+                .push(index);
+        }
         Scope {
             paths,
+            paths_by_first_member,
             organization: scenario.organization.clone(),
             organization_paths,
             role_arns: scenario
@@ -291,7 +301,7 @@ fn unite(into: &mut Statement, other: Statement) {
     into.resource = Some(Clause::Is(resources.into_iter().collect()));
 }
 
-type GroupKey = (Option<Clause<Principal>>, Conditions);
+type GroupKey<'a> = (&'a Option<Clause<Principal>>, &'a Conditions);
 
 /// Step 1: statements with the same principals and conditions, united wherever that grants
 /// nothing new; the survivor keeps the first statement's place and Sid.
@@ -299,18 +309,18 @@ pub fn merge_statements(statements: Vec<Statement>) -> Vec<Statement> {
     let has_principals = statements
         .iter()
         .any(|statement| statement.principal.is_some());
-    let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
     let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
-    for (index, statement) in slots.iter().enumerate() {
-        let statement = statement.as_ref().expect("every slot is filled");
+    for (index, statement) in statements.iter().enumerate() {
         if mergeable(statement) {
             groups
-                .entry((statement.principal.clone(), statement.condition.clone()))
+                .entry((&statement.principal, &statement.condition))
                 .or_default()
                 .push(index);
         }
     }
-    for members in groups.values() {
+    let groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
+    for members in &groups {
         merge_group(&mut slots, members);
     }
     let merged: Vec<Statement> = slots.into_iter().flatten().collect();
@@ -389,8 +399,17 @@ fn arn_account(arn: &str) -> Option<&str> {
 
 /// Replaces each complete set of a declared path's roles by the path's pattern.
 fn apply_patterns(values: &mut BTreeSet<String>, scope: &Scope) -> bool {
+    // Only a path whose first member is named can apply; the paths are still taken in their
+    // order, as applying one removes roles another may need.
+    let mut candidates: Vec<usize> = values
+        .iter()
+        .filter_map(|value| scope.paths_by_first_member.get(value))
+        .flatten()
+        .copied()
+        .collect();
+    candidates.sort_unstable();
     let mut changed = false;
-    for owned in &scope.paths {
+    for owned in candidates.into_iter().map(|index| &scope.paths[index]) {
         if owned.members.iter().all(|member| values.contains(member)) {
             for member in &owned.members {
                 values.remove(member);

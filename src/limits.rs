@@ -7,7 +7,7 @@
 use crate::consolidate::Consolidation;
 use crate::model::Scenario;
 use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// A document above this share of its limit gets a warning, and consolidation tries to bring
@@ -98,11 +98,28 @@ impl fmt::Display for Document {
 /// Measures documents of one scenario.
 pub struct Sizer<'a> {
     scenario: &'a Scenario,
+    /// The JSON length of every reference the scenario can make, at its longest: documents
+    /// name the same few keys and roles thousands of times.
+    reference_lens: HashMap<Ref, usize>,
 }
 
 impl<'a> Sizer<'a> {
     pub fn new(scenario: &'a Scenario) -> Self {
-        Sizer { scenario }
+        let mut sizer = Sizer {
+            scenario,
+            reference_lens: HashMap::new(),
+        };
+        let references = (scenario.keys.keys().cloned().map(Ref::KeyArn))
+            .chain(scenario.roles.keys().cloned().map(Ref::RoleArn))
+            .chain(scenario.instances.keys().cloned().map(Ref::InstanceProfile));
+        let reference_lens = references
+            .map(|reference| {
+                let len = string_len(&sizer.worst_case(&reference));
+                (reference, len)
+            })
+            .collect();
+        sizer.reference_lens = reference_lens;
+        sizer
     }
 
     /// The longest text a reference can resolve to at deploy time.
@@ -145,13 +162,12 @@ impl<'a> Sizer<'a> {
     /// What one statement adds to a document, without the comma that separates it from the
     /// next.
     pub fn statement(&self, statement: &Statement) -> usize {
-        // `{` `}` and a comma between members.
-        let mut members = Vec::with_capacity(6);
-        if let Some(sid) = &statement.sid {
-            members.push(key_len("Sid") + string_len(sid));
-        }
-        members.push(key_len("Effect") + string_len(statement.effect.as_str()));
-        if let Some(principal) = &statement.principal {
+        let sid = statement
+            .sid
+            .as_ref()
+            .map(|sid| key_len("Sid") + string_len(sid));
+        let effect = key_len("Effect") + string_len(statement.effect.as_str());
+        let principal = statement.principal.as_ref().map(|principal| {
             let key = if principal.is_negated() {
                 "NotPrincipal"
             } else {
@@ -164,23 +180,23 @@ impl<'a> Sizer<'a> {
                         .map(|(kind, values)| key_len(kind) + self.values_len(values)),
                 ),
             };
-            members.push(key_len(key) + body);
-        }
+            key_len(key) + body
+        });
         let action_key = if statement.action.is_negated() {
             "NotAction"
         } else {
             "Action"
         };
-        members.push(key_len(action_key) + strings_len(statement.action.inner()));
-        if let Some(resource) = &statement.resource {
+        let action = key_len(action_key) + strings_len(statement.action.inner());
+        let resource = statement.resource.as_ref().map(|resource| {
             let key = if resource.is_negated() {
                 "NotResource"
             } else {
                 "Resource"
             };
-            members.push(key_len(key) + self.values_len(resource.inner()));
-        }
-        if !statement.condition.is_empty() {
+            key_len(key) + self.values_len(resource.inner())
+        });
+        let condition = (!statement.condition.is_empty()).then(|| {
             let body = object_len(statement.condition.iter().map(|(operator, keys)| {
                 key_len(operator)
                     + object_len(
@@ -188,16 +204,31 @@ impl<'a> Sizer<'a> {
                             .map(|(key, values)| key_len(key) + self.values_len(values)),
                     )
             }));
-            members.push(key_len("Condition") + body);
-        }
-        object_len(members)
+            key_len("Condition") + body
+        });
+        // `{` `}` and a comma between members.
+        object_len(
+            [
+                sid,
+                Some(effect),
+                principal,
+                Some(action),
+                resource,
+                condition,
+            ]
+            .into_iter()
+            .flatten(),
+        )
     }
 
     /// A list of values as `to_json` writes it: one value as a scalar, else an array.
     fn values_len(&self, values: &[Value]) -> usize {
         let value_len = |value: &Value| match value {
             Value::Lit(text) => string_len(text),
-            Value::Ref(reference) => string_len(&self.worst_case(reference)),
+            Value::Ref(reference) => match self.reference_lens.get(reference) {
+                Some(&len) => len,
+                None => string_len(&self.worst_case(reference)),
+            },
         };
         match values {
             [one] => value_len(one),

@@ -9,6 +9,7 @@ use crate::consolidate::{fit_all, Fit, RoleLayout};
 use crate::limits::Budget;
 use crate::model::{Access, Bucket, EncryptionEnforcement, Grant, PrincipalStyle, Scenario};
 use crate::policy::{Effect, Name, PolicyDocument, Principal, Ref, Statement, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const READ_OBJECT_ACTIONS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
@@ -156,7 +157,7 @@ pub struct Lowered {
 }
 
 /// The S3 and KMS permissions one role holds on one bucket, all of its grants merged.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct BucketAccess {
     /// Object actions by key prefix ("" = the whole bucket).
     pub object_actions: BTreeMap<String, BTreeSet<String>>,
@@ -187,72 +188,89 @@ pub fn object_arn(bucket: &Bucket, prefix: &str) -> String {
 
 /// Every (role, bucket) pair with its merged access, in a stable order.
 pub fn bucket_access(scenario: &Scenario) -> BTreeMap<(Name, Name), BucketAccess> {
-    let mut out: BTreeMap<(Name, Name), BucketAccess> = BTreeMap::new();
+    // Keyed by borrowed names while grants are merged, and actions copied only when new: a
+    // pair usually has several grants, and grants repeat the same few actions.
+    let mut out: BTreeMap<(&str, &str), BucketAccess> = BTreeMap::new();
     for grant in &scenario.grants {
         let bucket = &scenario.buckets[&grant.bucket];
         let entry = out
-            .entry((grant.role.clone(), grant.bucket.clone()))
+            .entry((&grant.role, &grant.bucket))
             .or_insert_with(|| BucketAccess {
                 list_prefixes: Some(BTreeSet::new()),
                 ..BucketAccess::default()
             });
+        if !entry.object_actions.contains_key(&grant.prefix) {
+            entry
+                .object_actions
+                .insert(grant.prefix.clone(), BTreeSet::new());
+        }
         let objects = entry
             .object_actions
-            .entry(grant.prefix.clone())
-            .or_default();
-        objects.extend(grant_object_actions(grant, bucket));
+            .get_mut(&grant.prefix)
+            .expect("inserted above");
+        for action in grant_object_actions(grant, bucket) {
+            insert_action(objects, action);
+        }
         if grant.access.reads() {
             if grant.prefix.is_empty() {
                 entry.list_prefixes = None;
             } else if let Some(prefixes) = &mut entry.list_prefixes {
-                prefixes.insert(grant.prefix.clone());
+                insert_action(prefixes, &grant.prefix);
             }
         }
-        entry.bucket_actions.extend(
-            grant
-                .extra_actions
-                .iter()
-                .filter(|action| is_bucket_level(action))
-                .cloned(),
-        );
+        for action in &grant.extra_actions {
+            if is_bucket_level(action) {
+                insert_action(&mut entry.bucket_actions, action);
+            }
+        }
         if bucket.key().is_some() {
             if grant.access.reads() {
-                entry.kms_actions.extend(KMS_READ_ACTIONS.map(String::from));
+                for action in KMS_READ_ACTIONS {
+                    insert_action(&mut entry.kms_actions, action);
+                }
             }
             if grant.access.writes() {
-                entry
-                    .kms_actions
-                    .extend(KMS_WRITE_ACTIONS.map(String::from));
+                for action in KMS_WRITE_ACTIONS {
+                    insert_action(&mut entry.kms_actions, action);
+                }
             }
         }
     }
-    for access in out.values_mut() {
-        access
-            .object_actions
-            .retain(|_, actions| !actions.is_empty());
-    }
-    out
+    out.into_iter()
+        .map(|((role, bucket), mut access)| {
+            access
+                .object_actions
+                .retain(|_, actions| !actions.is_empty());
+            ((role.to_string(), bucket.to_string()), access)
+        })
+        .collect()
 }
 
-fn grant_object_actions(grant: &Grant, bucket: &Bucket) -> BTreeSet<String> {
-    let mut actions = BTreeSet::new();
-    if grant.access.reads() {
-        actions.extend(READ_OBJECT_ACTIONS.map(String::from));
+fn insert_action(actions: &mut BTreeSet<String>, action: &str) {
+    if !actions.contains(action) {
+        actions.insert(action.to_string());
     }
-    if grant.access.writes() {
-        actions.extend(WRITE_OBJECT_ACTIONS.map(String::from));
-        if bucket.object_ownership.acls_enabled() {
-            actions.insert(LEGACY_ACL_ACTION.to_string());
-        }
-    }
-    actions.extend(
-        grant
-            .extra_actions
-            .iter()
-            .filter(|action| !is_bucket_level(action))
-            .cloned(),
-    );
-    actions
+}
+
+fn grant_object_actions<'a>(grant: &'a Grant, bucket: &Bucket) -> impl Iterator<Item = &'a str> {
+    let reads: &[&str] = if grant.access.reads() {
+        &READ_OBJECT_ACTIONS
+    } else {
+        &[]
+    };
+    let writes: &[&str] = if grant.access.writes() {
+        &WRITE_OBJECT_ACTIONS
+    } else {
+        &[]
+    };
+    let acl = (grant.access.writes() && bucket.object_ownership.acls_enabled())
+        .then_some(LEGACY_ACL_ACTION);
+    let extra = grant
+        .extra_actions
+        .iter()
+        .map(String::as_str)
+        .filter(|action| !is_bucket_level(action));
+    reads.iter().chain(writes).copied().chain(acl).chain(extra)
 }
 
 /// `"shared-data"` → `"SharedData"`: CloudFormation logical ids and policy Sids.
@@ -282,9 +300,20 @@ pub fn lower(scenario: Scenario) -> Lowered {
 
 pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
     let access = bucket_access(&scenario);
-    let bucket_policies = with_bucket_guardrails(&scenario, bucket_policies(&scenario, &access));
-    let key_policies = with_key_use_limits(&scenario, key_policies(&scenario, &access));
-    let role_policies = with_identity_key_limits(&scenario, role_policies(&scenario, &access));
+    let roles = RoleNames::of(&scenario);
+    let s3 = S3Statements::of(&scenario, &access);
+    // The owner's resource policies and the consumers' identity policies do not depend on each
+    // other until they are measured, so large scenarios build them side by side.
+    let ((bucket_policies, key_policies), role_policies) = side_by_side(
+        scenario.grants.len() >= SIDE_BY_SIDE_GRANTS,
+        || {
+            (
+                with_bucket_guardrails(&scenario, bucket_policies(&scenario, &roles, &access, &s3)),
+                with_key_use_limits(&scenario, key_policies(&scenario, &roles, &access, &s3)),
+            )
+        },
+        || with_identity_key_limits(&scenario, role_policies(&scenario, &access, &s3)),
+    );
     let fitted = fit_all(&scenario, bucket_policies, key_policies, role_policies, fit);
     let role_policies = fitted
         .role_layouts
@@ -313,13 +342,37 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
         trust_policies,
         budget: fitted.budget,
     };
-    lowered.units = units(&lowered, &fitted.role_layouts);
+    lowered.units = units(&lowered, fitted.role_layouts);
     lowered
+}
+
+/// Below this many grants a second thread costs more than it saves.
+const SIDE_BY_SIDE_GRANTS: usize = 500;
+
+/// Both results, `second` worked out on another thread when `parallel`.
+fn side_by_side<A, B: Send>(
+    parallel: bool,
+    first: impl FnOnce() -> A,
+    second: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if !parallel {
+        return (first(), second());
+    }
+    std::thread::scope(|threads| {
+        let second = threads.spawn(second);
+        let first = first();
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
 }
 
 /// The principal that names a consumer role in the owner's resource policies, and the
 /// condition that pins it, per the scenario's principal style.
-fn consumer_principal(scenario: &Scenario, role: &str) -> (Value, Option<Value>) {
+type ConsumerPrincipal = (Value, Option<Value>);
+
+fn consumer_principal(scenario: &Scenario, role: &str) -> ConsumerPrincipal {
     let account = scenario.account(&scenario.roles[role].account);
     match scenario.principal_style {
         PrincipalStyle::Account => (
@@ -330,13 +383,84 @@ fn consumer_principal(scenario: &Scenario, role: &str) -> (Value, Option<Value>)
     }
 }
 
-fn with_consumer(statement: Statement, principal: (Value, Option<Value>)) -> Statement {
+/// What lowering needs of every role, worked out once: policies name the same roles thousands
+/// of times.
+struct RoleNames<'a> {
+    pascal: HashMap<&'a str, String>,
+    principals: HashMap<&'a str, ConsumerPrincipal>,
+}
+
+impl<'a> RoleNames<'a> {
+    fn of(scenario: &'a Scenario) -> Self {
+        RoleNames {
+            pascal: scenario
+                .roles
+                .keys()
+                .map(|role| (role.as_str(), pascal(role)))
+                .collect(),
+            principals: scenario
+                .roles
+                .keys()
+                .map(|role| (role.as_str(), consumer_principal(scenario, role)))
+                .collect(),
+        }
+    }
+}
+
+fn with_consumer(statement: Statement, principal: ConsumerPrincipal) -> Statement {
     let (principal, pin) = principal;
     let statement = statement.principal(Principal::aws([principal]));
     match pin {
-        Some(role_arn) => statement.condition("ArnEquals", "aws:PrincipalArn", [role_arn]),
+        Some(role_arn) => statement.condition("ArnEquals", PRINCIPAL_ARN, [role_arn]),
         None => statement,
     }
+}
+
+/// One role's statement in a resource policy before its principal is added: the Sid it would
+/// get, the statement without Sid or principal, and the role's principal.
+type ConsumerPart<'a> = (String, &'a Statement, &'a ConsumerPrincipal);
+
+/// The consumer statements of a resource policy, merged as [`merge_principals`] merges them
+/// once each part is given its Sid and principal (`with_consumer`), without building the
+/// statements that merging would fold away: roles granted alike share one statement body.
+fn consumer_statements(mut parts: Vec<ConsumerPart>) -> Vec<Statement> {
+    parts.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut groups: HashMap<&Statement, usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (index, (_, body, _)) in parts.iter().enumerate() {
+        let next = members.len();
+        let group = *groups.entry(*body).or_insert(next);
+        if group == next {
+            members.push(vec![index]);
+        } else {
+            members[group].push(index);
+        }
+    }
+    members
+        .into_iter()
+        .map(|indices| {
+            let (sid, body, principal) = &parts[indices[0]];
+            let statement = Statement {
+                sid: Some(sid.clone()),
+                ..(*body).clone()
+            };
+            if indices.len() == 1 {
+                return with_consumer(statement, (*principal).clone());
+            }
+            let principals: BTreeSet<&Value> =
+                indices.iter().map(|&index| &parts[index].2 .0).collect();
+            let pins: BTreeSet<&Value> = indices
+                .iter()
+                .filter_map(|&index| parts[index].2 .1.as_ref())
+                .collect();
+            let statement = statement.principal(Principal::aws(principals.into_iter().cloned()));
+            if pins.is_empty() {
+                statement
+            } else {
+                statement.condition("ArnEquals", PRINCIPAL_ARN, pins.into_iter().cloned())
+            }
+        })
+        .collect()
 }
 
 fn prefix_condition(statement: Statement, prefixes: &BTreeSet<String>) -> Statement {
@@ -349,9 +473,17 @@ fn prefix_condition(statement: Statement, prefixes: &BTreeSet<String>) -> Statem
     )
 }
 
+/// A statement without a Sid, the Sid to be made of a base (the role or bucket) and this
+/// suffix.
+type SidSuffixed = (Cow<'static, str>, Statement);
+
 /// The S3 statements one role needs on one bucket, without a principal (identity policy) or
-/// before one is added (bucket policy). Sids are `<sid_base>Objects`, `…List`, `…Bucket`.
-fn s3_statements(bucket: &Bucket, access: &BucketAccess, sid_base: &str) -> Vec<Statement> {
+/// before one is added (bucket policy), nor a Sid: the Sids end in `Objects`, `List`, `Bucket`.
+fn s3_statements(bucket: &Bucket, access: &BucketAccess) -> Vec<SidSuffixed> {
+    let unnamed = |statement: Statement| Statement {
+        sid: None,
+        ..statement
+    };
     let mut statements = Vec::new();
     let mut by_actions: BTreeMap<&BTreeSet<String>, Vec<Value>> = BTreeMap::new();
     for (prefix, actions) in &access.object_actions {
@@ -361,15 +493,18 @@ fn s3_statements(bucket: &Bucket, access: &BucketAccess, sid_base: &str) -> Vec<
             .push(Value::lit(object_arn(bucket, prefix)));
     }
     for (index, (actions, resources)) in by_actions.into_iter().enumerate() {
-        let sid = match index {
-            0 => format!("{sid_base}Objects"),
-            n => format!("{sid_base}Objects{}", n + 1),
+        let suffix = match index {
+            0 => Cow::Borrowed("Objects"),
+            n => Cow::Owned(format!("Objects{}", n + 1)),
         };
-        statements.push(
-            Statement::allow(sid)
-                .actions(actions.iter().cloned())
-                .resources(resources),
-        );
+        statements.push((
+            suffix,
+            unnamed(
+                Statement::allow("")
+                    .actions(actions.iter().cloned())
+                    .resources(resources),
+            ),
+        ));
     }
     let bucket_arn = Value::lit(bucket.arn());
     match &access.list_prefixes {
@@ -380,55 +515,102 @@ fn s3_statements(bucket: &Bucket, access: &BucketAccess, sid_base: &str) -> Vec<
                 .cloned()
                 .chain([LIST_ACTION.to_string()])
                 .collect();
-            statements.push(
-                Statement::allow(format!("{sid_base}List"))
-                    .actions(actions)
-                    .resources([bucket_arn]),
-            );
+            statements.push((
+                Cow::Borrowed("List"),
+                unnamed(
+                    Statement::allow("")
+                        .actions(actions)
+                        .resources([bucket_arn]),
+                ),
+            ));
         }
         Some(prefixes) => {
             if !prefixes.is_empty() {
-                statements.push(prefix_condition(
-                    Statement::allow(format!("{sid_base}List"))
-                        .actions([LIST_ACTION])
-                        .resources([bucket_arn.clone()]),
-                    prefixes,
+                statements.push((
+                    Cow::Borrowed("List"),
+                    unnamed(prefix_condition(
+                        Statement::allow("")
+                            .actions([LIST_ACTION])
+                            .resources([bucket_arn.clone()]),
+                        prefixes,
+                    )),
                 ));
             }
             if !access.bucket_actions.is_empty() {
-                statements.push(
-                    Statement::allow(format!("{sid_base}Bucket"))
-                        .actions(access.bucket_actions.iter().cloned())
-                        .resources([bucket_arn]),
-                );
+                statements.push((
+                    Cow::Borrowed("Bucket"),
+                    unnamed(
+                        Statement::allow("")
+                            .actions(access.bucket_actions.iter().cloned())
+                            .resources([bucket_arn]),
+                    ),
+                ));
             }
         }
     }
     statements
 }
 
+/// The S3 statements of every (role, bucket) access, each distinct access to a bucket built
+/// once: the roles of a team are usually granted alike.
+struct S3Statements {
+    built: Vec<Vec<SidSuffixed>>,
+    /// Which of `built` each access holds, in the order of the accesses.
+    of_access: Vec<usize>,
+}
+
+impl S3Statements {
+    fn of(scenario: &Scenario, access: &BTreeMap<(Name, Name), BucketAccess>) -> Self {
+        let mut index: HashMap<(&str, &BucketAccess), usize> = HashMap::new();
+        let mut built = Vec::new();
+        let of_access = access
+            .iter()
+            .map(|((_, bucket_name), role_access)| {
+                let next = built.len();
+                let found = *index
+                    .entry((bucket_name.as_str(), role_access))
+                    .or_insert(next);
+                if found == next {
+                    built.push(s3_statements(&scenario.buckets[bucket_name], role_access));
+                }
+                found
+            })
+            .collect();
+        S3Statements { built, of_access }
+    }
+}
+
 fn bucket_policies(
     scenario: &Scenario,
+    roles: &RoleNames,
     access: &BTreeMap<(Name, Name), BucketAccess>,
+    s3: &S3Statements,
 ) -> BTreeMap<Name, PolicyDocument> {
-    let mut policies: BTreeMap<Name, Vec<Statement>> = BTreeMap::new();
-    for ((role, bucket_name), role_access) in access {
+    let mut grantees: BTreeMap<&Name, Vec<(&Name, usize)>> = BTreeMap::new();
+    for (((role, bucket_name), _), &index) in access.iter().zip(&s3.of_access) {
         let bucket = &scenario.buckets[bucket_name];
         if scenario.roles[role].account == bucket.account {
             // Same account: the role's identity policy alone grants S3 access.
             continue;
         }
-        let statements = s3_statements(bucket, role_access, &pascal(role))
-            .into_iter()
-            .map(|statement| with_consumer(statement, consumer_principal(scenario, role)));
-        policies
-            .entry(bucket_name.clone())
-            .or_default()
-            .extend(statements);
+        grantees.entry(bucket_name).or_default().push((role, index));
     }
-    policies
+    grantees
         .into_iter()
-        .map(|(bucket, statements)| (bucket, PolicyDocument::new(merge_principals(statements))))
+        .map(|(bucket_name, grantees)| {
+            let parts = grantees
+                .iter()
+                .flat_map(|&(role, index)| {
+                    let base = &roles.pascal[role.as_str()];
+                    let principal = &roles.principals[role.as_str()];
+                    s3.built[index]
+                        .iter()
+                        .map(move |(suffix, body)| (format!("{base}{suffix}"), body, principal))
+                })
+                .collect();
+            let statements = consumer_statements(parts);
+            (bucket_name.clone(), PolicyDocument::new(statements))
+        })
         .collect()
 }
 
@@ -447,12 +629,23 @@ fn encryption_context_values(bucket: &Bucket, prefixes: &BTreeSet<&String>) -> V
 
 fn key_policies(
     scenario: &Scenario,
+    roles: &RoleNames,
     access: &BTreeMap<(Name, Name), BucketAccess>,
+    s3: &S3Statements,
 ) -> BTreeMap<Name, PolicyDocument> {
+    // The encryption contexts of each distinct access to a bucket, worked out once.
+    let mut contexts: Vec<Option<Vec<Value>>> = vec![None; s3.built.len()];
+    for (((_, bucket_name), role_access), &index) in access.iter().zip(&s3.of_access) {
+        let bucket = &scenario.buckets[bucket_name];
+        if bucket.key().is_some() && contexts[index].is_none() {
+            let prefixes: BTreeSet<&String> = role_access.object_actions.keys().collect();
+            contexts[index] = Some(encryption_context_values(bucket, &prefixes));
+        }
+    }
     // Per key and consumer role: KMS actions and the encryption contexts they are used in.
-    type KeyUse = (BTreeSet<String>, BTreeSet<Value>);
-    let mut uses: BTreeMap<(Name, Name), KeyUse> = BTreeMap::new();
-    for ((role, bucket_name), role_access) in access {
+    type KeyUse<'a> = (BTreeSet<&'a str>, BTreeSet<&'a Value>);
+    let mut uses: BTreeMap<(&str, &str), KeyUse> = BTreeMap::new();
+    for (((role, bucket_name), role_access), &index) in access.iter().zip(&s3.of_access) {
         let bucket = &scenario.buckets[bucket_name];
         let Some(key) = bucket.key() else { continue };
         if scenario.roles[role].account == scenario.keys[key].account
@@ -461,10 +654,11 @@ fn key_policies(
             // Same account: the root statement delegates to the role's identity policy.
             continue;
         }
-        let entry = uses.entry((key.to_string(), role.clone())).or_default();
-        entry.0.extend(role_access.kms_actions.iter().cloned());
-        let prefixes: BTreeSet<&String> = role_access.object_actions.keys().collect();
-        entry.1.extend(encryption_context_values(bucket, &prefixes));
+        let entry = uses.entry((key, role)).or_default();
+        entry
+            .0
+            .extend(role_access.kms_actions.iter().map(String::as_str));
+        entry.1.extend(contexts[index].iter().flatten());
     }
     scenario
         .keys
@@ -485,22 +679,42 @@ fn key_policies(
                         .resources([Value::lit("*")]),
                 );
             }
-            let consumers = uses
-                .range((key.name.clone(), String::new())..)
-                .take_while(|((key_name, _), _)| key_name == &key.name)
-                .map(|((_, role), (actions, contexts))| {
-                    let statement = Statement::allow(format!("{}UseKey", pascal(role)))
-                        .actions(actions.iter().cloned())
-                        .resources([Value::lit("*")])
-                        .condition(
-                            "StringLike",
-                            "kms:EncryptionContext:aws:s3:arn",
-                            contexts.iter().cloned(),
-                        );
-                    with_consumer(statement, consumer_principal(scenario, role))
+            let mut bodies: HashMap<&KeyUse, usize> = HashMap::new();
+            let mut built: Vec<Statement> = Vec::new();
+            let used: Vec<(&str, usize)> = uses
+                .range((key.name.as_str(), "")..)
+                .take_while(|((key_name, _), _)| *key_name == key.name)
+                .map(|(&(_, role), key_use)| {
+                    let next = built.len();
+                    let index = *bodies.entry(key_use).or_insert(next);
+                    if index == next {
+                        let (actions, contexts) = key_use;
+                        built.push(Statement {
+                            sid: None,
+                            ..Statement::allow("")
+                                .actions(actions.iter().copied())
+                                .resources([Value::lit("*")])
+                                .condition(
+                                    "StringLike",
+                                    "kms:EncryptionContext:aws:s3:arn",
+                                    contexts.iter().map(|&context| context.clone()),
+                                )
+                        });
+                    }
+                    (role, index)
                 })
                 .collect();
-            statements.extend(merge_principals(consumers));
+            let parts = used
+                .iter()
+                .map(|&(role, index)| {
+                    (
+                        format!("{}UseKey", roles.pascal[role]),
+                        &built[index],
+                        &roles.principals[role],
+                    )
+                })
+                .collect();
+            statements.extend(consumer_statements(parts));
             (key.name.clone(), PolicyDocument::new(statements))
         })
         .collect()
@@ -509,15 +723,25 @@ fn key_policies(
 fn role_policies(
     scenario: &Scenario,
     access: &BTreeMap<(Name, Name), BucketAccess>,
+    s3: &S3Statements,
 ) -> BTreeMap<Name, PolicyDocument> {
+    let bucket_pascal: HashMap<&str, String> = scenario
+        .buckets
+        .keys()
+        .map(|bucket| (bucket.as_str(), pascal(bucket)))
+        .collect();
     let mut statements: BTreeMap<Name, Vec<Statement>> = BTreeMap::new();
     let mut kms: BTreeMap<(Name, Name), BTreeSet<String>> = BTreeMap::new();
-    for ((role, bucket_name), role_access) in access {
+    for (((role, bucket_name), role_access), &index) in access.iter().zip(&s3.of_access) {
         let bucket = &scenario.buckets[bucket_name];
+        let base = &bucket_pascal[bucket_name.as_str()];
         statements
             .entry(role.clone())
             .or_default()
-            .extend(s3_statements(bucket, role_access, &pascal(bucket_name)));
+            .extend(s3.built[index].iter().map(|(suffix, body)| Statement {
+                sid: Some(format!("{base}{suffix}")),
+                ..body.clone()
+            }));
         if let Some(key) = bucket.key() {
             kms.entry((role.clone(), key.to_string()))
                 .or_default()
@@ -903,7 +1127,7 @@ const PRINCIPAL_ARN: &str = "aws:PrincipalArn";
 
 /// Where each resource deploys. Roles go out first in their own unit only when resource
 /// policies name them directly (principal style `role`).
-fn units(lowered: &Lowered, role_layouts: &BTreeMap<Name, RoleLayout>) -> Vec<Unit> {
+fn units(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayout>) -> Vec<Unit> {
     let scenario = &lowered.scenario;
     let role_phase = match scenario.principal_style {
         PrincipalStyle::Role => Phase::Roles,
@@ -983,7 +1207,7 @@ fn units(lowered: &Lowered, role_layouts: &BTreeMap<Name, RoleLayout>) -> Vec<Un
                 },
             );
         }
-        if let Some(layout) = role_layouts.get(&role.name) {
+        if let Some(layout) = role_layouts.remove(&role.name) {
             if !layout.inline.is_empty() {
                 place(
                     &role.account,
@@ -991,11 +1215,11 @@ fn units(lowered: &Lowered, role_layouts: &BTreeMap<Name, RoleLayout>) -> Vec<Un
                     Phase::Access,
                     Resource::RolePolicy {
                         role: role.name.clone(),
-                        policy: PolicyDocument::new(layout.inline.clone()),
+                        policy: PolicyDocument::new(layout.inline),
                     },
                 );
             }
-            for (index, statements) in layout.managed.iter().enumerate() {
+            for (index, statements) in layout.managed.into_iter().enumerate() {
                 place(
                     &role.account,
                     &region,
@@ -1003,7 +1227,7 @@ fn units(lowered: &Lowered, role_layouts: &BTreeMap<Name, RoleLayout>) -> Vec<Un
                     Resource::ManagedPolicy {
                         role: role.name.clone(),
                         number: index + 1,
-                        policy: PolicyDocument::new(statements.clone()),
+                        policy: PolicyDocument::new(statements),
                     },
                 );
             }
