@@ -255,18 +255,14 @@ fn stage(
     let manifest = (PathBuf::from(MANIFEST), manifest_text(files));
     let staged: Vec<(PathBuf, &str)> = changed
         .iter()
-        .map(|relative| (staging.join(relative), files[relative].as_str()))
-        .chain([(staging.join(&manifest.0), manifest.1.as_str())])
+        .map(|relative| (flat(staging, relative), files[relative].as_str()))
+        .chain([(flat(staging, &manifest.0), manifest.1.as_str())])
         .collect();
-    let parents: BTreeSet<&Path> = staged
-        .iter()
-        .filter_map(|(path, _)| path.parent())
-        .collect();
-    for parent in parents {
-        fs::create_dir_all(parent).map_err(io(parent))?;
-    }
+    // A thread per 32 files, up to 8: a few files are written faster than threads start.
+    const FILES_PER_THREAD: usize = 32;
     const THREADS: usize = 8;
-    let chunk = staged.len().div_ceil(THREADS).max(1);
+    let threads = staged.len().div_ceil(FILES_PER_THREAD).clamp(1, THREADS);
+    let chunk = staged.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         let workers: Vec<_> = staged
             .chunks(chunk)
@@ -348,6 +344,7 @@ fn commit(
     previous: &BTreeSet<PathBuf>,
 ) -> Result<Written, OutputError> {
     let backup = staging.join(".previous");
+    fs::create_dir(&backup).map_err(io(&backup))?;
     let mut done = Vec::new();
     let result = apply(root, staging, &backup, files, changed, previous, &mut done);
     if result.is_err() {
@@ -384,7 +381,7 @@ fn apply(
         if fs::symlink_metadata(&target).is_ok() {
             move_aside(root, backup, relative, done)?;
         }
-        fs::rename(staging.join(relative), &target).map_err(io(&target))?;
+        fs::rename(flat(staging, relative), &target).map_err(io(&target))?;
         done.push(Done::Placed(relative.clone()));
         written.updated.push(relative.clone());
     }
@@ -397,7 +394,7 @@ fn apply(
         move_aside(root, backup, &manifest, done)?;
     }
     let target = root.join(&manifest);
-    fs::rename(staging.join(&manifest), &target).map_err(io(&target))?;
+    fs::rename(flat(staging, &manifest), &target).map_err(io(&target))?;
     done.push(Done::Placed(manifest));
     // Committed. Directories emptied by removals go too; a directory holding anything else
     // stays.
@@ -440,14 +437,21 @@ fn move_aside(
     relative: &Path,
     done: &mut Vec<Done>,
 ) -> Result<(), OutputError> {
-    let aside = backup.join(relative);
-    if let Some(parent) = aside.parent() {
-        fs::create_dir_all(parent).map_err(io(parent))?;
-    }
     let target = root.join(relative);
-    fs::rename(&target, &aside).map_err(io(&target))?;
+    fs::rename(&target, flat(backup, relative)).map_err(io(&target))?;
     done.push(Done::MovedAside(relative.to_path_buf()));
     Ok(())
+}
+
+/// Where a file of the output is kept inside `dir` (the staging or backup directory): under
+/// one flat name, so no directories have to be made there. `%` and `/` are escaped, so
+/// distinct paths keep distinct names.
+fn flat(dir: &Path, relative: &Path) -> PathBuf {
+    let name: Vec<String> = relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy().replace('%', "%25"))
+        .collect();
+    dir.join(name.join("%2F"))
 }
 
 /// Reverses the steps of a failed commit, newest first. Best effort: each step only renames
@@ -456,10 +460,10 @@ fn undo(root: &Path, staging: &Path, backup: &Path, done: Vec<Done>) {
     for step in done.into_iter().rev() {
         match step {
             Done::Placed(relative) => {
-                let _ = fs::rename(root.join(&relative), staging.join(&relative));
+                let _ = fs::rename(root.join(&relative), flat(staging, &relative));
             }
             Done::MovedAside(relative) => {
-                let _ = fs::rename(backup.join(&relative), root.join(&relative));
+                let _ = fs::rename(flat(backup, &relative), root.join(&relative));
             }
             Done::CreatedDir(path) => {
                 let _ = fs::remove_dir(path);
