@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Whole-process benchmark of `crossgrant synth`: the blog example and generated scenarios of
 # 200, 2,000 and 20,000 grants, timed with hyperfine (apt-get install hyperfine) and measured
-# for peak memory with GNU time (/usr/bin/time -v). Three runs per scenario:
-#   fresh    synth into an empty directory (every file written and fsynced)
+# for peak memory with GNU time (/usr/bin/time -v); the command runs without a shell in between.
+# Three runs per scenario:
+#   fresh    synth into an empty directory (every file written and made durable); the
+#            previous output is deleted and the filesystem synced before each run, so the
+#            run's own sync does not also flush that deletion
 #   rerun    synth into its own up-to-date output (nothing changes on disk)
 #   check    synth --check against it (renders and compares, writes nothing)
 # Usage: benches/synth.sh [RUNS]   (results: target/bench/synth.md)
@@ -42,13 +45,13 @@ for name in blog grants-200 grants-2000 grants-20000; do
   case "$name" in grants-20000) n=$(( runs < 5 ? runs : 5 ));; *) n=$runs;; esac
   for run in fresh rerun check; do
     case "$run" in
-      fresh) cmd="$bin synth $scenario --out $out"; prepare="rm -rf $out";;
+      fresh) cmd="$bin synth $scenario --out $out"; prepare="rm -rf $out && sync";;
       rerun) cmd="$bin synth $scenario --out $out"; prepare="true";;
       check) cmd="$bin synth $scenario --out $out --check"; prepare="true";;
     esac
     rm -rf "$out" && "$bin" synth "$scenario" --out "$out" >/dev/null
     [ "$run" = fresh ] && rm -rf "$out"
-    hyperfine --style none --runs "$n" --warmup 1 --prepare "$prepare" \
+    hyperfine --shell=none --style none --runs "$n" --warmup 1 --prepare "$prepare" \
       --export-json "$work/$name-$run.json" "$cmd" >/dev/null
     [ "$run" = fresh ] && rm -rf "$out"
     rss=$( { /usr/bin/time -v $cmd >/dev/null; } 2>&1 | awk -F': ' '/Maximum resident/ {printf "%.1f MB", $2/1024}')

@@ -344,7 +344,6 @@ fn commit(
     previous: &BTreeSet<PathBuf>,
 ) -> Result<Written, OutputError> {
     let backup = staging.join(".previous");
-    fs::create_dir(&backup).map_err(io(&backup))?;
     let mut done = Vec::new();
     let result = apply(root, staging, &backup, files, changed, previous, &mut done);
     if result.is_err() {
@@ -437,6 +436,13 @@ fn move_aside(
     relative: &Path,
     done: &mut Vec<Done>,
 ) -> Result<(), OutputError> {
+    // Made on first use: a fresh output moves nothing aside.
+    match fs::create_dir(backup) {
+        Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(io(backup)(error));
+        }
+        _ => {}
+    }
     let target = root.join(relative);
     fs::rename(&target, flat(backup, relative)).map_err(io(&target))?;
     done.push(Done::MovedAside(relative.to_path_buf()));
