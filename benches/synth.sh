@@ -45,7 +45,7 @@ for name in blog grants-200 grants-2000 grants-20000; do
   case "$name" in grants-20000) n=$(( runs < 5 ? runs : 5 ));; *) n=$runs;; esac
   for run in fresh rerun check; do
     case "$run" in
-      fresh) cmd="$bin synth $scenario --out $out"; prepare="rm -rf $out && sync";;
+      fresh) cmd="$bin synth $scenario --out $out"; prepare="bash -c 'rm -rf \"$out\" && sync'";;
       rerun) cmd="$bin synth $scenario --out $out"; prepare="true";;
       check) cmd="$bin synth $scenario --out $out --check"; prepare="true";;
     esac
