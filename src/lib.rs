@@ -14,6 +14,7 @@ pub mod limits;
 pub mod lower;
 pub mod model;
 pub mod output;
+pub mod parallel;
 pub mod plan;
 pub mod policy;
 pub mod render;

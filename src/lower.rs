@@ -8,6 +8,7 @@
 use crate::consolidate::{fit_all, Fit, RoleLayout};
 use crate::limits::Budget;
 use crate::model::{Access, Bucket, EncryptionEnforcement, Grant, PrincipalStyle, Scenario};
+use crate::parallel::{side_by_side, SIDE_BY_SIDE_GRANTS};
 use crate::policy::{Effect, Name, PolicyDocument, Principal, Ref, Statement, Value};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -344,28 +345,6 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
     };
     lowered.units = units(&lowered, fitted.role_layouts);
     lowered
-}
-
-/// Below this many grants a second thread costs more than it saves.
-const SIDE_BY_SIDE_GRANTS: usize = 500;
-
-/// Both results, `second` worked out on another thread when `parallel`.
-fn side_by_side<A, B: Send>(
-    parallel: bool,
-    first: impl FnOnce() -> A,
-    second: impl FnOnce() -> B + Send,
-) -> (A, B) {
-    if !parallel {
-        return (first(), second());
-    }
-    std::thread::scope(|threads| {
-        let second = threads.spawn(second);
-        let first = first();
-        let second = second
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    })
 }
 
 /// The principal that names a consumer role in the owner's resource policies, and the

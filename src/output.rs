@@ -263,21 +263,24 @@ fn stage(
     const THREADS: usize = 8;
     let threads = staged.len().div_ceil(FILES_PER_THREAD).clamp(1, THREADS);
     let chunk = staged.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = staged
-            .chunks(chunk)
-            .map(|files| {
-                scope.spawn(move || {
-                    files
-                        .iter()
-                        .try_for_each(|(path, text)| stage_file(path, text))
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .try_for_each(|worker| worker.join().expect("staging does not panic"))
-    })?;
+    let write = |files: &[(PathBuf, &str)]| {
+        files
+            .iter()
+            .try_for_each(|(path, text)| stage_file(path, text))
+    };
+    if threads == 1 {
+        write(&staged)?;
+    } else {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = staged
+                .chunks(chunk)
+                .map(|files| scope.spawn(move || write(files)))
+                .collect();
+            workers
+                .into_iter()
+                .try_for_each(|worker| worker.join().expect("staging does not panic"))
+        })?;
+    }
     sync_filesystem(staging)
 }
 

@@ -19,6 +19,7 @@ pub mod terraform;
 pub mod yaml;
 
 use crate::lower::Lowered;
+use crate::parallel::{side_by_side, SIDE_BY_SIDE_GRANTS};
 use crate::plan::Step;
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderErrorReason,
@@ -357,27 +358,29 @@ pub struct Options {
 }
 
 /// Every output file, by path relative to the output directory. The Terraform rendering
-/// shares nothing with the others but their input, so it runs beside them.
+/// shares nothing with the others but their input, so a large one runs beside them.
 pub fn render_all(
     templates: &Templates,
     lowered: &Lowered,
     steps: &[Step],
     options: Options,
 ) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
-    let (cloudformation, terraform, access) = std::thread::scope(|scope| {
-        let terraform = options
-            .target
-            .terraform()
-            .then(|| scope.spawn(|| terraform::render(templates, lowered, steps)));
-        let cloudformation = options
-            .target
-            .cloudformation()
-            .then(|| cloudformation::render(templates, lowered, steps, options.format));
-        let access = access::render(templates, lowered, steps);
-        let terraform =
-            terraform.map(|worker| worker.join().expect("rendering Terraform does not panic"));
-        (cloudformation, terraform, access)
-    });
+    let ((cloudformation, access), terraform) = side_by_side(
+        lowered.scenario.grants.len() >= SIDE_BY_SIDE_GRANTS,
+        || {
+            let cloudformation = options
+                .target
+                .cloudformation()
+                .then(|| cloudformation::render(templates, lowered, steps, options.format));
+            (cloudformation, access::render(templates, lowered, steps))
+        },
+        || {
+            options
+                .target
+                .terraform()
+                .then(|| terraform::render(templates, lowered, steps))
+        },
+    );
     let mut files = BTreeMap::new();
     for rendered in [cloudformation, terraform].into_iter().flatten() {
         files.extend(rendered?);
