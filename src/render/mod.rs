@@ -1,7 +1,9 @@
 //! Rendering: typed, serializable views of the lowered units fed to handlebars templates.
 //! Templates are plain files under `templates/`, embedded in the binary and overridable from a
 //! directory. Strict mode is on (a misspelled field fails) and HTML escaping is off; values are
-//! escaped per target format by the helpers registered here, in one place.
+//! escaped per target format by the helpers registered here, in one place. Each embedded
+//! template also has a compiled-in writer beside its view, which prints the same bytes and is
+//! what runs unless the template is overridden.
 
 /// Appends formatted text to a `String` (which cannot fail): the compiled-in template writers.
 macro_rules! put {
@@ -255,7 +257,7 @@ fn yaml_text(value: &Json, indent: Option<usize>) -> String {
     match (indent, value) {
         (Some(indent), _) => yaml::block(value, indent),
         // Inline after `key: `, a multi-line string cannot open a block scalar at column 0.
-        (None, Json::String(text)) => yaml::inline(value).unwrap_or_else(|| yaml::quoted(text)),
+        (None, Json::String(text)) => yaml_str(text),
         (None, _) => yaml::inline(value).unwrap_or_else(|| yaml::block(value, 0)),
     }
 }
