@@ -253,7 +253,6 @@ fn hcl_inner(value: &str) -> String {
 #[test]
 fn hostile_values_are_rejected_with_a_location_or_rendered_exactly() {
     let templates = Templates::load(None).unwrap();
-    let interpreted = Templates::interpreted().unwrap();
     let terraform_dir = tempfile::tempdir().unwrap();
     let mut accepted_by_field = Vec::new();
     let mut case = 0;
@@ -285,14 +284,6 @@ fn hostile_values_are_rejected_with_a_location_or_rendered_exactly() {
                 let files =
                     render::render_all(&templates, &lowered, &steps, Options { target, format })
                         .unwrap_or_else(|error| panic!("{}: {value:?}: {error}", field.name));
-                let by_handlebars =
-                    render::render_all(&interpreted, &lowered, &steps, Options { target, format })
-                        .unwrap();
-                assert!(
-                    files == by_handlebars,
-                    "{}: {value:?}: the compiled-in writers depart from the templates",
-                    field.name
-                );
                 files
             };
             let yaml = render(Target::All, Format::Yaml);

@@ -1,157 +1,47 @@
-//! The compiled-in template writers print exactly what handlebars prints from the embedded
-//! `.hbs` files, byte for byte: for every example, for generated scenarios with every
-//! consolidation forced, and for random scenarios. (`tests/hostile.rs` and `tests/fuzz.rs`
-//! hold hostile values to the same.) An override directory still takes precedence, template by
-//! template.
-
-#[path = "eval_cases/support.rs"]
-mod support;
+//! The `.hbs` files under `templates/` are the only source of the output text: every file there
+//! is registered (and nothing else is), an override directory replaces a template or a partial
+//! file by file, and a directory that is missing or holds a file naming no template is refused.
 
 mod common;
 
-use crossgrant::consolidate::Fit;
-use crossgrant::generate::{scenario, Shape};
-use crossgrant::model::Scenario;
-use crossgrant::render::{render_all, Format, Options, Target, Templates, TEMPLATES};
+use crossgrant::render::TEMPLATES;
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
 
-fn interpreted() -> &'static Templates {
-    static TEMPLATES: OnceLock<Templates> = OnceLock::new();
-    TEMPLATES.get_or_init(|| Templates::interpreted().expect("embedded templates compile"))
-}
-
-fn compiled() -> &'static Templates {
-    static TEMPLATES: OnceLock<Templates> = OnceLock::new();
-    TEMPLATES.get_or_init(|| Templates::load(None).expect("embedded templates load"))
-}
-
-/// Renders `scenario` both ways in every target and format and asserts the same files.
-fn assert_same_output(name: &str, scenario: Scenario, fit: Fit) {
-    let lowered = crossgrant::lower::lower_with(scenario, fit);
-    let steps = crossgrant::plan::plan(&lowered).expect("no cycle");
-    for format in [Format::Yaml, Format::Json] {
-        let options = Options {
-            target: Target::All,
-            format,
-        };
-        let render = |templates| render_all(templates, &lowered, &steps, options).unwrap();
-        let (expected, actual) = (render(interpreted()), render(compiled()));
-        assert_eq!(
-            expected.keys().collect::<Vec<_>>(),
-            actual.keys().collect::<Vec<_>>(),
-            "{name} {format:?}: the same files"
-        );
-        for (path, text) in &expected {
-            assert_same_text(
-                &format!("{name} {format:?} {}", path.display()),
-                text,
-                &actual[path],
-            );
-        }
-    }
-}
-
-/// Equal texts, or a failure showing the first line where they part.
-fn assert_same_text(what: &str, expected: &str, actual: &str) {
-    if expected == actual {
-        return;
-    }
-    let line = expected
-        .lines()
-        .zip(actual.lines())
-        .position(|(left, right)| left != right)
-        .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
-    let show = |text: &str| {
-        text.lines()
-            .skip(line.saturating_sub(2))
-            .take(5)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    panic!(
-        "{what}: the compiled-in writer departs from the template at line {}\n--- handlebars\n{}\n--- compiled in\n{}",
-        line + 1,
-        show(expected),
-        show(actual)
+#[test]
+fn every_template_file_is_registered_with_its_text_and_nothing_else_is() {
+    let on_disk: BTreeMap<String, String> = common::tree(&common::root().join("templates"))
+        .into_iter()
+        .map(|(path, bytes)| {
+            let path = path
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy());
+            (path.collect::<Vec<_>>().join("/"), common::text(&bytes))
+        })
+        .collect();
+    let registered: BTreeMap<String, String> = TEMPLATES
+        .iter()
+        .map(|embedded| (embedded.path(), embedded.text.to_string()))
+        .collect();
+    assert_eq!(
+        on_disk.keys().collect::<Vec<_>>(),
+        registered.keys().collect::<Vec<_>>(),
+        "templates/ and the registry in src/render/mod.rs list the same files"
     );
+    assert_eq!(on_disk, registered, "the binary embeds the files' text");
 }
 
-#[test]
-fn every_example_renders_as_its_templates_do() {
-    let examples = common::examples();
-    assert!(examples.len() >= 5);
-    for path in examples {
-        let text = fs::read_to_string(&path).unwrap();
-        let scenario = crossgrant::parse_scenario(&path.display().to_string(), &text).unwrap();
-        assert_same_output(&common::stem(&path), scenario, Fit::AsNeeded);
-    }
-}
-
-#[test]
-fn consolidated_and_generated_scenarios_render_as_their_templates_do() {
-    let shapes = [
-        Shape::default(),
-        Shape {
-            buckets: 3,
-            buckets_per_key: 2,
-            owners: 2,
-            roles: 12,
-            accounts: 4,
-            team_size: 3,
-            grants: 24,
-            role_principals: true,
-            ..Shape::default()
-        },
-        Shape {
-            buckets: 2,
-            roles: 8,
-            accounts: 4,
-            team_size: 2,
-            paths: Some(1),
-            grants: 8,
-            organization: true,
-            organization_paths: true,
-            declare_paths: true,
-            max_managed_policies: Some(4),
-            ..Shape::default()
-        },
-    ];
-    for (index, shape) in shapes.iter().enumerate() {
-        let text = scenario(shape).0;
-        for fit in [Fit::Never, Fit::Always] {
-            let model = crossgrant::parse_scenario("generated.toml", &text).unwrap();
-            assert_same_output(&format!("shape {index} {fit:?}"), model, fit);
-        }
-    }
-}
-
-proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
-
-    #[test]
-    fn random_scenarios_render_as_their_templates_do(model in support::arbitrary::scenario()) {
-        assert_same_output("random", model, Fit::AsNeeded);
-    }
-}
-
-/// A directory overriding one template changes that file and nothing else.
-#[test]
-fn an_override_replaces_its_template_and_only_it() {
+/// The blog example rendered plainly and with `overrides` (path below the override directory
+/// → text); returns the files whose bytes differ, and the overridden output.
+fn render_with(overrides: &[(&str, String)]) -> (Vec<PathBuf>, BTreeMap<PathBuf, Vec<u8>>) {
     let dir = tempfile::tempdir().unwrap();
     let templates = dir.path().join("templates");
-    fs::create_dir_all(&templates).unwrap();
-    let (_, access) = TEMPLATES
-        .iter()
-        .find(|(name, _)| *name == "ACCESS.md")
-        .unwrap();
-    fs::write(
-        templates.join("ACCESS.md.hbs"),
-        format!("<!-- reviewed by the data platform team -->\n{access}"),
-    )
-    .unwrap();
+    for (path, text) in overrides {
+        let path = templates.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
     let example = common::root().join("examples/blog.toml");
     let (plain, custom) = (dir.path().join("plain"), dir.path().join("custom"));
     common::synth(&example, &plain, &[]);
@@ -160,24 +50,110 @@ fn an_override_replaces_its_template_and_only_it() {
         &custom,
         &["--templates", templates.to_str().unwrap()],
     );
-    let (plain, custom): (BTreeMap<PathBuf, Vec<u8>>, _) =
-        (common::tree(&plain), common::tree(&custom));
-    let access = PathBuf::from("ACCESS.md");
-    let changed: Vec<&PathBuf> = plain
+    let (plain, custom) = (common::tree(&plain), common::tree(&custom));
+    let changed = plain
         .keys()
         .filter(|path| plain.get(*path) != custom.get(*path))
+        .cloned()
         .collect();
+    (changed, custom)
+}
+
+fn embedded(path: &str) -> &'static str {
+    TEMPLATES
+        .iter()
+        .find(|embedded| embedded.path() == path)
+        .unwrap_or_else(|| panic!("{path} is registered"))
+        .text
+}
+
+/// A directory overriding one template changes that file and nothing else.
+#[test]
+fn an_override_replaces_its_template_and_only_it() {
+    let banner = "<!-- reviewed by the data platform team -->\n";
+    let (changed, custom) = render_with(&[(
+        "ACCESS.md.hbs",
+        format!("{banner}{}", embedded("ACCESS.md.hbs")),
+    )]);
+    let access = PathBuf::from("ACCESS.md");
     assert_eq!(
         changed,
-        [&access],
-        "only the overridden template's file changes"
+        std::slice::from_ref(&access),
+        "only the overridden file changes"
     );
-    let custom_access = String::from_utf8(custom[&access].clone()).unwrap();
-    assert_eq!(
-        custom_access,
-        format!(
-            "<!-- reviewed by the data platform team -->\n{}",
-            String::from_utf8(plain[&access].clone()).unwrap()
-        )
+    assert!(String::from_utf8_lossy(&custom[&access]).starts_with(banner));
+}
+
+/// A partial is a file of its own: overriding it changes every file that uses it, and only
+/// those, and the change shows where the partial is used.
+#[test]
+fn an_overridden_partial_changes_every_file_that_uses_it() {
+    let block = embedded("partials/terraform/block.hbs");
+    assert!(block.contains(">= 1.5.0"));
+    let (changed, custom) = render_with(&[(
+        "partials/terraform/block.hbs",
+        block.replace(">= 1.5.0", ">= 1.9.0"),
+    )]);
+    let expected: Vec<PathBuf> = custom
+        .keys()
+        .filter(|path| path.ends_with("versions.tf") || path.ends_with("terraform/main.tf"))
+        .cloned()
+        .collect();
+    assert!(expected.len() >= 2, "the root and at least one module");
+    assert_eq!(changed, expected);
+    for path in &changed {
+        assert!(String::from_utf8_lossy(&custom[path]).contains("required_version = \">= 1.9.0\""));
+    }
+}
+
+/// Runs synth on the blog example with `--templates templates` and asserts it is refused
+/// with exit 2 before anything is written; returns what it printed.
+fn refused(templates: &Path) -> String {
+    let out = templates.with_file_name("out");
+    let example = common::root().join("examples/blog.toml");
+    let output = common::synth_output(
+        &example,
+        &out,
+        &["--templates", templates.to_str().unwrap()],
+    );
+    let stderr = common::text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!out.exists(), "nothing is written");
+    stderr
+}
+
+#[test]
+fn a_template_directory_that_does_not_exist_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = refused(&dir.path().join("no-such-templates"));
+    assert!(stderr.contains("no-such-templates"), "{stderr}");
+}
+
+#[test]
+fn a_file_that_names_no_template_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    fs::create_dir_all(templates.join("cloudformation")).unwrap();
+    // A typo: the template is `stack.yaml.hbs`.
+    fs::write(templates.join("cloudformation/stack.yml.hbs"), "x").unwrap();
+    let stderr = refused(&templates);
+    assert!(stderr.contains("stack.yml.hbs"), "{stderr}");
+    assert!(stderr.contains("names no template"), "{stderr}");
+}
+
+#[test]
+fn a_partial_that_does_not_parse_is_refused_by_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    fs::create_dir_all(templates.join("partials/cloudformation")).unwrap();
+    fs::write(
+        templates.join("partials/cloudformation/key.hbs"),
+        "{{#each keys}}\n",
+    )
+    .unwrap();
+    let stderr = refused(&templates);
+    assert!(
+        stderr.contains("partials/cloudformation/key.hbs"),
+        "{stderr}"
     );
 }

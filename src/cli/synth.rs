@@ -43,10 +43,6 @@ pub enum FormatArg {
 }
 
 pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let (lowered, steps) = match load_planned(&args.scenario, stderr) {
-        Ok(planned) => planned,
-        Err(code) => return code,
-    };
     let options = Options {
         target: match args.target {
             TargetArg::Cloudformation => Target::CloudFormation,
@@ -58,14 +54,25 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
             FormatArg::Json => Format::Json,
         },
     };
-    let files = match Templates::load(args.templates.as_deref())
-        .and_then(|templates| render::render_all(&templates, &lowered, &steps, options))
-    {
-        Ok(files) => files,
+    let templates = match Templates::load(args.templates.as_deref()) {
+        Ok(templates) => templates,
         Err(error) => {
             let _ = writeln!(stderr, "error: {error}");
             return EXIT_INPUT;
         }
+    };
+    // The templates compile on a second thread while the scenario loads.
+    let rendered = std::thread::scope(|threads| {
+        threads.spawn(|| templates.compile_ahead(options.target));
+        let (lowered, steps) = load_planned(&args.scenario, stderr)?;
+        render::render_all(&templates, &lowered, &steps, options).map_err(|error| {
+            let _ = writeln!(stderr, "error: {error}");
+            EXIT_INPUT
+        })
+    });
+    let files = match rendered {
+        Ok(files) => files,
+        Err(code) => return code,
     };
     let out = &args.out;
     if args.check {

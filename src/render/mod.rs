@@ -1,11 +1,11 @@
 //! Rendering: typed, serializable views of the lowered units fed to handlebars templates.
-//! Templates are plain files under `templates/`, embedded in the binary and overridable from a
-//! directory. Strict mode is on (a misspelled field fails) and HTML escaping is off; values are
-//! escaped per target format by the helpers registered here, in one place. Each embedded
-//! template also has a compiled-in writer beside its view, which prints the same bytes and is
-//! what runs unless the template is overridden.
+//! Templates are plain files under `templates/` (repeated blocks as partials under
+//! `templates/partials/`), embedded in the binary and overridable from a directory; they are
+//! the only source of the output text. Strict mode is on (a misspelled field fails) and HTML
+//! escaping is off; values are escaped per target format by the helpers registered here, in
+//! one place.
 
-/// Appends formatted text to a `String` (which cannot fail): the compiled-in template writers.
+/// Appends formatted text to a `String` (which cannot fail): the value emitters.
 macro_rules! put {
     ($out:expr, $($format:tt)*) => {{
         use std::fmt::Write as _;
@@ -31,39 +31,113 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-/// Every template, by name, with its embedded text.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "cloudformation/stack.yaml",
-        include_str!("../../templates/cloudformation/stack.yaml.hbs"),
-    ),
-    (
-        "cloudformation/deploy.sh",
-        include_str!("../../templates/cloudformation/deploy.sh.hbs"),
-    ),
-    (
-        "terraform/module/main.tf",
-        include_str!("../../templates/terraform/module/main.tf.hbs"),
-    ),
-    (
-        "terraform/module/variables.tf",
-        include_str!("../../templates/terraform/module/variables.tf.hbs"),
-    ),
-    (
-        "terraform/module/outputs.tf",
-        include_str!("../../templates/terraform/module/outputs.tf.hbs"),
-    ),
-    (
-        "terraform/versions.tf",
-        include_str!("../../templates/terraform/versions.tf.hbs"),
-    ),
-    (
-        "terraform/main.tf",
-        include_str!("../../templates/terraform/main.tf.hbs"),
-    ),
-    ("ACCESS.md", include_str!("../../templates/ACCESS.md.hbs")),
+/// An embedded template or partial: its name, as templates call it, and its text.
+pub struct Embedded {
+    pub name: &'static str,
+    pub text: &'static str,
+    pub partial: bool,
+}
+
+impl Embedded {
+    /// Where the file lives below `templates/`, and below an override directory.
+    pub fn path(&self) -> String {
+        if self.partial {
+            format!("partials/{}.hbs", self.name)
+        } else {
+            format!("{}.hbs", self.name)
+        }
+    }
+
+    fn family(&self) -> Family {
+        Family::of(self.name)
+    }
+}
+
+macro_rules! embedded {
+    (template $name:literal) => {
+        Embedded {
+            name: $name,
+            text: include_str!(concat!("../../templates/", $name, ".hbs")),
+            partial: false,
+        }
+    };
+    (partial $name:literal) => {
+        Embedded {
+            name: $name,
+            text: include_str!(concat!("../../templates/partials/", $name, ".hbs")),
+            partial: true,
+        }
+    };
+}
+
+/// Every template and partial, registered in this one place.
+pub const TEMPLATES: &[Embedded] = &[
+    embedded!(template "cloudformation/stack.yaml"),
+    embedded!(template "cloudformation/deploy.sh"),
+    embedded!(partial "cloudformation/parameter"),
+    embedded!(partial "cloudformation/key"),
+    embedded!(partial "cloudformation/bucket"),
+    embedded!(partial "cloudformation/bucket-settings"),
+    embedded!(partial "cloudformation/role"),
+    embedded!(partial "cloudformation/role-policy"),
+    embedded!(partial "cloudformation/instance"),
+    embedded!(partial "cloudformation/output"),
+    embedded!(partial "cloudformation/tags"),
+    embedded!(partial "cloudformation/tag-items"),
+    embedded!(partial "cloudformation/checkov-skips"),
+    embedded!(partial "cloudformation/deploy-functions"),
+    embedded!(partial "cloudformation/deploy-step"),
+    embedded!(template "terraform/module/main.tf"),
+    embedded!(template "terraform/module/variables.tf"),
+    embedded!(template "terraform/module/outputs.tf"),
+    embedded!(template "terraform/versions.tf"),
+    embedded!(template "terraform/main.tf"),
+    embedded!(partial "terraform/block"),
+    embedded!(partial "terraform/key"),
+    embedded!(partial "terraform/bucket"),
+    embedded!(partial "terraform/bucket-settings"),
+    embedded!(partial "terraform/role"),
+    embedded!(partial "terraform/role-policy"),
+    embedded!(partial "terraform/managed-policy"),
+    embedded!(partial "terraform/instance"),
+    embedded!(partial "terraform/checkov-skips"),
+    embedded!(template "ACCESS.md"),
+    embedded!(partial "access/step-row"),
+    embedded!(partial "access/grant-row"),
 ];
+
+/// The templates that render together: each family compiles on its first use, so a run pays
+/// only for the families its target renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    CloudFormation,
+    Terraform,
+    Access,
+}
+
+impl Family {
+    fn of(name: &str) -> Family {
+        match name.split('/').next() {
+            Some("cloudformation") => Family::CloudFormation,
+            Some("terraform") => Family::Terraform,
+            _ => Family::Access,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn rendered_for(self, target: Target) -> bool {
+        match self {
+            Family::CloudFormation => target.cloudformation(),
+            Family::Terraform => target.terraform(),
+            Family::Access => true,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -90,6 +164,14 @@ pub enum Format {
 
 #[derive(Debug)]
 pub enum TemplateError {
+    /// The override directory does not exist or is not a directory.
+    NoDirectory {
+        path: PathBuf,
+        error: Option<std::io::Error>,
+    },
+    /// A file in the override directory names no template: a typo would otherwise be
+    /// silently ignored.
+    Unknown { path: PathBuf },
     /// A template override could not be read.
     Read {
         path: PathBuf,
@@ -106,6 +188,20 @@ pub enum TemplateError {
 impl std::fmt::Display for TemplateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            TemplateError::NoDirectory { path, error } => {
+                write!(f, "template directory {} ", path.display())?;
+                match error {
+                    Some(error) => write!(f, "cannot be read: {error}"),
+                    None => write!(f, "is not a directory"),
+                }
+            }
+            TemplateError::Unknown { path } => write!(
+                f,
+                "{} names no template; a template directory holds files named like those under \
+                 templates/ (for example cloudformation/stack.yaml.hbs or \
+                 partials/terraform/bucket.hbs)",
+                path.display()
+            ),
             TemplateError::Read { path, error } => {
                 write!(f, "cannot read template {}: {error}", path.display())
             }
@@ -122,29 +218,47 @@ impl std::fmt::Display for TemplateError {
     }
 }
 
-/// The templates of a run. Each embedded template has a compiled-in writer that prints exactly
-/// what handlebars prints from it (`tests/templates.rs` holds them to the same bytes), so a run
-/// compiles only the templates a user overrides: compiling is most of a small run's time, and
-/// interpreting a view through JSON most of a large one's.
+/// The templates of a run: the embedded ones, each replaced by its file in the override
+/// directory where there is one. Compiling a template costs time that grows with the square
+/// of its length, which is why the templates are split into small partials and why each
+/// family compiles only when something of it is rendered.
 pub struct Templates {
-    registry: Handlebars<'static>,
-    /// Whether any template came from the override directory rather than the binary.
-    overridden: bool,
+    /// The override text of each template that has one, by name.
+    overrides: BTreeMap<&'static str, String>,
+    families: [OnceLock<Result<Handlebars<'static>, (String, String)>>; 3],
 }
 
 impl Templates {
-    /// The embedded templates, each replaced by `<dir>/<name>.hbs` where that file exists.
+    /// The embedded templates, each replaced by `<dir>/<path>` where that file exists. Every
+    /// file in the directory must be one of the templates' paths.
     pub fn load(overrides: Option<&Path>) -> Result<Self, TemplateError> {
-        Self::build(overrides, false)
+        let overrides = match overrides {
+            Some(dir) => read_overrides(dir)?,
+            None => BTreeMap::new(),
+        };
+        Ok(Templates {
+            overrides,
+            families: Default::default(),
+        })
     }
 
-    /// Every embedded template interpreted by handlebars, as if a directory held a copy of
-    /// each: the reference the compiled-in writers are held to.
-    pub fn interpreted() -> Result<Self, TemplateError> {
-        Self::build(None, true)
+    /// Whether any template was read from the override directory.
+    pub fn overridden(&self) -> bool {
+        !self.overrides.is_empty()
     }
 
-    fn build(overrides: Option<&Path>, interpret_embedded: bool) -> Result<Self, TemplateError> {
+    /// The handlebars registry of one family, compiled on first use.
+    fn registry(&self, family: Family) -> Result<&Handlebars<'static>, TemplateError> {
+        self.families[family.index()]
+            .get_or_init(|| self.compile(family))
+            .as_ref()
+            .map_err(|(name, message)| TemplateError::Syntax {
+                name: name.clone(),
+                message: message.clone(),
+            })
+    }
+
+    fn compile(&self, family: Family) -> Result<Handlebars<'static>, (String, String)> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
@@ -153,72 +267,97 @@ impl Templates {
         registry.register_helper("shell", escaping_helper(shell_text));
         registry.register_helper("mermaid", escaping_helper(mermaid_text));
         registry.register_helper("md", escaping_helper(markdown_text));
-        let mut sources = Vec::new();
-        let mut overridden = false;
-        for (name, embedded) in TEMPLATES {
-            match overrides.map(|dir| dir.join(format!("{name}.hbs"))) {
-                Some(path) if path.is_file() => {
-                    overridden = true;
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|error| TemplateError::Read { path, error })?;
-                    sources.push((*name, text));
-                }
-                _ if interpret_embedded => sources.push((*name, embedded.to_string())),
-                _ => {}
-            }
+        for embedded in TEMPLATES
+            .iter()
+            .filter(|embedded| embedded.family() == family)
+        {
+            let text = self
+                .overrides
+                .get(embedded.name)
+                .map_or(embedded.text, String::as_str);
+            let template = Template::compile_with_name(text, embedded.name.to_string())
+                .map_err(|error| (embedded.path(), error.to_string()))?;
+            // handlebars looks a partial up among the templates.
+            registry.register_template(embedded.name, template);
         }
-        // Compiling grows with the square of a template's length, and the templates do not
-        // depend on each other: one thread each.
-        let compiled: Vec<_> = std::thread::scope(|scope| {
-            let workers: Vec<_> = sources
-                .iter()
-                .map(|(name, text)| {
-                    scope.spawn(move || Template::compile_with_name(text, name.to_string()))
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|worker| worker.join().expect("template compilation does not panic"))
-                .collect()
-        });
-        for ((name, _), template) in sources.iter().zip(compiled) {
-            let template = template.map_err(|error| TemplateError::Syntax {
-                name: name.to_string(),
-                message: error.to_string(),
-            })?;
-            registry.register_template(name, template);
-        }
-        Ok(Templates {
-            registry,
-            overridden,
-        })
+        Ok(registry)
     }
 
-    /// Whether any template was read from the override directory.
-    pub fn overridden(&self) -> bool {
-        self.overridden
-    }
-
-    /// Template `name` applied to `view`: by handlebars when the template was overridden (or
-    /// interpreted on purpose), else by `write`, its compiled-in equivalent.
-    pub fn render<V: Serialize>(
-        &self,
-        name: &str,
-        view: &V,
-        write: fn(&V, &mut String),
-    ) -> Result<String, TemplateError> {
-        if !self.registry.has_template(name) {
-            let mut out = String::new();
-            write(view, &mut out);
-            return Ok(out);
-        }
-        self.registry
+    /// Template `name` applied to `view`.
+    pub fn render<V: Serialize>(&self, name: &str, view: &V) -> Result<String, TemplateError> {
+        self.registry(Family::of(name))?
             .render(name, view)
             .map_err(|error| TemplateError::Render {
                 name: name.to_string(),
                 message: error.to_string(),
             })
     }
+
+    /// Compiles every family that `target` renders and no render has asked for yet, in the
+    /// reverse of the order `render_all` uses them. Run on a thread of its own beside the
+    /// loading of the scenario, it takes compiling off the path of a small run; a family it
+    /// is still compiling when a render needs it is waited for, not compiled twice.
+    pub fn compile_ahead(&self, target: Target) {
+        for family in [Family::Terraform, Family::Access, Family::CloudFormation] {
+            if family.rendered_for(target) {
+                let _ = self.registry(family);
+            }
+        }
+    }
+}
+
+/// The override files of `dir`, by template name; any other file is an error.
+fn read_overrides(dir: &Path) -> Result<BTreeMap<&'static str, String>, TemplateError> {
+    let no_directory = |error| TemplateError::NoDirectory {
+        path: dir.to_path_buf(),
+        error,
+    };
+    match std::fs::metadata(dir) {
+        Ok(metadata) if metadata.is_dir() => {}
+        Ok(_) => return Err(no_directory(None)),
+        Err(error) => return Err(no_directory(Some(error))),
+    }
+    let by_path: BTreeMap<String, &Embedded> = TEMPLATES
+        .iter()
+        .map(|embedded| (embedded.path(), embedded))
+        .collect();
+    let mut overrides = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current).map_err(|error| TemplateError::Read {
+            path: current.clone(),
+            error,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|error| TemplateError::Read {
+                path: current.clone(),
+                error,
+            })?;
+            let path = entry.path();
+            // Editors and file managers leave dot-files beside what they edit.
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            let Some(embedded) = by_path.get(&relative) else {
+                return Err(TemplateError::Unknown { path });
+            };
+            let text = std::fs::read_to_string(&path)
+                .map_err(|error| TemplateError::Read { path, error })?;
+            overrides.insert(embedded.name, text);
+        }
+    }
+    Ok(overrides)
 }
 
 /// A helper that prints its first parameter through `escape`; the optional second parameter
@@ -271,23 +410,6 @@ fn yaml_str(text: &str) -> String {
     }
 }
 
-/// Whether `{{#if value}}` takes its block, as handlebars decides.
-fn truthy(value: &Json) -> bool {
-    match value {
-        Json::Null => false,
-        Json::Bool(flag) => *flag,
-        Json::Number(number) => number.as_f64().is_some_and(f64::is_normal),
-        Json::String(text) => !text.is_empty(),
-        Json::Array(items) => !items.is_empty(),
-        Json::Object(map) => !map.is_empty(),
-    }
-}
-
-/// An optional text as `{{#if text}}` sees it: present and not empty.
-fn filled(text: &Option<String>) -> Option<&str> {
-    text.as_deref().filter(|text| !text.is_empty())
-}
-
 /// `{{hcl value N}}`: an HCL expression whose nested lines are indented from N spaces.
 fn hcl_text(value: &Json, indent: Option<usize>) -> String {
     hcl::value(value, indent.unwrap_or(0))
@@ -336,21 +458,17 @@ fn markdown_text(value: &Json, _: Option<usize>) -> String {
 
 fn markdown(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
-    write_markdown(text, &mut escaped);
-    escaped
-}
-
-fn write_markdown(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '\\' => {
-                out.push('\\');
-                out.push(c);
+                escaped.push('\\');
+                escaped.push(c);
             }
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
+            '\n' | '\r' => escaped.push(' '),
+            c => escaped.push(c),
         }
     }
+    escaped
 }
 
 #[derive(Clone, Copy, Debug)]

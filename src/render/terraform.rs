@@ -4,7 +4,7 @@
 //! across modules by those references, so the root applies in one run.
 
 use super::checkov::{self, Flavor};
-use super::{checkov::Skip, filled, hcl, truthy, TemplateError, Templates};
+use super::{hcl, TemplateError, Templates};
 use crate::lower::{producer, snake, Lowered, Resource, UnitId};
 use crate::model::Image;
 use crate::plan::Step;
@@ -522,18 +522,14 @@ pub fn render(
     for (module, units) in &modules {
         let dir = module.dir(&scenario.region);
         let view = module_view(lowered, module, units);
-        let module_files: [(_, _, Writer); 4] = [
-            ("terraform/module/main.tf", "main.tf", write_module),
-            (
-                "terraform/module/variables.tf",
-                "variables.tf",
-                write_variables,
-            ),
-            ("terraform/module/outputs.tf", "outputs.tf", write_outputs),
-            ("terraform/versions.tf", "versions.tf", write_versions),
+        let module_files = [
+            ("terraform/module/main.tf", "main.tf"),
+            ("terraform/module/variables.tf", "variables.tf"),
+            ("terraform/module/outputs.tf", "outputs.tf"),
+            ("terraform/versions.tf", "versions.tf"),
         ];
-        for (template, file, write) in module_files {
-            let text = templates.render(template, &view, write)?;
+        for (template, file) in module_files {
+            let text = templates.render(template, &view)?;
             files.insert(
                 PathBuf::from(format!("terraform/modules/{dir}/{file}")),
                 hcl::align(&text),
@@ -578,265 +574,7 @@ pub fn render(
     }
     files.insert(
         PathBuf::from("terraform/main.tf"),
-        hcl::align(&templates.render("terraform/main.tf", &root, write_root)?),
+        hcl::align(&templates.render("terraform/main.tf", &root)?),
     );
     Ok(files)
-}
-
-/// A compiled-in module template.
-type Writer = fn(&ModuleView, &mut String);
-
-/// The `terraform` block every module and the root carry.
-const TERRAFORM_BLOCK: &str = r#"terraform {
-  required_version = ">= 1.5.0"
-
-  required_providers {
-    aws = {
-      source = "hashicorp/aws"
-      version = ">= 5.0"
-    }
-  }
-}
-"#;
-
-/// `templates/terraform/versions.tf.hbs`, compiled in.
-fn write_versions(_: &ModuleView, out: &mut String) {
-    out.push_str(TERRAFORM_BLOCK);
-}
-
-/// Checkov skip comments inside a resource block.
-fn write_skips(skips: &[Skip], out: &mut String) {
-    for skip in skips {
-        put!(out, "  #checkov:skip={}:{}\n", skip.id, skip.comment);
-    }
-}
-
-/// `templates/terraform/module/main.tf.hbs`, compiled in.
-fn write_module(view: &ModuleView, out: &mut String) {
-    for key in &view.keys {
-        let id = &key.id;
-        put!(
-            out,
-            "resource \"aws_kms_key\" \"{id}\" {{\n  description = {}\n  enable_key_rotation = {}\n  deletion_window_in_days = {}\n  policy = jsonencode({})\n  tags = {}\n}}\n\nresource \"aws_kms_alias\" \"{id}\" {{\n  name = {}\n  target_key_id = aws_kms_key.{id}.key_id\n}}\n\n",
-            hcl::string(&key.description),
-            key.rotation,
-            key.deletion_window_days,
-            hcl::value(&key.policy, 2),
-            hcl::value(&key.tags, 2),
-            hcl::string(&key.alias_name)
-        );
-    }
-    for bucket in &view.buckets {
-        let id = &bucket.id;
-        put!(out, "resource \"aws_s3_bucket\" \"{id}\" {{\n");
-        write_skips(&bucket.checkov_skips, out);
-        put!(
-            out,
-            "  bucket = {}\n  tags = {}\n}}\n\nresource \"aws_s3_bucket_server_side_encryption_configuration\" \"{id}\" {{\n  bucket = aws_s3_bucket.{id}.id\n\n  rule {{\n    apply_server_side_encryption_by_default {{\n      sse_algorithm = \"aws:kms\"\n",
-            hcl::string(&bucket.bucket_name),
-            hcl::value(&bucket.tags, 2)
-        );
-        if let Some(key) = filled(&bucket.kms_key) {
-            put!(out, "      kms_master_key_id = {key}\n");
-        }
-        put!(
-            out,
-            "    }}\n    bucket_key_enabled = {}\n  }}\n}}\n\nresource \"aws_s3_bucket_ownership_controls\" \"{id}\" {{\n",
-            bucket.bucket_key
-        );
-        write_skips(&bucket.ownership_checkov_skips, out);
-        put!(
-            out,
-            "  bucket = aws_s3_bucket.{id}.id\n\n  rule {{\n    object_ownership = \"{}\"\n  }}\n}}\n\n",
-            bucket.object_ownership
-        );
-        if bucket.block_public_access {
-            put!(out, "resource \"aws_s3_bucket_public_access_block\" \"{id}\" {{\n  bucket = aws_s3_bucket.{id}.id\n  block_public_acls = true\n  block_public_policy = true\n  ignore_public_acls = true\n  restrict_public_buckets = true\n}}\n\n");
-        }
-        if bucket.versioning {
-            put!(out, "resource \"aws_s3_bucket_versioning\" \"{id}\" {{\n  bucket = aws_s3_bucket.{id}.id\n\n  versioning_configuration {{\n    status = \"Enabled\"\n  }}\n}}\n\n");
-        }
-        if let Some(days) = bucket
-            .abort_incomplete_uploads_days
-            .filter(|days| *days != 0)
-        {
-            put!(out, "resource \"aws_s3_bucket_lifecycle_configuration\" \"{id}\" {{\n  bucket = aws_s3_bucket.{id}.id\n\n  rule {{\n    id = \"abort-incomplete-multipart-uploads\"\n    status = \"Enabled\"\n\n    filter {{}}\n\n    abort_incomplete_multipart_upload {{\n      days_after_initiation = {days}\n    }}\n  }}\n}}\n\n");
-        }
-        if let Some(logs) = &bucket.access_logs {
-            put!(
-                out,
-                "resource \"aws_s3_bucket_logging\" \"{id}\" {{\n  bucket = aws_s3_bucket.{id}.id\n  target_bucket = {}\n  target_prefix = {}\n}}\n\n",
-                hcl::string(&logs.bucket_name),
-                hcl::string(&logs.prefix)
-            );
-        }
-        if let Some(policy) = bucket.policy.as_ref().filter(|policy| truthy(policy)) {
-            put!(out, "resource \"aws_s3_bucket_policy\" \"{id}\" {{\n");
-            write_skips(&bucket.policy_checkov_skips, out);
-            put!(
-                out,
-                "  bucket = aws_s3_bucket.{id}.id\n  policy = jsonencode({})\n",
-                hcl::value(policy, 2)
-            );
-            if bucket.block_public_access {
-                put!(out, "\n  # S3 refuses a bucket policy while Block Public Access is being changed.\n  depends_on = [aws_s3_bucket_public_access_block.{id}]\n");
-            }
-            out.push_str("}\n\n");
-        }
-    }
-    for role in &view.roles {
-        let id = &role.id;
-        put!(
-            out,
-            "resource \"aws_iam_role\" \"{id}\" {{\n  name = {}\n  path = {}\n  assume_role_policy = jsonencode({})\n  tags = {}\n}}\n\n",
-            hcl::string(&role.role_name),
-            hcl::string(&role.path),
-            hcl::value(&role.trust, 2),
-            hcl::value(&role.tags, 2)
-        );
-        for attachment in &role.managed_policy_arns {
-            put!(
-                out,
-                "resource \"aws_iam_role_policy_attachment\" \"{}\" {{\n  role = aws_iam_role.{id}.name\n  policy_arn = {}\n}}\n\n",
-                attachment.id,
-                hcl::string(&attachment.arn)
-            );
-        }
-        if role.instance_profile {
-            put!(
-                out,
-                "resource \"aws_iam_instance_profile\" \"{id}\" {{\n  name = {}\n  path = {}\n  role = aws_iam_role.{id}.name\n}}\n\n",
-                hcl::string(&role.role_name),
-                hcl::string(&role.path)
-            );
-        }
-    }
-    for policy in &view.role_policies {
-        put!(
-            out,
-            "resource \"aws_iam_role_policy\" \"{}\" {{\n  name = {}\n  role = {}\n  policy = jsonencode({})\n}}\n\n",
-            policy.id,
-            hcl::string(&policy.policy_name),
-            policy.role,
-            hcl::value(&policy.document, 2)
-        );
-    }
-    for policy in &view.managed_policies {
-        let id = &policy.id;
-        put!(
-            out,
-            "resource \"aws_iam_policy\" \"{id}\" {{\n  name = {}\n  policy = jsonencode({})\n}}\n\nresource \"aws_iam_role_policy_attachment\" \"{id}\" {{\n  role = {}\n  policy_arn = aws_iam_policy.{id}.arn\n}}\n\n",
-            hcl::string(&policy.policy_name),
-            hcl::value(&policy.document, 2),
-            policy.role
-        );
-    }
-    for instance in &view.instances {
-        let id = &instance.id;
-        if instance.ami_parameter {
-            put!(out, "data \"aws_ssm_parameter\" \"{id}_image\" {{\n  name = var.{id}_image_parameter\n}}\n\n");
-        }
-        put!(out, "resource \"aws_instance\" \"{id}\" {{\n");
-        write_skips(&instance.checkov_skips, out);
-        if instance.ami_parameter {
-            put!(
-                out,
-                "  ami = data.aws_ssm_parameter.{id}_image.insecure_value\n"
-            );
-        } else {
-            put!(out, "  ami = var.{id}_image_id\n");
-        }
-        put!(
-            out,
-            "  instance_type = var.{id}_instance_type\n  subnet_id = var.{id}_subnet_id\n  iam_instance_profile = {}\n\n  metadata_options {{\n    http_tokens = \"required\"\n  }}\n\n  root_block_device {{\n    encrypted = true\n  }}\n\n  tags = {}\n}}\n\n",
-            instance.profile,
-            hcl::value(&instance.tags, 2)
-        );
-    }
-}
-
-/// `templates/terraform/module/outputs.tf.hbs`, compiled in.
-fn write_outputs(view: &ModuleView, out: &mut String) {
-    if view.outputs.is_empty() {
-        out.push_str("# This module has no outputs.\n");
-    }
-    for (index, output) in view.outputs.iter().enumerate() {
-        if index > 0 {
-            out.push('\n');
-        }
-        put!(
-            out,
-            "output \"{}\" {{\n  description = {}\n  value = {}\n}}\n",
-            output.name,
-            hcl::string(&output.description),
-            output.value
-        );
-    }
-}
-
-/// `templates/terraform/module/variables.tf.hbs`, compiled in.
-fn write_variables(view: &ModuleView, out: &mut String) {
-    if view.variables.is_empty() {
-        out.push_str("# This module takes no inputs.\n");
-    }
-    for (index, variable) in view.variables.iter().enumerate() {
-        if index > 0 {
-            out.push('\n');
-        }
-        put!(
-            out,
-            "variable \"{}\" {{\n  description = {}\n  type = string\n",
-            variable.name,
-            hcl::string(&variable.description)
-        );
-        if let Some(default) = filled(&variable.default) {
-            put!(out, "  default = {default}\n");
-        } else if variable.nullable_default {
-            out.push_str("  default = null\n");
-        }
-        out.push_str("}\n");
-    }
-}
-
-/// `templates/terraform/main.tf.hbs`, compiled in.
-fn write_root(view: &RootView, out: &mut String) {
-    put!(
-        out,
-        "# Scenario {}: one provider per account, each assuming the account's deploy role.\n{TERRAFORM_BLOCK}",
-        view.scenario
-    );
-    for provider in &view.providers {
-        put!(
-            out,
-            "\nprovider \"aws\" {{\n  alias = \"{}\"\n  region = \"{}\"\n\n  assume_role {{\n    role_arn = {}\n    session_name = {}\n  }}\n}}\n",
-            provider.alias,
-            provider.region,
-            hcl::string(&provider.role_arn),
-            hcl::string(&provider.session_name)
-        );
-    }
-    for module in &view.modules {
-        put!(
-            out,
-            "\nmodule \"{}\" {{\n  source = \"./modules/{}\"\n",
-            module.id,
-            module.dir
-        );
-        for input in &module.inputs {
-            put!(out, "  {} = {}\n", input.name, input.value);
-        }
-        put!(
-            out,
-            "\n  providers = {{\n    aws = aws.{}\n  }}\n}}\n",
-            module.provider
-        );
-    }
-    for output in &view.outputs {
-        put!(
-            out,
-            "\noutput \"{}\" {{\n  value = {}\n}}\n",
-            output.name,
-            output.value
-        );
-    }
 }
