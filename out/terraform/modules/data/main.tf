@@ -40,6 +40,12 @@ resource "aws_kms_key" "data" {
   tags = {
     project = "shared-data"
   }
+
+  # The data outlives the stack, as CloudFormation's DeletionPolicy: Retain keeps it:
+  # destroying the key would make every object encrypted with it unreadable.
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 resource "aws_kms_alias" "data" {
@@ -54,6 +60,12 @@ resource "aws_s3_bucket" "shared" {
   bucket = "acme-shared-data"
   tags = {
     project = "shared-data"
+  }
+
+  # The bucket and its objects outlive the stack, as CloudFormation's DeletionPolicy: Retain
+  # keeps them.
+  lifecycle {
+    prevent_destroy = true
   }
 }
 
