@@ -18,6 +18,11 @@ pub enum Problem {
         message: String,
         span: Option<Span>,
     },
+    /// The file is not UTF-8 text; `span` is its first byte that is not.
+    NotUtf8 {
+        utf16: bool,
+        span: Span,
+    },
     InvalidName {
         kind: &'static str,
         name: String,
@@ -211,6 +216,7 @@ impl Problem {
         match self {
             Toml { span, .. } => span.clone(),
             NoGrants { span }
+            | NotUtf8 { span, .. }
             | InvalidName { span, .. }
             | InvalidScenarioName { span, .. }
             | InvalidAccountId { span, .. }
@@ -259,6 +265,16 @@ impl Problem {
                 message.trim().to_string(),
                 "here",
                 "see the scenario reference in README.md for every table and field".into(),
+            ),
+            NotUtf8 { utf16: true, .. } => d(
+                "the scenario is UTF-16 text, not UTF-8".into(),
+                "UTF-16 byte order mark",
+                "save the file as UTF-8 (TOML files are UTF-8), e.g. iconv -f UTF-16 -t UTF-8".into(),
+            ),
+            NotUtf8 { utf16: false, .. } => d(
+                "the scenario is not UTF-8 text".into(),
+                "not UTF-8",
+                "TOML files are UTF-8: save the file as UTF-8, or remove the byte shown".into(),
             ),
             InvalidName { kind, name, .. } => d(
                 format!("{kind} name `{name}` is not a valid name"),
@@ -492,16 +508,86 @@ pub fn render_error(
     place: Option<(Span, String)>,
     helps: &[String],
 ) -> String {
-    let file = SimpleFile::new(path, source);
+    let message = shortened(&message);
+    let (source, place) = match place {
+        Some((span, label)) => {
+            let (source, span) = excerpt(source, clamp(span, source.len()));
+            (source, Some((span, label)))
+        }
+        None => (std::borrow::Cow::Borrowed(source), None),
+    };
+    let file = SimpleFile::new(path, source.as_ref());
     let mut diagnostic = Diagnostic::error()
         .with_message(message.clone())
-        .with_notes(helps.iter().map(|help| format!("help: {help}")).collect());
+        .with_notes(
+            helps
+                .iter()
+                .map(|help| format!("help: {}", shortened(help)))
+                .collect(),
+        );
     if let Some((span, label)) = place {
-        let span = clamp(span, source.len());
         diagnostic = diagnostic.with_labels(vec![Label::primary((), span).with_message(label)]);
     }
     term::emit_into_string(&Config::default(), &file, &diagnostic)
         .unwrap_or_else(|_| format!("{path}: {message}\n"))
+}
+
+/// Longest text of a message or line shown whole; a scenario value can be megabytes long, and a
+/// diagnostic that echoes it buries what it says.
+const SHOWN_CHARS: usize = 160;
+
+/// `text` with every run longer than [`SHOWN_CHARS`] between backticks, and the whole text if it
+/// is still longer, cut to its start and the number of characters left out.
+fn shortened(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4 * SHOWN_CHARS));
+    for (index, part) in text.split('`').enumerate() {
+        if index > 0 {
+            out.push('`');
+        }
+        // Odd parts stand between backticks: quoted values.
+        if index % 2 == 1 {
+            out.push_str(&cut(part, SHOWN_CHARS / 2));
+        } else {
+            out.push_str(part);
+        }
+    }
+    cut(&out, 2 * SHOWN_CHARS)
+}
+
+fn cut(text: &str, keep: usize) -> String {
+    let total = text.chars().count();
+    if total <= keep {
+        return text.to_string();
+    }
+    let start: String = text.chars().take(keep).collect();
+    format!("{start}… ({} more characters)", total - keep)
+}
+
+/// The source with the line that `span` starts on cut to a window around the span, when that
+/// line is too long to show; the other lines, and so every line and column number, stay.
+fn excerpt(source: &str, span: Span) -> (std::borrow::Cow<'_, str>, Span) {
+    let line_start = source[..span.start].rfind('\n').map_or(0, |at| at + 1);
+    let line_end = source[span.start..]
+        .find('\n')
+        .map_or(source.len(), |at| span.start + at);
+    if line_end - line_start <= 2 * SHOWN_CHARS {
+        return (std::borrow::Cow::Borrowed(source), span);
+    }
+    let floor = |mut at: usize| {
+        while !source.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    // The columns before the span stay as they are (the column number is counted from them);
+    // what follows the span's start is cut.
+    let window_end = floor((span.start + SHOWN_CHARS).min(line_end));
+    let mut text = String::with_capacity(window_end + (source.len() - line_end) + 16);
+    text.push_str(&source[..window_end]);
+    text.push_str(" …");
+    text.push_str(&source[line_end..]);
+    let span = span.start..span.end.min(window_end);
+    (std::borrow::Cow::Owned(text), span)
 }
 
 fn clamp(span: Span, len: usize) -> Span {

@@ -67,9 +67,25 @@ pub fn load_scenario(path: &Path) -> Result<model::Scenario, LoadError> {
 /// found later (a document too large for AWS points at the table it comes from).
 pub fn load_scenario_with_source(path: &Path) -> Result<(model::Scenario, String), LoadError> {
     let display = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|error| LoadError::Read {
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
         path: display.clone(),
         error,
+    })?;
+    let source = String::from_utf8(bytes).map_err(|error| {
+        let at = error.utf8_error().valid_up_to();
+        let bytes = error.into_bytes();
+        let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+        // The text before the first bad byte is kept as it is, so line and column count right;
+        // of UTF-16 text, whose every other byte is zero, only the byte order mark is shown.
+        let shown = if utf16 { &bytes[..2] } else { &bytes[..] };
+        LoadError::Invalid(Diagnostics {
+            path: display.clone(),
+            source: String::from_utf8_lossy(shown).into_owned(),
+            problems: vec![Problem::NotUtf8 {
+                utf16,
+                span: at..at + char::REPLACEMENT_CHARACTER.len_utf8(),
+            }],
+        })
     })?;
     let scenario = parse_scenario(&display, &source).map_err(LoadError::Invalid)?;
     Ok((scenario, source))
