@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod consolidate;
 pub mod diag;
+pub mod error;
 pub mod eval;
 pub mod generate;
 pub mod limits;

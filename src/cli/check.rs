@@ -3,7 +3,8 @@
 //! document against its AWS limit, and exits 1 when any request is not decided as the grants
 //! intend.
 
-use super::{load, EXIT_BUG, EXIT_FINDING, EXIT_OK};
+use super::load;
+use crate::error::{reported, Error, Outcome};
 use crate::eval::report::{write_human, write_json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -32,29 +33,13 @@ fn document_sizes(budget: &crate::limits::Budget) -> String {
     text
 }
 
-pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let lowered = match load(&args.scenario, stderr) {
-        Ok(lowered) => lowered,
-        Err(code) => return code,
-    };
+pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<Outcome, Error> {
+    let lowered = load(&args.scenario, stderr)?;
     let report = crate::eval::check(&lowered);
-    let written = match args.format {
+    reported(match args.format {
         Format::Human => write_human(&report, stdout)
             .and_then(|()| stdout.write_all(document_sizes(&lowered.budget).as_bytes())),
         Format::Json => write_json(&report, stdout),
-    };
-    match written {
-        // A reader that stops early (`| head`) is not a failure of the check.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(error) => {
-            let _ = writeln!(stderr, "error: cannot write the report: {error}");
-            return EXIT_BUG;
-        }
-        Ok(()) => {}
-    }
-    if report.passed() {
-        EXIT_OK
-    } else {
-        EXIT_FINDING
-    }
+    })?;
+    Ok(Outcome::finding_if(!report.passed()))
 }

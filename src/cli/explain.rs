@@ -4,7 +4,7 @@
 //! KMS request S3 makes for it, says which of the three layers is missing what, and prints the
 //! statement to add. Exit 0 when allowed, 1 when denied, 2 on bad input.
 
-use super::{EXIT_FINDING, EXIT_INPUT, EXIT_OK};
+use crate::error::{reported, Error, Outcome};
 use crate::eval::advice::advise;
 use crate::eval::document::{parse_policy_json, DocumentProblem};
 use crate::eval::engine::{
@@ -207,15 +207,11 @@ struct Question {
     key_arn: Option<String>,
 }
 
-pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    match explain(args, stdout) {
-        Ok(true) => EXIT_OK,
-        Ok(false) => EXIT_FINDING,
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            EXIT_INPUT
-        }
-    }
+pub fn run(args: &Args, stdout: &mut dyn Write) -> Result<Outcome, Error> {
+    let mut text = Vec::new();
+    let allowed = explain(args, &mut text)?;
+    reported(stdout.write_all(&text))?;
+    Ok(Outcome::finding_if(!allowed))
 }
 
 fn question(args: &Args) -> Result<Question, ExplainError> {

@@ -2,7 +2,8 @@
 //! creates, the size of each policy document against its AWS limit, and which earlier steps
 //! it needs.
 
-use super::{load_planned, EXIT_OK};
+use super::load_planned;
+use crate::error::{report, Error, Outcome};
 use crate::limits::{Budget, Document};
 use crate::lower::Resource;
 use crate::plan::stem;
@@ -15,11 +16,8 @@ pub struct Args {
     pub scenario: PathBuf,
 }
 
-pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let (lowered, steps) = match load_planned(&args.scenario, stderr) {
-        Ok(planned) => planned,
-        Err(code) => return code,
-    };
+pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<Outcome, Error> {
+    let (lowered, steps) = load_planned(&args.scenario, stderr)?;
     let scenario = &lowered.scenario;
     let mut text = format!(
         "Deploy plan for {} (principal style: {})\n",
@@ -57,8 +55,8 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
             ));
         }
     }
-    let _ = stdout.write_all(text.as_bytes());
-    EXIT_OK
+    report(stdout, &text)?;
+    Ok(Outcome::Done)
 }
 
 /// The size line of a resource's policy document, if it has one with a limit.

@@ -1,9 +1,10 @@
 //! `crossgrant synth`: render the scenario and write it (or, with `--check`, compare it with
 //! what is committed).
 
-use super::{load_planned, EXIT_FINDING, EXIT_INPUT, EXIT_OK};
+use super::load_planned;
+use crate::error::{report, Error, Outcome};
 use crate::output;
-use crate::render::{self, Format, Options, Target, Templates};
+use crate::render::{self, shell_quote, Format, Options, Target, Templates};
 use clap::ValueEnum;
 use std::io::Write;
 use std::path::PathBuf;
@@ -42,7 +43,7 @@ pub enum FormatArg {
     Json,
 }
 
-pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<Outcome, Error> {
     let options = Options {
         target: match args.target {
             TargetArg::Cloudformation => Target::CloudFormation,
@@ -54,89 +55,88 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
             FormatArg::Json => Format::Json,
         },
     };
-    let templates = match Templates::load(args.templates.as_deref()) {
-        Ok(templates) => templates,
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            return EXIT_INPUT;
-        }
-    };
+    let templates = Templates::load(args.templates.as_deref())?;
     // The templates compile on a second thread while the scenario loads.
-    let rendered = std::thread::scope(|threads| {
+    let files = std::thread::scope(|threads| {
         threads.spawn(|| templates.compile_ahead(options.target));
         let (lowered, steps) = load_planned(&args.scenario, stderr)?;
-        render::render_all(&templates, &lowered, &steps, options).map_err(|error| {
-            let _ = writeln!(stderr, "error: {error}");
-            EXIT_INPUT
-        })
-    });
-    let files = match rendered {
-        Ok(files) => files,
-        Err(code) => return code,
-    };
+        Ok::<_, Error>(render::render_all(&templates, &lowered, &steps, options)?)
+    })?;
     let out = &args.out;
+    let output_error = |error| Error::Output {
+        out: out.clone(),
+        error,
+    };
     if args.check {
-        return match output::check(out, &files) {
-            Ok(drift) if drift.is_empty() => {
-                let _ = writeln!(
-                    stdout,
-                    "{} is up to date ({} files)",
-                    out.display(),
-                    files.len()
-                );
-                EXIT_OK
-            }
-            Ok(drift) => {
-                let _ = writeln!(
-                    stderr,
-                    "{} is out of date with {}:",
-                    out.display(),
-                    args.scenario.display()
-                );
-                for item in &drift {
-                    let _ = writeln!(stderr, "  {item}");
-                }
-                let _ = writeln!(
-                    stderr,
-                    "run `crossgrant synth {} --out {}` to update it",
-                    args.scenario.display(),
-                    out.display()
-                );
-                EXIT_FINDING
-            }
-            Err(error) => {
-                let _ = writeln!(stderr, "error: {error}");
-                EXIT_INPUT
-            }
-        };
-    }
-    match output::write(out, &files) {
-        Ok(written) => {
-            for path in &written.updated {
-                let _ = writeln!(stdout, "wrote   {}", out.join(path).display());
-            }
-            for path in &written.removed {
-                let _ = writeln!(stdout, "removed {}", out.join(path).display());
-            }
-            let _ = writeln!(
+        let drift = output::check(out, &files).map_err(output_error)?;
+        if drift.is_empty() {
+            report(
                 stdout,
-                "{}: {} files ({} updated, {} unchanged, {} removed)",
-                out.display(),
-                files.len(),
-                written.updated.len(),
-                written.unchanged.len(),
-                written.removed.len()
-            );
-            EXIT_OK
+                &format!("{} is up to date ({} files)\n", out.display(), files.len()),
+            )?;
+            return Ok(Outcome::Done);
         }
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            let _ = writeln!(
-                stderr,
-                "the previous output in {} was left as it was",
-                out.display()
-            );
-            EXIT_INPUT
+        let mut text = format!(
+            "{} is out of date with {}:\n",
+            out.display(),
+            args.scenario.display()
+        );
+        for item in &drift {
+            text.push_str(&format!("  {item}\n"));
         }
+        text.push_str(&format!("run `{}` to update it\n", update_command(args)));
+        let _ = stderr.write_all(text.as_bytes());
+        return Ok(Outcome::Finding);
     }
+    let written = output::write(out, &files).map_err(output_error)?;
+    let mut text = String::new();
+    for path in &written.updated {
+        text.push_str(&format!("wrote   {}\n", out.join(path).display()));
+    }
+    for path in &written.removed {
+        text.push_str(&format!("removed {}\n", out.join(path).display()));
+    }
+    text.push_str(&format!(
+        "{}: {} files ({} updated, {} unchanged, {} removed)\n",
+        out.display(),
+        files.len(),
+        written.updated.len(),
+        written.unchanged.len(),
+        written.removed.len()
+    ));
+    report(stdout, &text)?;
+    Ok(Outcome::Done)
+}
+
+/// The `synth` command that brings the output up to date: this one without `--check`, so it
+/// keeps the target, the format and the template overrides.
+fn update_command(args: &Args) -> String {
+    let mut words = vec![
+        "crossgrant".to_string(),
+        "synth".into(),
+        shell_quote(&args.scenario.display().to_string()),
+        "--out".into(),
+        shell_quote(&args.out.display().to_string()),
+    ];
+    if let Some(target) = args
+        .target
+        .to_possible_value()
+        .filter(|_| !matches!(args.target, TargetArg::All))
+    {
+        words.extend(["--target".into(), target.get_name().to_string()]);
+    }
+    if let Some(format) = args
+        .format
+        .to_possible_value()
+        .filter(|_| !matches!(args.format, FormatArg::Yaml))
+    {
+        words.extend(["--format".into(), format.get_name().to_string()]);
+    }
+    if let Some(templates) = &args.templates {
+        words.extend([
+            "--templates".into(),
+            shell_quote(&templates.display().to_string()),
+        ]);
+    }
+    words.join(" ")
 }
