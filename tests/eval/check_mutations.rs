@@ -3,9 +3,7 @@
 //! in the bucket policy, the key policy or the role's identity policy; and a widened grant must
 //! fail too, because nothing beyond the grants may be allowed.
 
-#[path = "eval_cases/support.rs"]
-mod support;
-
+use crate::common::eval;
 use crossgrant::eval::check::CheckReport;
 use crossgrant::eval::engine::Layer;
 use crossgrant::eval::{check, Verdict};
@@ -14,7 +12,7 @@ use crossgrant::model::PrincipalStyle;
 use crossgrant::policy::{Clause, PolicyDocument, Statement};
 
 fn lowered() -> Lowered {
-    let lowered = lower(support::shared_data(PrincipalStyle::Account));
+    let lowered = lower(eval::shared_data(PrincipalStyle::Account));
     assert!(check(&lowered).passed(), "the unbroken scenario must pass");
     lowered
 }
@@ -264,7 +262,7 @@ use crossgrant::policy::{Principal, Ref, Value};
 /// The scenario with the secure defaults of the lowering added by hand.
 fn hardened() -> Lowered {
     let mut lowered = lowered();
-    support::harden(&mut lowered);
+    eval::harden(&mut lowered);
     lowered
 }
 

@@ -1,26 +1,10 @@
 //! `crossgrant check` end to end on every example: exit 0 with the access matrix, JSON that
 //! parses and agrees, and exit 2 with a located message on a broken scenario.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn examples() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    paths.sort();
-    paths
-}
+use crate::common::{command, examples};
 
 fn check(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_crossgrant"))
-        .arg("check")
-        .args(args)
-        .output()
-        .unwrap();
+    let output = command().arg("check").args(args).output().unwrap();
     (
         output.status.code().unwrap(),
         String::from_utf8(output.stdout).unwrap(),

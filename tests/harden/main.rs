@@ -7,6 +7,11 @@
 //! checkov lives in its own virtual environment, `target/checkov-venv` (or the binary named by
 //! `CROSSGRANT_CHECKOV`), installed from `tests/checkov-requirements.txt`.
 
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::synth;
+
 use crossgrant::lower::{lower, Lowered};
 use crossgrant::policy::{Clause, Effect, PolicyDocument, Principal, Ref, Statement, Value};
 use crossgrant::render::checkov;
@@ -18,26 +23,26 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 const EXAMPLES: [(&str, &str); 6] = [
-    ("blog", include_str!("../examples/blog.toml")),
+    ("blog", include_str!("../../examples/blog.toml")),
     (
         "multi-account",
-        include_str!("../examples/multi-account.toml"),
+        include_str!("../../examples/multi-account.toml"),
     ),
     (
         "multi-region",
-        include_str!("../examples/multi-region.toml"),
+        include_str!("../../examples/multi-region.toml"),
     ),
     (
         "read-only-prefix",
-        include_str!("../examples/read-only-prefix.toml"),
+        include_str!("../../examples/read-only-prefix.toml"),
     ),
     (
         "role-principal",
-        include_str!("../examples/role-principal.toml"),
+        include_str!("../../examples/role-principal.toml"),
     ),
     (
         "same-account",
-        include_str!("../examples/same-account.toml"),
+        include_str!("../../examples/same-account.toml"),
     ),
 ];
 
@@ -409,22 +414,6 @@ fn the_key_arn_in_the_bucket_policy_resolves_within_the_stack() {
         .contains("\"s3:x-amz-server-side-encryption-aws-kms-key-id\" = aws_kms_key.data.arn"));
 }
 
-fn synth(scenario: &Path, out: &Path, extra: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_crossgrant"))
-        .arg("synth")
-        .arg(scenario)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// Every example, the strict and the relaxed scenario, rendered once for all scanners:
 /// `<case>/` (CloudFormation YAML and Terraform) and `<case>-json/` (CloudFormation JSON).
 fn scanned() -> &'static Path {
@@ -520,9 +509,7 @@ fn run(command: &mut Command) -> (bool, String) {
 fn checkov_binary() -> PathBuf {
     let path = std::env::var_os("CROSSGRANT_CHECKOV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/checkov-venv/bin/checkov")
-        });
+        .unwrap_or_else(|| common::root().join("target/checkov-venv/bin/checkov"));
     assert!(
         path.is_file(),
         "checkov is not installed at {}: run `python3 -m venv target/checkov-venv && \
@@ -534,7 +521,7 @@ fn checkov_binary() -> PathBuf {
 }
 
 fn pinned_checkov_version() -> String {
-    let requirements = include_str!("checkov-requirements.txt");
+    let requirements = include_str!("../checkov-requirements.txt");
     requirements
         .lines()
         .find_map(|line| line.trim().strip_prefix("checkov=="))
@@ -719,7 +706,7 @@ fn cfn_lint_reports_nothing() {
 #[test]
 fn terraform_formats_and_validates() {
     let dir = scanned();
-    let (ok, text) = run(Command::new("terraform")
+    let (ok, text) = run(common::terraform()
         .args(["fmt", "-check", "-recursive", "-diff"])
         .arg(dir));
     assert!(ok, "terraform fmt would change:\n{text}");
@@ -742,13 +729,7 @@ fn terraform_formats_and_validates() {
         }
     }
     fs::write(root.path().join("main.tf"), main).unwrap();
-    let terraform = |args: &[&str]| {
-        run(Command::new("terraform")
-            .args(args)
-            .current_dir(root.path())
-            .env("TF_CLI_CONFIG_FILE", "/dev/null")
-            .env("TF_IN_AUTOMATION", "1"))
-    };
+    let terraform = |args: &[&str]| run(common::terraform().args(args).current_dir(root.path()));
     let (ok, text) = terraform(&[
         "init",
         "-backend=false",
@@ -774,9 +755,8 @@ fn comments_break_alignment_runs_as_terraform_fmt_does() {
         aligned,
         "resource \"x\" \"y\" {\n  a = 1\n  #checkov:skip=CKV_AWS_18:reason here\n  longer = 2\n  bb     = 3\n  # plain comment\n  c = 4\n\n  dd = 5\n  e  = 6\n}\n"
     );
-    let mut fmt = Command::new("terraform")
+    let mut fmt = common::terraform()
         .args(["fmt", "-"])
-        .env("TF_CLI_CONFIG_FILE", "/dev/null")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -2,9 +2,7 @@
 //! `tests/fixtures/<example>/expected/`. After an intended change, re-bless them with
 //! `CROSSGRANT_BLESS=1 cargo test --release --test golden`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn bless() -> bool {

@@ -20,22 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Fails the test with a message naming what is missing and how to get it, unless `program`
-/// runs with `args` (a version query).
-pub fn require_tool(program: &str, args: &[&str], install: &str) {
-    let found = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    assert!(
-        found,
-        "`{program}` is needed by this test but does not run (tried `{program} {}`); {install}",
-        args.join(" ")
-    );
-}
+use super::require_tool;
 
 /// A running `moto_server` on 127.0.0.1, killed on drop.
 pub struct Moto {
@@ -429,7 +414,7 @@ impl Profiles {
         if calls.is_empty() {
             return Vec::new();
         }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/deploy/aws_batch.py");
+        let script = super::root().join("tests/deploy/aws_batch.py");
         let input = Json::Array(calls.iter().map(ApiCall::to_json).collect()).to_string();
         let mut child = self
             .command("python3")

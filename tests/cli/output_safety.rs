@@ -11,29 +11,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const BLOG: &str = include_str!("../examples/blog.toml");
+use crate::common::synth_output as synth;
+
+const BLOG: &str = include_str!("../../examples/blog.toml");
 
 /// The blog scenario with the grant narrowed: every stack renders differently from `BLOG`.
 fn blog_v2() -> String {
     BLOG.replace(r#"access = "read-write""#, r#"access = "read""#)
-}
-
-fn crossgrant(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crossgrant"))
-        .args(args)
-        .output()
-        .expect("crossgrant runs")
-}
-
-fn synth(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "synth",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    crossgrant(&args)
 }
 
 fn stderr(output: &Output) -> String {

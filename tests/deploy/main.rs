@@ -17,8 +17,11 @@
 //! Deploy order for real AWS, where S3 and KMS reject a policy that names a role which does not
 //! exist yet, is checked on the generated files themselves (the emulator never checks it).
 
-mod support;
+#[path = "../common/mod.rs"]
+mod common;
 
+use common::moto::{ApiCall, CliError, Moto, Profile, Profiles};
+use common::{require_tool, text};
 use crossgrant::lower::{Lowered, Resource};
 use crossgrant::model::Scenario;
 use crossgrant::plan::Step;
@@ -27,20 +30,11 @@ use serde_json::{json, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
-use support::moto::{require_tool, ApiCall, CliError, Moto, Profile, Profiles};
-
-const BIN: &str = env!("CARGO_BIN_EXE_crossgrant");
 
 fn example_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(format!("{name}.toml"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    common::root().join("examples").join(format!("{name}.toml"))
 }
 
 fn describe(output: &Output) -> String {
@@ -84,7 +78,7 @@ impl Example {
         let steps = crossgrant::plan::plan(&lowered)
             .unwrap_or_else(|cycle| panic!("{name}: cycle {:?}", cycle.members));
         let out = tempfile::tempdir().expect("output directory");
-        let output = Command::new(BIN)
+        let output = common::command()
             .arg("synth")
             .arg(&path)
             .arg("--out")
@@ -1077,7 +1071,7 @@ impl<'a> Deployed<'a> {
             let role_arn = scenario.role_arn(&grant.role);
             let object = format!("{}crossgrant-e2e/{}-{index}.txt", grant.prefix, grant.role);
             let ask = |principal: &str, action: &str, object: Option<&str>| -> (i32, String) {
-                let mut command = Command::new(BIN);
+                let mut command = common::command();
                 command.args([
                     "explain",
                     "--principal",

@@ -4,6 +4,7 @@
 //! change; documents near their limit are warned about; a role too large for one inline policy
 //! deploys with managed policies that cfn-lint and terraform accept.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::*;
@@ -435,7 +436,11 @@ fn split_role_scenario(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_large_role_deploys_with_managed_policies_cloudformation_accepts() {
-    require_tool("cfn-lint", "pip install -r requirements-test.txt");
+    require_tool(
+        "cfn-lint",
+        &["--version"],
+        "pip install -r requirements-test.txt",
+    );
     let dir = tempfile::tempdir().unwrap();
     let scenario = split_role_scenario(dir.path());
     let out = dir.path().join("out");
@@ -482,7 +487,7 @@ fn a_large_role_deploys_with_managed_policies_cloudformation_accepts() {
 
 #[test]
 fn a_large_role_deploys_with_managed_policies_terraform_accepts() {
-    require_tool("terraform", "install Terraform 1.5 or later");
+    require_tool("terraform", &["version"], "install Terraform 1.5 or later");
     let dir = tempfile::tempdir().unwrap();
     let scenario = split_role_scenario(dir.path());
     let out = dir.path().join("out");
@@ -506,16 +511,13 @@ fn a_large_role_deploys_with_managed_policies_terraform_accepts() {
             "-backend=false",
             "-input=false",
             "-no-color",
-            "-plugin-dir=/opt/tf-plugins",
+            &format!("-plugin-dir={TF_PLUGINS}"),
         ],
         &["validate", "-no-color"],
     ] {
-        let output = Command::new("terraform")
+        let output = common::terraform()
             .args(args)
             .current_dir(&root)
-            .env("TF_CLI_CONFIG_FILE", "/dev/null")
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
             .output()
             .expect("terraform runs");
         assert!(

@@ -1,8 +1,6 @@
 //! Hand-built scenarios for the evaluator's integration tests: the model values validation would
 //! produce, so `check` can be exercised without going through TOML.
 
-#![allow(dead_code)]
-
 use crossgrant::lower::Lowered;
 use crossgrant::model::{
     Access, Account, Bucket, Encryption, EncryptionEnforcement, Grant, Key, ObjectOwnership,
@@ -10,6 +8,18 @@ use crossgrant::model::{
 };
 use crossgrant::policy::{Clause, Principal, Ref, Statement, Value};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The evaluator's case files, `tests/eval_cases/*.json`, in name order.
+pub fn case_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(super::root().join("tests/eval_cases"))
+        .expect("tests/eval_cases exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+}
 
 pub const OWNER_ID: &str = "111111111111";
 pub const CONSUMER_ID: &str = "222222222222";

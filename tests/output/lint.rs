@@ -2,17 +2,17 @@
 //! (YAML and JSON) and `terraform fmt -check`, `init` (offline provider mirror) and
 //! `validate` on every Terraform root, for every example.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 
-const MIRROR: &str = "/opt/tf-plugins";
-
 #[test]
 fn cfn_lint_finds_nothing_in_any_template() {
-    require_tool("cfn-lint", "pip install -r requirements-test.txt");
+    require_tool(
+        "cfn-lint",
+        &["--version"],
+        "pip install -r requirements-test.txt",
+    );
     let out = tempfile::tempdir().unwrap();
     let mut templates = Vec::new();
     for example in examples() {
@@ -45,12 +45,9 @@ fn cfn_lint_finds_nothing_in_any_template() {
 }
 
 fn terraform(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("terraform")
+    crate::common::terraform()
         .args(args)
         .current_dir(dir)
-        .env("TF_CLI_CONFIG_FILE", "/dev/null")
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
         .output()
         .expect("terraform runs")
 }
@@ -63,7 +60,7 @@ fn check_terraform_root(dir: &Path) -> Result<(), String> {
             "-backend=false",
             "-input=false",
             "-no-color",
-            &format!("-plugin-dir={MIRROR}"),
+            &format!("-plugin-dir={TF_PLUGINS}"),
         ],
         &["validate", "-no-color"],
     ];
@@ -84,10 +81,10 @@ fn check_terraform_root(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn terraform_roots_are_formatted_and_valid() {
-    require_tool("terraform", "install Terraform 1.5 or later");
+    require_tool("terraform", &["version"], "install Terraform 1.5 or later");
     assert!(
-        Path::new(MIRROR).is_dir(),
-        "the AWS provider mirror {MIRROR} is missing"
+        Path::new(TF_PLUGINS).is_dir(),
+        "the AWS provider mirror {TF_PLUGINS} is missing"
     );
     let out = tempfile::tempdir().unwrap();
     let roots: Vec<_> = examples()

@@ -3,10 +3,11 @@
 //! is missing what with the statement to add, and exits 0 (allowed), 1 (denied) or 2 (bad
 //! input, with the file and the problem named).
 
+use crate::common;
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 const APP: &str = "arn:aws:iam::222222222222:role/app";
 const KEY: &str =
@@ -19,7 +20,7 @@ struct Run {
 }
 
 fn crossgrant(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crossgrant"))
+    let mut child = common::command()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

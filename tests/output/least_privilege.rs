@@ -1,9 +1,7 @@
 //! Generated policies grant nothing broader than asked: no wildcard principal and no wildcard
 //! action in any Allow statement, except the key administrator statements of key policies.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use crossgrant::lower::{KEY_ADMIN_SID, ROOT_KEY_SID};
 use crossgrant::policy::{Clause, Effect, PolicyDocument, Principal, Value};
 

@@ -10,6 +10,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use crate::common;
+
 /// Quoting, interpolation and template syntax of every target, YAML indicators, Unicode
 /// separators, control characters and sheer length.
 fn hostile_values() -> Vec<String> {
@@ -344,10 +346,9 @@ fn hostile_values_are_rejected_with_a_location_or_rendered_exactly() {
             "{name}: only {accepted} hostile values accepted: {accepted_by_field:?}"
         );
     }
-    let fmt = Command::new("terraform")
+    let fmt = common::terraform()
         .args(["fmt", "-check", "-recursive", "-diff"])
         .arg(terraform_dir.path())
-        .env("TF_CLI_CONFIG_FILE", "/dev/null")
         .output()
         .expect("terraform runs");
     assert!(
@@ -383,7 +384,7 @@ fn terraform_never_interpolates_scenario_text() {
     let scenario = dir.path().join("hostile.toml");
     fs::write(&scenario, text).unwrap();
     let out = dir.path().join("out");
-    let synth = Command::new(env!("CARGO_BIN_EXE_crossgrant"))
+    let synth = common::command()
         .args(["synth", "--target", "terraform", "--out"])
         .arg(&out)
         .arg(&scenario)
@@ -396,10 +397,9 @@ fn terraform_never_interpolates_scenario_text() {
     );
     let root = out.join("terraform");
     let terraform = |args: &[&str]| {
-        Command::new("terraform")
+        common::terraform()
             .args(args)
             .current_dir(&root)
-            .env("TF_CLI_CONFIG_FILE", "/dev/null")
             .output()
             .unwrap()
     };

@@ -3,9 +3,9 @@
 //! Terraform), and the diagnostics of rejected input — with arbitrary text, with byte-level mutations of the examples, and with
 //! structure-aware random scenarios whose values come from pools of valid and hostile text.
 //!
-//! `cargo test --test fuzz` runs a few thousand cases. A long run spreads
+//! `cargo test --test output fuzz::` runs a few thousand cases. A long run spreads
 //! `CROSSGRANT_FUZZ_CASES` cases over the three harnesses:
-//! `CROSSGRANT_FUZZ_CASES=1000000 cargo test --release --test fuzz -- --nocapture`.
+//! `CROSSGRANT_FUZZ_CASES=1000000 cargo test --release --test output fuzz:: -- --nocapture`.
 
 use crossgrant::render::{self, Format, Options, Target, Templates};
 use proptest::prelude::*;
@@ -78,12 +78,12 @@ fn run(text: &str) {
 }
 
 const EXAMPLES: [&str; 6] = [
-    include_str!("../examples/blog.toml"),
-    include_str!("../examples/multi-account.toml"),
-    include_str!("../examples/multi-region.toml"),
-    include_str!("../examples/read-only-prefix.toml"),
-    include_str!("../examples/role-principal.toml"),
-    include_str!("../examples/same-account.toml"),
+    include_str!("../../examples/blog.toml"),
+    include_str!("../../examples/multi-account.toml"),
+    include_str!("../../examples/multi-region.toml"),
+    include_str!("../../examples/read-only-prefix.toml"),
+    include_str!("../../examples/role-principal.toml"),
+    include_str!("../../examples/same-account.toml"),
 ];
 
 /// Text that has broken generators before: quoting, interpolation and template syntax of

@@ -1,7 +1,7 @@
 //! The errors of the hardening settings, end to end: the real binary, every problem of the
 //! run reported at once with its line and column, what is wrong and what to do, exit code 2.
 
-use std::process::Command;
+use crate::common;
 
 const SCENARIO: &str = r#"name = "bad-hardening"
 region = "eu-west-1"
@@ -46,7 +46,7 @@ fn hardening_settings_report_every_problem_with_its_location() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, SCENARIO.replace("DESCRIPTION", &"d".repeat(9_000))).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_crossgrant"))
+    let output = common::command()
         .arg("synth")
         .arg(&path)
         .arg("--out")

@@ -4,9 +4,7 @@
 //! roles named by path, the organization named) — must get the same verdict from both.
 //! Known, documented disagreements are listed in the README (Cross-checked against an independent simulator); none arise from these requests.
 
-#[path = "eval_cases/support.rs"]
-mod support;
-
+use crate::common::{self, eval};
 use crossgrant::consolidate::{Consolidation, Fit};
 use crossgrant::eval::engine::{evaluate, Verdict};
 use crossgrant::eval::probe::{probes, Step, World};
@@ -27,7 +25,7 @@ use std::process::{Command, Stdio};
 const GENERATED_SCENARIOS: usize = 200;
 
 fn simulator_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/simulator")
+    common::root().join("tests/simulator")
 }
 
 /// Fails at once, saying what to do, when the simulator is not installed.
@@ -238,15 +236,7 @@ fn ask(
 }
 
 fn examples() -> Vec<(String, Lowered)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("examples/ exists")
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no examples/*.toml found");
-    paths
+    common::examples()
         .into_iter()
         .map(|path| {
             let scenario = crossgrant::load_scenario(&path)
@@ -305,14 +295,14 @@ fn simulator_agrees_on_examples_and_generated_scenarios() {
     // A fixed seed keeps CI reproducible; the strategy still covers every access level, style,
     // prefix, encryption and ownership combination over 200 scenarios.
     let mut runner = TestRunner::deterministic();
-    let strategy = support::arbitrary::scenario();
+    let strategy = eval::arbitrary::scenario();
     for index in 0..GENERATED_SCENARIOS {
         let scenario = strategy.new_tree(&mut runner).unwrap().current();
         let mut lowered = lower(scenario);
         if index % 5 == 0 {
             // A fifth with the secure defaults, so plain-HTTP, SSE-header and direct-KMS
             // requests are compared too.
-            support::harden(&mut lowered);
+            eval::harden(&mut lowered);
         }
         session.add(&lowered, &format!("generated scenario #{index}"));
     }
@@ -395,13 +385,7 @@ const DOCUMENTED_DISAGREEMENTS: [(&str, &str); 2] = [
 #[test]
 fn simulator_agrees_on_case_files_except_documented_disagreements() {
     require_simulator();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval_cases");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
+    let files = eval::case_files();
     let mut policies = Vec::new();
     let mut requests = Vec::new();
     let mut expected = Vec::new();

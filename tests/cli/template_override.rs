@@ -1,7 +1,7 @@
 //! A directory of template overrides (`synth --templates DIR`) changes the file of the
 //! template it overrides and nothing else.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

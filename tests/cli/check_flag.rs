@@ -1,9 +1,7 @@
 //! `synth --check` (exit 1 listing missing, changed and stale files; writes nothing) and the
 //! ownership rules of the output directory (only files crossgrant wrote are removed).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn check(out: &Path, scenario: &str) -> (Option<i32>, String) {

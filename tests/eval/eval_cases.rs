@@ -4,6 +4,7 @@
 //! The runner also insists that every condition operator the evaluator knows appears in some
 //! case, so a new operator cannot land untested.
 
+use crate::common::eval::case_files;
 use crossgrant::eval::condition::Operator;
 use crossgrant::eval::document::parse_policy_json;
 use crossgrant::eval::engine::{evaluate, NamedPolicy, PolicySet, Reason};
@@ -12,7 +13,6 @@ use crossgrant::policy::PolicyDocument;
 use serde::Deserialize;
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,17 +69,6 @@ struct Expect {
 /// Tells an explicit `null` (`Some(Null)`) from an absent field (`None`).
 fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Json>, D::Error> {
     Json::deserialize(deserializer).map(Some)
-}
-
-fn case_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval_cases");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
-    files
 }
 
 fn document(origin: &str, json: &Json) -> PolicyDocument {

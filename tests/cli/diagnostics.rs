@@ -2,9 +2,7 @@
 //! file, line and column it points at, and exit code 2. Each case breaks one line of a
 //! valid scenario.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const VALID: &str = r#"name = "shared-data"
 region = "ap-northeast-1"

@@ -1,9 +1,7 @@
 //! `check` on hand-built scenarios: every grant works, nothing else is granted, and breaking any
 //! of the three documents is caught and blamed on the right layer.
 
-#[path = "eval_cases/support.rs"]
-mod support;
-
+use crate::common::eval;
 use crossgrant::eval::check;
 use crossgrant::lower::lower;
 use crossgrant::model::PrincipalStyle;
@@ -11,7 +9,7 @@ use crossgrant::model::PrincipalStyle;
 #[test]
 fn shared_data_passes_in_both_principal_styles() {
     for style in [PrincipalStyle::Account, PrincipalStyle::Role] {
-        let report = check(&lower(support::shared_data(style)));
+        let report = check(&lower(eval::shared_data(style)));
         let mut text = Vec::new();
         crossgrant::eval::report::write_human(&report, &mut text).unwrap();
         let text = String::from_utf8(text).unwrap();
@@ -25,7 +23,7 @@ proptest::proptest! {
 
     /// Every grant is effective and nothing ungranted is allowed, whatever the scenario.
     #[test]
-    fn random_scenarios_pass(scenario in support::arbitrary::scenario()) {
+    fn random_scenarios_pass(scenario in eval::arbitrary::scenario()) {
         let report = check(&lower(scenario.clone()));
         let failures: Vec<String> = report
             .failures()
@@ -43,7 +41,7 @@ fn strict_encryption_requires_the_headers() {
     use crossgrant::eval::check::Outcome;
     use crossgrant::eval::probe::Operation;
     use crossgrant::model::EncryptionEnforcement;
-    let mut scenario = support::shared_data(PrincipalStyle::Account);
+    let mut scenario = eval::shared_data(PrincipalStyle::Account);
     for bucket in scenario.buckets.values_mut() {
         bucket.enforce_encryption = EncryptionEnforcement::Strict;
         bucket.require_tls = true;
