@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 fn example_path(name: &str) -> PathBuf {
@@ -1608,10 +1609,16 @@ fn principal_values(statement: &crossgrant::policy::Statement) -> Vec<&Value> {
 // ---------------------------------------------------------------------------------------------
 // The tests
 
+/// How many emulators deploy cases at once. Most of a case is waiting (Terraform polls the
+/// emulator for seconds after creating a lifecycle configuration), so four cases share the two
+/// cores well.
+const EMULATORS: usize = 4;
+
 /// Deploys blog.toml and multi-account.toml with both targets, and role-principal.toml with
-/// Terraform (where its reversed module wiring could form a cycle), to one emulator, reset
-/// between cases. Every case runs even when an earlier one fails; the test fails listing every
-/// failed case. One test function, so the server's guard drops (and kills it) at its end.
+/// Terraform (where its reversed module wiring could form a cycle), to [`EMULATORS`] emulators
+/// working through the cases at once, each reset before every case it deploys. Every case runs
+/// even when another one fails; the test fails listing every failed case. One test function, so
+/// the servers' guards drop (and kill them) at its end.
 #[test]
 fn examples_deploy_to_the_emulator_and_work() {
     require_tool(
@@ -1621,40 +1628,61 @@ fn examples_deploy_to_the_emulator_and_work() {
     );
     require_tool("bash", &["--version"], "deploy.sh is a bash script");
     let started = Instant::now();
-    let moto = Moto::start();
+    // One after the other: each takes a free port only once the previous one holds its own.
+    let servers: Vec<Moto> = (0..EMULATORS).map(|_| Moto::start()).collect();
     let mut report = Report::default();
     let probe_started = Instant::now();
-    let probe = probe(&moto, &mut report);
+    let probe = probe(&servers[0], &mut report);
     report
         .timings
         .push(("probe the emulator".into(), probe_started.elapsed()));
+    // Longest first, so the last case to start is a short one.
     let cases: [(&'static str, Target); 5] = [
-        ("blog", Target::CloudFormation),
-        ("multi-account", Target::CloudFormation),
-        ("blog", Target::Terraform),
         ("multi-account", Target::Terraform),
         ("role-principal", Target::Terraform),
+        ("blog", Target::Terraform),
+        ("multi-account", Target::CloudFormation),
+        ("blog", Target::CloudFormation),
     ];
-    let mut failures = Vec::new();
-    for (name, target) in cases {
-        eprintln!("=== {name} ({})", target.as_str());
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let what = format!("{name} ({}) in total", target.as_str());
-            report.time(what, |report| match target {
-                Target::CloudFormation => deploy_cloudformation(&moto, name, &probe, report),
-                Target::Terraform => deploy_terraform(&moto, name, report),
-            })
-        }));
-        if outcome.is_err() {
-            failures.push(format!("{name} ({})", target.as_str()));
+    let queue = Mutex::new(cases.iter());
+    let done = Mutex::new((report, Vec::new()));
+    std::thread::scope(|scope| {
+        for moto in &servers {
+            let (queue, done, probe) = (&queue, &done, &probe);
+            scope.spawn(move || loop {
+                let Some(&(name, target)) = queue.lock().unwrap().next() else {
+                    break;
+                };
+                eprintln!("=== {name} ({})", target.as_str());
+                let mut report = Report::default();
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    let what = format!("{name} ({}) in total", target.as_str());
+                    report.time(what, |report| match target {
+                        Target::CloudFormation => deploy_cloudformation(moto, name, probe, report),
+                        Target::Terraform => deploy_terraform(moto, name, report),
+                    })
+                }));
+                let mut done = done.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                done.0.gaps.extend(report.gaps);
+                done.0.timings.extend(report.timings);
+                if outcome.is_err() {
+                    done.1.push((name, target));
+                }
+            });
         }
-    }
+    });
+    let (report, failed) = done.into_inner().unwrap();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter(|case| failed.contains(case))
+        .map(|(name, target)| format!("{name} ({})", target.as_str()))
+        .collect();
     eprintln!("--- emulator gaps found and covered ---");
     for gap in &report.gaps {
         eprintln!("- {gap}");
     }
     eprintln!(
-        "--- all deploy cases: {:.1} s ---",
+        "--- all deploy cases: {:.1} s on {EMULATORS} emulators ---",
         started.elapsed().as_secs_f64()
     );
     assert!(failures.is_empty(), "failed deploy cases: {failures:?}");
