@@ -1,10 +1,17 @@
-//! Helpers shared by the integration tests: the real binary, the bundled examples, and
-//! reading an output tree.
+//! Helpers shared by every integration test binary: the real binary, the bundled examples,
+//! reading an output tree and the tools a test needs. Each binary includes this module with
+//! `#[path = "../common/mod.rs"] mod common;`.
+//!
+//! - [`moto`]: a local AWS emulator (`moto_server`) and the AWS CLI pointed at it;
+//! - [`eval`]: hand-built scenarios for the evaluator's tests, and random ones for proptest.
 #![allow(dead_code)]
+
+pub mod eval;
+pub mod moto;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -25,11 +32,32 @@ pub fn stem(path: &Path) -> String {
     path.file_stem().unwrap().to_string_lossy().into_owned()
 }
 
-/// Runs the crossgrant binary.
+/// The crossgrant binary, run from the package root. Every test that runs the binary starts
+/// from this command.
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crossgrant"));
+    command.current_dir(root());
+    command
+}
+
+/// The offline mirror of the Terraform AWS provider on the test machines.
+pub const TF_PLUGINS: &str = "/opt/tf-plugins";
+
+/// `terraform`, reading no CLI configuration (`init` is given `-plugin-dir=` [`TF_PLUGINS`])
+/// and never asking for input or checking for updates.
+pub fn terraform() -> Command {
+    let mut command = Command::new("terraform");
+    command
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1");
+    command
+}
+
+/// Runs the crossgrant binary with `args` and waits for it.
 pub fn crossgrant(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crossgrant"))
+    command()
         .args(args)
-        .current_dir(root())
         .output()
         .expect("the crossgrant binary runs")
 }
@@ -79,11 +107,19 @@ pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-/// Whether a tool is on PATH; tests that need one fail with this message when it is not.
-pub fn require_tool(name: &str, install: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(found, "`{name}` is not installed: {install}");
+/// Fails the test with a message naming what is missing and how to get it, unless `program`
+/// runs with `args` (a version query).
+pub fn require_tool(program: &str, args: &[&str], install: &str) {
+    let found = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    assert!(
+        found,
+        "`{program}` is needed by this test but does not run (tried `{program} {}`); {install}",
+        args.join(" ")
+    );
 }

@@ -1,0 +1,18 @@
+//! The command line end to end, running the real binary: scenario and hardening diagnostics
+//! (message, location, exit code), `synth --check` and the ownership of the output directory,
+//! output that is never lost, exit codes when the report cannot be written, scenario files
+//! that are not UTF-8 or hold huge values, the template registry and its overrides, `check`
+//! and `explain`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod check_cli;
+mod check_flag;
+mod diagnostics;
+mod exit_codes;
+mod explain_cli;
+mod harden_diagnostics;
+mod input_errors;
+mod output_safety;
+mod templates;
