@@ -1543,6 +1543,32 @@ fn deploy_terraform(moto: &Moto, name: &'static str, report: &mut Report) {
         "{name}: a second terraform plan after apply wants changes\n{}",
         text(&again.stdout)
     );
+    // The keys and buckets are kept as CloudFormation keeps them: no destroy can be planned.
+    let destroy = report.time(label("destroy plan"), |_| {
+        profiles
+            .terraform_command(&dir)
+            .args([
+                "plan",
+                "-destroy",
+                "-refresh=false",
+                "-input=false",
+                "-no-color",
+            ])
+            .output()
+            .expect("terraform runs")
+    });
+    let refused = text(&destroy.stderr);
+    assert!(
+        !destroy.status.success() && refused.contains("Instance cannot be destroyed"),
+        "{name}: terraform plans to destroy what holds the data\n{}",
+        describe(&destroy)
+    );
+    for kind in ["aws_kms_key", "aws_s3_bucket"] {
+        assert!(
+            refused.contains(&format!(".{kind}.")),
+            "{name}: {kind} is not protected\n{refused}"
+        );
+    }
     let mut deployed = Deployed::new(&example, Target::Terraform, profiles, Vec::new());
     deployed.verify(report);
 }
