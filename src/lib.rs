@@ -5,6 +5,7 @@
 //! policy documents) → [`plan`] (deploy order) → [`render`] (CloudFormation, Terraform, docs)
 //! → [`output`] (atomic, manifest-tracked writes).
 
+pub mod aws;
 pub mod cli;
 pub mod consolidate;
 pub mod diag;

@@ -4,6 +4,7 @@
 //! the longest text it can resolve to. A document above [`WARN_PERCENT`] of its limit is worth
 //! a warning; one above its limit cannot deploy and makes the scenario unusable as written.
 
+use crate::aws;
 use crate::consolidate::Consolidation;
 use crate::model::Scenario;
 use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
@@ -37,10 +38,10 @@ pub enum Limit {
 impl Limit {
     pub fn size(self) -> usize {
         match self {
-            Limit::BucketPolicy => 20_480,
-            Limit::KeyPolicy => 32_768,
-            Limit::RoleInline => 10_240,
-            Limit::ManagedPolicy => 6_144,
+            Limit::BucketPolicy => aws::BUCKET_POLICY_BYTES,
+            Limit::KeyPolicy => aws::KEY_POLICY_BYTES,
+            Limit::RoleInline => aws::ROLE_INLINE_POLICIES_CHARACTERS,
+            Limit::ManagedPolicy => aws::MANAGED_POLICY_CHARACTERS,
         }
     }
 
@@ -582,6 +583,7 @@ pub fn thousands(number: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::{condition_key, s3, KMS_WRITE_ACTIONS};
     use crate::policy::{Principal, Value};
 
     #[test]
@@ -605,10 +607,10 @@ mod tests {
                 .principal(Principal::aws([Value::lit(
                     "arn:aws:iam::555555555555:root",
                 )]))
-                .actions(["s3:GetObject"])
+                .actions([s3::GET_OBJECT])
                 .resources([Value::lit("arn:aws:s3:::bucket/*")]),
             Statement::allow("Two")
-                .actions(["kms:Decrypt", "kms:GenerateDataKey"])
+                .actions(KMS_WRITE_ACTIONS)
                 .resources([Value::Ref(Ref::KeyArn("raw".into()))]),
         ];
         let document = PolicyDocument::new(statements.clone());
@@ -641,7 +643,7 @@ mod tests {
                 .principal(Principal::Any)
                 .actions(Vec::<String>::new())
                 .resources([Value::lit("quote \" backslash \\ tab \t bell \u{7} é ∑")])
-                .condition("StringLike", "s3:prefix", Vec::new()),
+                .condition("StringLike", condition_key::S3_PREFIX, Vec::new()),
             Statement {
                 sid: None,
                 ..Statement::deny("x").actions(["a", "b"]).resources([

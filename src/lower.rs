@@ -5,6 +5,10 @@
 //! cross-account SSE-KMS access work; renderers print what it decides, and the evaluator
 //! judges the very same documents.
 
+use crate::aws::{
+    self, condition_key, s3, sts, KEY_ADMIN_ACTIONS, KMS_READ_ACTIONS, KMS_WRITE_ACTIONS,
+    LEGACY_ACL_ACTION, LIST_ACTION, READ_OBJECT_ACTIONS, ROOT_KEY_ACTIONS, WRITE_OBJECT_ACTIONS,
+};
 use crate::consolidate::{fit_all, Fit, RoleLayout};
 use crate::limits::Budget;
 use crate::model::{Access, Bucket, EncryptionEnforcement, Grant, PrincipalStyle, Scenario};
@@ -13,35 +17,6 @@ use crate::policy::{Effect, Name, PolicyDocument, Principal, Ref, Statement, Val
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub const READ_OBJECT_ACTIONS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
-pub const WRITE_OBJECT_ACTIONS: [&str; 1] = ["s3:PutObject"];
-pub const LEGACY_ACL_ACTION: &str = "s3:PutObjectAcl";
-pub const LIST_ACTION: &str = "s3:ListBucket";
-pub const KMS_READ_ACTIONS: [&str; 1] = ["kms:Decrypt"];
-/// Writers need Decrypt too: the CLI and SDKs switch to multipart upload for large files, and
-/// UploadPart decrypts the data key that CreateMultipartUpload generated.
-pub const KMS_WRITE_ACTIONS: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
-/// What the account root may do on the key: everything. This is the AWS default statement that
-/// both keeps an administrator (KMS refuses a policy that locks itself out) and delegates
-/// same-account use to IAM policies.
-pub const ROOT_KEY_ACTIONS: [&str; 1] = ["kms:*"];
-/// What named key administrators may do: manage, never use, the key.
-pub const KEY_ADMIN_ACTIONS: [&str; 14] = [
-    "kms:CancelKeyDeletion",
-    "kms:Create*",
-    "kms:Delete*",
-    "kms:Describe*",
-    "kms:Disable*",
-    "kms:Enable*",
-    "kms:Get*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Revoke*",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:Update*",
-];
 pub const ROOT_KEY_SID: &str = "EnableIamPolicies";
 pub const KEY_ADMIN_SID: &str = "KeyAdministrators";
 
@@ -162,6 +137,8 @@ pub struct Lowered {
 pub struct BucketAccess {
     /// Object actions by key prefix ("" = the whole bucket).
     pub object_actions: BTreeMap<String, BTreeSet<String>>,
+    /// The access level granted under each prefix of `object_actions`.
+    pub levels: BTreeMap<String, Access>,
     /// Prefixes `s3:ListBucket` is limited to; `None` when the role may list the whole bucket,
     /// `Some(empty)` when it may not list at all.
     pub list_prefixes: Option<BTreeSet<String>>,
@@ -175,11 +152,6 @@ impl BucketAccess {
             .as_ref()
             .is_none_or(|prefixes| !prefixes.is_empty())
     }
-}
-
-/// Whether an S3 action applies to the bucket ARN rather than to object ARNs.
-pub fn is_bucket_level(action: &str) -> bool {
-    action.contains("Bucket")
 }
 
 /// The object ARN pattern for a prefix of a bucket.
@@ -205,6 +177,12 @@ pub fn bucket_access(scenario: &Scenario) -> BTreeMap<(Name, Name), BucketAccess
                 .object_actions
                 .insert(grant.prefix.clone(), BTreeSet::new());
         }
+        match entry.levels.get_mut(&grant.prefix) {
+            Some(level) => *level = level.union(grant.access),
+            None => {
+                entry.levels.insert(grant.prefix.clone(), grant.access);
+            }
+        }
         let objects = entry
             .object_actions
             .get_mut(&grant.prefix)
@@ -220,7 +198,7 @@ pub fn bucket_access(scenario: &Scenario) -> BTreeMap<(Name, Name), BucketAccess
             }
         }
         for action in &grant.extra_actions {
-            if is_bucket_level(action) {
+            if aws::is_bucket_level(action) {
                 insert_action(&mut entry.bucket_actions, action);
             }
         }
@@ -270,7 +248,7 @@ fn grant_object_actions<'a>(grant: &'a Grant, bucket: &Bucket) -> impl Iterator<
         .extra_actions
         .iter()
         .map(String::as_str)
-        .filter(|action| !is_bucket_level(action));
+        .filter(|action| !aws::is_bucket_level(action));
     reads.iter().chain(writes).copied().chain(acl).chain(extra)
 }
 
@@ -329,7 +307,7 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
                 resource: None,
                 ..Statement::allow("AssumeByService")
                     .principal(Principal::service(&role.service))
-                    .actions(["sts:AssumeRole"])
+                    .actions([sts::ASSUME_ROLE])
             }]);
             (role.name.clone(), trust)
         })
@@ -390,7 +368,9 @@ fn with_consumer(statement: Statement, principal: ConsumerPrincipal) -> Statemen
     let (principal, pin) = principal;
     let statement = statement.principal(Principal::aws([principal]));
     match pin {
-        Some(role_arn) => statement.condition("ArnEquals", PRINCIPAL_ARN, [role_arn]),
+        Some(role_arn) => {
+            statement.condition("ArnEquals", condition_key::PRINCIPAL_ARN, [role_arn])
+        }
         None => statement,
     }
 }
@@ -436,7 +416,11 @@ fn consumer_statements(mut parts: Vec<ConsumerPart>) -> Vec<Statement> {
             if pins.is_empty() {
                 statement
             } else {
-                statement.condition("ArnEquals", PRINCIPAL_ARN, pins.into_iter().cloned())
+                statement.condition(
+                    "ArnEquals",
+                    condition_key::PRINCIPAL_ARN,
+                    pins.into_iter().cloned(),
+                )
             }
         })
         .collect()
@@ -445,7 +429,7 @@ fn consumer_statements(mut parts: Vec<ConsumerPart>) -> Vec<Statement> {
 fn prefix_condition(statement: Statement, prefixes: &BTreeSet<String>) -> Statement {
     statement.condition(
         "StringLike",
-        "s3:prefix",
+        condition_key::S3_PREFIX,
         prefixes
             .iter()
             .map(|prefix| Value::lit(format!("{prefix}*"))),
@@ -675,7 +659,7 @@ fn key_policies(
                                 .resources([Value::lit("*")])
                                 .condition(
                                     "StringLike",
-                                    "kms:EncryptionContext:aws:s3:arn",
+                                    condition_key::KMS_S3_ENCRYPTION_CONTEXT,
                                     contexts.iter().map(|&context| context.clone()),
                                 )
                         });
@@ -749,8 +733,6 @@ pub const DENY_OTHER_KEY_SID: &str = "DenyOtherKmsKey";
 pub const DENY_KMS_WITHOUT_KEY_SID: &str = "DenyKmsWithoutKeyArn";
 pub const DENY_MISSING_KEY_SID: &str = "DenyMissingKmsKey";
 pub const DENY_MISSING_ENCRYPTION_SID: &str = "DenyMissingEncryption";
-pub const SSE_HEADER_KEY: &str = "s3:x-amz-server-side-encryption";
-pub const SSE_KMS_KEY_ID_KEY: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
 
 /// Each bucket's policy with the guardrails the bucket asks for (all of them by default) in
 /// front of its grants: no plain-HTTP requests, and no upload encrypted other than with the
@@ -785,9 +767,13 @@ pub fn bucket_guardrails(bucket: &Bucket) -> Vec<Statement> {
         statements.push(
             Statement::deny(DENY_INSECURE_TRANSPORT_SID)
                 .principal(Principal::Any)
-                .actions(["s3:*"])
+                .actions([s3::ALL])
                 .resources([Value::lit(bucket.arn()), objects.clone()])
-                .condition("Bool", "aws:SecureTransport", [Value::lit("false")]),
+                .condition(
+                    "Bool",
+                    condition_key::SECURE_TRANSPORT,
+                    [Value::lit("false")],
+                ),
         );
     }
     let enforcement = bucket.enforce_encryption;
@@ -805,14 +791,14 @@ pub fn bucket_guardrails(bucket: &Bucket) -> Vec<Statement> {
     let missing = |sid: &str, key: &str| deny_put(sid).condition("Null", key, [Value::lit("true")]);
     statements.push(wrong(
         DENY_OTHER_ENCRYPTION_SID,
-        SSE_HEADER_KEY,
-        Value::lit("aws:kms"),
+        condition_key::S3_SSE,
+        Value::lit(aws::SSE_KMS),
     ));
     match bucket.key() {
         Some(key) => {
             statements.push(wrong(
                 DENY_OTHER_KEY_SID,
-                SSE_KMS_KEY_ID_KEY,
+                condition_key::S3_SSE_KMS_KEY_ID,
                 Value::Ref(Ref::KeyArn(key.to_string())),
             ));
             match enforcement {
@@ -820,12 +806,23 @@ pub fn bucket_guardrails(bucket: &Bucket) -> Vec<Statement> {
                 // the bucket's default key.
                 EncryptionEnforcement::IfPresent => statements.push(
                     deny_put(DENY_KMS_WITHOUT_KEY_SID)
-                        .condition("StringEquals", SSE_HEADER_KEY, [Value::lit("aws:kms")])
-                        .condition("Null", SSE_KMS_KEY_ID_KEY, [Value::lit("true")]),
+                        .condition(
+                            "StringEquals",
+                            condition_key::S3_SSE,
+                            [Value::lit(aws::SSE_KMS)],
+                        )
+                        .condition(
+                            "Null",
+                            condition_key::S3_SSE_KMS_KEY_ID,
+                            [Value::lit("true")],
+                        ),
                 ),
                 _ => {
-                    statements.push(missing(DENY_MISSING_ENCRYPTION_SID, SSE_HEADER_KEY));
-                    statements.push(missing(DENY_MISSING_KEY_SID, SSE_KMS_KEY_ID_KEY));
+                    statements.push(missing(DENY_MISSING_ENCRYPTION_SID, condition_key::S3_SSE));
+                    statements.push(missing(
+                        DENY_MISSING_KEY_SID,
+                        condition_key::S3_SSE_KMS_KEY_ID,
+                    ));
                 }
             }
         }
@@ -833,11 +830,11 @@ pub fn bucket_guardrails(bucket: &Bucket) -> Vec<Statement> {
             // The AWS-managed key is what a request gets when it names no key id.
             statements.push(deny_put(DENY_OTHER_KEY_SID).condition(
                 "Null",
-                SSE_KMS_KEY_ID_KEY,
+                condition_key::S3_SSE_KMS_KEY_ID,
                 [Value::lit("false")],
             ));
             if enforcement == EncryptionEnforcement::Strict {
-                statements.push(missing(DENY_MISSING_ENCRYPTION_SID, SSE_HEADER_KEY));
+                statements.push(missing(DENY_MISSING_ENCRYPTION_SID, condition_key::S3_SSE));
             }
         }
     }
@@ -871,13 +868,13 @@ fn with_key_use_limits(
             add_condition(
                 statement,
                 "StringEquals",
-                "kms:ViaService",
-                [Value::lit(s3_service(&key.region))],
+                condition_key::KMS_VIA_SERVICE,
+                [Value::lit(aws::s3_service(&key.region))],
             );
             add_condition(
                 statement,
                 "StringEquals",
-                "kms:CallerAccount",
+                condition_key::KMS_CALLER_ACCOUNT,
                 accounts.into_iter().map(Value::Lit),
             );
         }
@@ -913,12 +910,14 @@ fn with_identity_key_limits(
             if limited.is_empty() || limited.len() != keys.len() {
                 continue;
             }
-            let regions: BTreeSet<String> =
-                limited.iter().map(|key| s3_service(&key.region)).collect();
+            let regions: BTreeSet<String> = limited
+                .iter()
+                .map(|key| aws::s3_service(&key.region))
+                .collect();
             add_condition(
                 statement,
                 "StringEquals",
-                "kms:ViaService",
+                condition_key::KMS_VIA_SERVICE,
                 regions.into_iter().map(Value::Lit),
             );
         }
@@ -937,11 +936,6 @@ fn add_condition(
         .entry(operator.to_string())
         .or_default()
         .insert(key.to_string(), values.into_iter().collect());
-}
-
-/// The S3 endpoint that calls KMS on a caller's behalf in a region (`kms:ViaService`).
-pub fn s3_service(region: &str) -> String {
-    format!("s3.{region}.amazonaws.com")
 }
 
 /// The account ids of the AWS principals a statement names.
@@ -1014,7 +1008,7 @@ fn merge_key(statement: &Statement) -> MergeKey<'_> {
         .map(|(operator, keys)| {
             let keys: Vec<(&str, &[Value])> = keys
                 .iter()
-                .filter(|(key, _)| *key != PRINCIPAL_ARN)
+                .filter(|(key, _)| *key != condition_key::PRINCIPAL_ARN)
                 .map(|(key, values)| (key.as_str(), values.as_slice()))
                 .collect();
             (operator.as_str(), keys)
@@ -1024,7 +1018,7 @@ fn merge_key(statement: &Statement) -> MergeKey<'_> {
     let pinned_by = statement
         .condition
         .iter()
-        .filter(|(_, keys)| keys.contains_key(PRINCIPAL_ARN))
+        .filter(|(_, keys)| keys.contains_key(condition_key::PRINCIPAL_ARN))
         .map(|(operator, _)| operator.as_str())
         .collect();
     (
@@ -1058,7 +1052,7 @@ impl Merging {
                 }
             }
             for (operator, keys) in &self.statement.condition {
-                if let Some(values) = keys.get(PRINCIPAL_ARN) {
+                if let Some(values) = keys.get(condition_key::PRINCIPAL_ARN) {
                     self.pins
                         .entry(operator.clone())
                         .or_default()
@@ -1074,7 +1068,7 @@ impl Merging {
             }
         }
         for (operator, mut keys) in other.condition {
-            if let Some(values) = keys.remove(PRINCIPAL_ARN) {
+            if let Some(values) = keys.remove(condition_key::PRINCIPAL_ARN) {
                 self.pins.entry(operator).or_default().extend(values);
             }
         }
@@ -1092,17 +1086,14 @@ impl Merging {
             }
         }
         for (operator, values) in self.pins {
-            statement
-                .condition
-                .entry(operator)
-                .or_default()
-                .insert(PRINCIPAL_ARN.to_string(), values.into_iter().collect());
+            statement.condition.entry(operator).or_default().insert(
+                condition_key::PRINCIPAL_ARN.to_string(),
+                values.into_iter().collect(),
+            );
         }
         statement
     }
 }
-
-const PRINCIPAL_ARN: &str = "aws:PrincipalArn";
 
 /// Where each resource deploys. Roles go out first in their own unit only when resource
 /// policies name them directly (principal style `role`).
@@ -1253,16 +1244,5 @@ pub fn producer(lowered: &Lowered, reference: &Ref) -> UnitId {
         }
         Ref::RoleArn(role) => role_unit(role),
         Ref::InstanceProfile(instance) => role_unit(&scenario.instances[instance].role),
-    }
-}
-
-/// The access level a role holds on a bucket, for reports; several grants may combine.
-pub fn combined_access(grants: &[&Grant]) -> Access {
-    let reads = grants.iter().any(|grant| grant.access.reads());
-    let writes = grants.iter().any(|grant| grant.access.writes());
-    match (reads, writes) {
-        (true, true) => Access::ReadWrite,
-        (false, true) => Access::Write,
-        _ => Access::Read,
     }
 }

@@ -5,6 +5,9 @@
 //! statement to add. Exit 0 when allowed, 1 when denied, 2 on bad input.
 
 use super::{EXIT_FINDING, EXIT_INPUT, EXIT_OK};
+use crate::aws::{
+    condition_key, is_bucket_level, kms, kms_action_for, s3, s3_arn, s3_encryption_context,
+};
 use crate::eval::advice::advise;
 use crate::eval::document::{parse_policy_json, DocumentProblem};
 use crate::eval::engine::{
@@ -188,15 +191,6 @@ fn is_aws_managed_policy(document: &PolicyDocument) -> bool {
     })
 }
 
-/// The KMS call S3 makes for an S3 action, if it makes one.
-fn kms_action_for(s3_action: &str) -> Option<&'static str> {
-    match s3_action.to_ascii_lowercase().as_str() {
-        "s3:getobject" | "s3:getobjectversion" => Some("kms:Decrypt"),
-        "s3:putobject" => Some("kms:GenerateDataKey"),
-        _ => None,
-    }
-}
-
 struct Question {
     caller: Caller,
     action: String,
@@ -236,7 +230,7 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if !(service == "s3" || service == "kms") || args.action.split(':').count() != 2 {
+    if !(service == s3::SERVICE || service == kms::SERVICE) || args.action.split(':').count() != 2 {
         return Err(ExplainError::InvalidAction {
             value: args.action.clone(),
         });
@@ -244,7 +238,7 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
     if let Some(arn) = &args.kms_key_arn {
         let fields: Vec<&str> = arn.splitn(6, ':').collect();
         if fields.len() != 6
-            || fields[2] != "kms"
+            || fields[2] != kms::SERVICE
             || account_of_arn(arn).is_none()
             || !fields[5].starts_with("key/")
         {
@@ -258,13 +252,13 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
     };
     let bucket_account = args.bucket_account.clone().or_else(|| key_field(4));
     let region = args.region.clone().or_else(|| key_field(3));
-    if service == "s3" && args.bucket.is_none() {
+    if service == s3::SERVICE && args.bucket.is_none() {
         return Err(ExplainError::MissingBucket {
             action: args.action.clone(),
         });
     }
-    let bucket_level = crate::lower::is_bucket_level(&args.action);
-    if service == "s3" && !bucket_level && args.key.is_none() {
+    let bucket_level = is_bucket_level(&args.action);
+    if service == s3::SERVICE && !bucket_level && args.key.is_none() {
         return Err(ExplainError::MissingKey {
             action: args.action.clone(),
         });
@@ -296,17 +290,6 @@ fn named(loaded: &Option<Loaded>) -> Option<NamedPolicy<'_>> {
         name: &loaded.name,
         document: &loaded.document,
     })
-}
-
-fn base_context(caller: &Caller, plain_http: bool) -> Context {
-    let mut context = Context::new();
-    context.set("aws:SecureTransport", (!plain_http).to_string());
-    if let Caller::Role { arn, account } = caller {
-        context.set("aws:PrincipalArn", arn.clone());
-        context.set("aws:PrincipalAccount", account.clone());
-        context.set("aws:PrincipalType", "AssumedRole");
-    }
-    context
 }
 
 fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
@@ -368,29 +351,23 @@ fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let bucket_arn = question
-        .bucket
-        .as_ref()
-        .map(|bucket| format!("arn:aws:s3:::{bucket}"));
-    if service == "s3" {
+    if service == s3::SERVICE {
         let bucket_account = question
             .bucket_account
             .clone()
             .ok_or(ExplainError::UnknownBucketOwner)?;
-        let bucket_arn = bucket_arn.clone().unwrap_or_default();
-        let mut context = base_context(&question.caller, args.plain_http);
+        let mut context = Context::of_caller(&question.caller, !args.plain_http);
         if let Some(prefix) = &args.prefix {
-            context.set("s3:prefix", prefix.clone());
+            context.set(condition_key::S3_PREFIX, prefix.clone());
         }
-        let resource = match &question.object {
-            Some(object) => format!("{bucket_arn}/{object}"),
-            None => bucket_arn.clone(),
-        };
         requests.push((
             Request {
                 caller: question.caller.clone(),
                 action: question.action.clone(),
-                resource,
+                resource: s3_arn(
+                    question.bucket.as_deref().unwrap_or_default(),
+                    question.object.as_deref(),
+                ),
                 resource_account: bucket_account,
                 context,
             },
@@ -401,24 +378,19 @@ fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
             "",
         ));
     }
-    let kms_action = if service == "kms" {
+    let kms_action = if service == kms::SERVICE {
         Some(question.action.clone())
     } else {
         kms_action_for(&question.action).map(str::to_string)
     };
     if let (Some(kms_action), Some(key_arn)) = (kms_action, &question.key_arn) {
-        let mut context = base_context(&question.caller, false);
-        if let Some(account) = question.caller.account() {
-            context.set("kms:CallerAccount", account);
-        }
-        if let (Some(region), Some(bucket_arn)) = (&question.region, &bucket_arn) {
-            context.set("kms:ViaService", format!("s3.{region}.amazonaws.com"));
-            let encryption_context = match (&question.object, args.bucket_key) {
-                (Some(object), false) => format!("{bucket_arn}/{object}"),
-                _ => bucket_arn.clone(),
-            };
-            context.set("kms:EncryptionContext:aws:s3:arn", encryption_context);
-            context.set_list("kms:EncryptionContextKeys", vec!["aws:s3:arn".into()]);
+        let mut context = Context::of_caller(&question.caller, true);
+        context.add_kms_caller(&question.caller);
+        if let (Some(region), Some(bucket)) = (&question.region, &question.bucket) {
+            context.add_s3_call(
+                region,
+                s3_encryption_context(bucket, question.object.as_deref(), args.bucket_key),
+            );
         }
         requests.push((
             Request {
@@ -432,7 +404,7 @@ fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
                 identity: identity_policies.clone(),
                 resource: named(&key_policy),
             },
-            if service == "s3" {
+            if service == s3::SERVICE {
                 " (the call S3 makes to KMS for the caller)"
             } else {
                 ""
@@ -449,12 +421,15 @@ fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
         all_allowed &= decision.verdict.is_allowed();
         advice.extend(advise(request, &decision, aws_managed));
     }
-    if service == "s3" && question.key_arn.is_none() && kms_action_for(&question.action).is_some() {
+    if service == s3::SERVICE
+        && question.key_arn.is_none()
+        && kms_action_for(&question.action).is_some()
+    {
         text.push_str(
             "note: no --kms-key-arn or --aws-managed-key given, so the KMS call S3 makes for this request was not checked\n",
         );
     }
-    if question.action.eq_ignore_ascii_case("s3:PutObject") && question.key_arn.is_some() {
+    if question.action.eq_ignore_ascii_case(s3::PUT_OBJECT) && question.key_arn.is_some() {
         text.push_str(
             "note: large uploads go multipart, and UploadPart needs kms:Decrypt as well: check it with --action kms:Decrypt\n",
         );

@@ -4,6 +4,7 @@
 //! `aws/s3` managed key, which no one can change.
 
 use super::document::resolve_refs;
+use crate::aws::{condition_key, kms, s3_service};
 use crate::model::{Bucket, Encryption, Scenario};
 use crate::policy::{PolicyDocument, Principal, Ref, Statement, Value};
 
@@ -95,24 +96,28 @@ pub fn aws_managed_s3_key_policy(account: &str, region: &str) -> PolicyDocument 
         Statement::allow("Allow access through S3 for all principals in the account that are authorized to use S3")
             .principal(Principal::aws([Value::lit("*")]))
             .actions([
-                "kms:Encrypt",
-                "kms:Decrypt",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:DescribeKey",
+                kms::ENCRYPT,
+                kms::DECRYPT,
+                kms::RE_ENCRYPT_ANY,
+                kms::GENERATE_DATA_KEY_ANY,
+                kms::DESCRIBE_KEY,
             ])
             .resources([Value::lit("*")])
-            .condition("StringEquals", "kms:CallerAccount", [Value::lit(account)])
             .condition(
                 "StringEquals",
-                "kms:ViaService",
-                [Value::lit(format!("s3.{region}.amazonaws.com"))],
+                condition_key::KMS_CALLER_ACCOUNT,
+                [Value::lit(account)],
+            )
+            .condition(
+                "StringEquals",
+                condition_key::KMS_VIA_SERVICE,
+                [Value::lit(s3_service(region))],
             ),
         Statement::allow("Allow direct access to key metadata to the account")
             .principal(Principal::aws([Value::lit(format!(
                 "arn:aws:iam::{account}:root"
             ))]))
-            .actions(["kms:Describe*", "kms:Get*", "kms:List*"])
+            .actions([kms::DESCRIBE_ANY, kms::GET_ANY, kms::LIST_ANY])
             .resources([Value::lit("*")]),
     ])
 }
