@@ -14,6 +14,7 @@ pub mod generate;
 pub mod limits;
 pub mod lower;
 pub mod model;
+pub mod names;
 pub mod output;
 pub mod parallel;
 pub mod plan;

@@ -12,6 +12,7 @@ use crate::aws::{
 use crate::consolidate::{fit_all, Fit, RoleLayout};
 use crate::limits::Budget;
 use crate::model::{Access, Bucket, EncryptionEnforcement, Grant, PrincipalStyle, Scenario};
+use crate::names::pascal;
 use crate::parallel::{side_by_side, SIDE_BY_SIDE_GRANTS};
 use crate::policy::{Effect, Name, PolicyDocument, Principal, Ref, Statement, Value};
 use std::borrow::Cow;
@@ -250,25 +251,6 @@ fn grant_object_actions<'a>(grant: &'a Grant, bucket: &Bucket) -> impl Iterator<
         .map(String::as_str)
         .filter(|action| !aws::is_bucket_level(action));
     reads.iter().chain(writes).copied().chain(acl).chain(extra)
-}
-
-/// `"shared-data"` → `"SharedData"`: CloudFormation logical ids and policy Sids.
-pub fn pascal(name: &str) -> String {
-    name.split(['-', '_'])
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-/// `"shared-data"` → `"shared_data"`: Terraform identifiers.
-pub fn snake(name: &str) -> String {
-    name.replace('-', "_")
 }
 
 /// Lowers a scenario, consolidating each document only as far as it needs to stay within its

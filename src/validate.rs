@@ -5,8 +5,8 @@
 
 use crate::aws::{s3, split_action, EC2_SERVICE, REGIONS, SERVICE_PRINCIPAL_SUFFIX};
 use crate::diag::{Problem, Span};
-use crate::lower::pascal;
 use crate::model::*;
+use crate::names::pascal;
 use crate::schema::{RawScenario, Tags};
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;

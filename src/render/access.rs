@@ -3,8 +3,9 @@
 
 use super::{markdown, mermaid, write_markdown, TemplateError, Templates};
 use crate::aws::LIST_ACTION;
-use crate::lower::{bucket_access, snake, Lowered, Resource};
+use crate::lower::{bucket_access, Lowered, Resource};
 use crate::model::{Encryption, PrincipalStyle};
+use crate::names::snake;
 use crate::plan::{stem, Step};
 use serde::Serialize;
 use std::collections::BTreeSet;
