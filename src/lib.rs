@@ -7,11 +7,9 @@
 
 pub mod aws;
 pub mod cli;
-pub mod consolidate;
 pub mod diag;
 pub mod eval;
 pub mod generate;
-pub mod limits;
 pub mod lower;
 pub mod model;
 pub mod names;
@@ -22,6 +20,8 @@ pub mod policy;
 pub mod render;
 pub mod schema;
 pub mod validate;
+
+pub use lower::{consolidate, limits};
 
 use diag::{Diagnostics, Problem};
 use std::path::Path;

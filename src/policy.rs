@@ -177,11 +177,21 @@ impl Statement {
         key: &str,
         values: impl IntoIterator<Item = Value>,
     ) -> Self {
+        self.add_condition(operator, key, values);
+        self
+    }
+
+    /// Sets the values of `key` under `operator`, replacing any it had.
+    pub fn add_condition(
+        &mut self,
+        operator: &str,
+        key: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) {
         self.condition
             .entry(operator.to_string())
             .or_default()
             .insert(key.to_string(), values.into_iter().collect());
-        self
     }
 }
 

@@ -7,11 +7,12 @@
 #[path = "eval_cases/support.rs"]
 mod support;
 
-use crossgrant::consolidate::{Consolidation, Fit};
+use crossgrant::consolidate::Fit;
 use crossgrant::eval::engine::{evaluate, Verdict};
 use crossgrant::eval::probe::{probes, Step, World};
 use crossgrant::eval::request::Caller;
 use crossgrant::generate::Shape;
+use crossgrant::limits::Consolidation;
 use crossgrant::lower::{lower, lower_with, Lowered};
 use crossgrant::policy::PolicyDocument;
 use proptest::strategy::{Strategy, ValueTree};

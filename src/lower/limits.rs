@@ -5,7 +5,6 @@
 //! a warning; one above its limit cannot deploy and makes the scenario unusable as written.
 
 use crate::aws;
-use crate::consolidate::Consolidation;
 use crate::model::Scenario;
 use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -21,6 +20,26 @@ const KEY_ID_PLACEHOLDER: &str = "00000000-0000-0000-0000-000000000000";
 
 /// What `{"Version":"2012-10-17","Statement":[]}` costs before any statement.
 const EMPTY_DOCUMENT: usize = 39;
+
+/// One consolidation step, in the order they are tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Consolidation {
+    MergeStatements,
+    RolePathPatterns,
+    Organization,
+    ManagedPolicies,
+}
+
+impl Consolidation {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Consolidation::MergeStatements => "merging statements",
+            Consolidation::RolePathPatterns => "naming roles by path",
+            Consolidation::Organization => "naming the organization",
+            Consolidation::ManagedPolicies => "splitting into managed policies",
+        }
+    }
+}
 
 /// One AWS size quota.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -598,7 +617,7 @@ mod tests {
     fn statement_sizes_add_up_to_the_document_size() {
         let scenario = crate::parse_scenario(
             "multi-account.toml",
-            include_str!("../examples/multi-account.toml"),
+            include_str!("../../examples/multi-account.toml"),
         )
         .expect("example scenario is valid");
         let sizer = Sizer::new(&scenario);
@@ -634,7 +653,7 @@ mod tests {
     fn computed_sizes_match_the_serialized_json_exactly() {
         let scenario = crate::parse_scenario(
             "multi-account.toml",
-            include_str!("../examples/multi-account.toml"),
+            include_str!("../../examples/multi-account.toml"),
         )
         .expect("example scenario is valid");
         let sizer = Sizer::new(&scenario);
@@ -666,7 +685,7 @@ mod tests {
             let scenario = crate::parse_scenario("gen.toml", &text).expect("valid");
             let sizer = Sizer::new(&scenario);
             let lowered =
-                crate::lower::lower_with(scenario.clone(), crate::consolidate::Fit::Always);
+                crate::lower::lower_with(scenario.clone(), crate::lower::consolidate::Fit::Always);
             let documents = lowered
                 .units
                 .iter()
@@ -682,7 +701,7 @@ mod tests {
     fn key_arns_are_measured_at_their_real_length() {
         let scenario = crate::parse_scenario(
             "multi-account.toml",
-            include_str!("../examples/multi-account.toml"),
+            include_str!("../../examples/multi-account.toml"),
         )
         .expect("example scenario is valid");
         let arn = Sizer::new(&scenario).worst_case(&Ref::KeyArn("raw".into()));

@@ -19,35 +19,16 @@
 //! Only statements crossgrant wrote for consumers are touched; any other statement (the key's
 //! administrators, a deny added for hardening) is left as it is, where it is.
 
+use super::limits::{
+    Advice, Budget, Consolidation, Document, Limit, LimitProblem, Measured, Sizer,
+};
 use crate::aws::condition_key::{PRINCIPAL_ARN, PRINCIPAL_ORG_ID};
 use crate::aws::{action_resource_type, ResourceType, S3_ARN_PREFIX};
-use crate::limits::{Advice, Budget, Document, Limit, LimitProblem, Measured, Sizer};
-use crate::lower::merge_principals;
 use crate::model::Scenario;
 use crate::policy::{
     Clause, Conditions, Effect, Name, PolicyDocument, Principal, Ref, Statement, Value,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// One consolidation step, in the order they are tried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Consolidation {
-    MergeStatements,
-    RolePathPatterns,
-    Organization,
-    ManagedPolicies,
-}
-
-impl Consolidation {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Consolidation::MergeStatements => "merging statements",
-            Consolidation::RolePathPatterns => "naming roles by path",
-            Consolidation::Organization => "naming the organization",
-            Consolidation::ManagedPolicies => "splitting into managed policies",
-        }
-    }
-}
 
 /// How far lowering consolidates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -924,6 +905,141 @@ fn role_advice(needed: usize) -> Vec<Advice> {
     }
     advice.push(Advice::SplitRole);
     advice
+}
+
+/// Merges statements that differ only in who they name: same effect, actions, resources and
+/// conditions other than `aws:PrincipalArn`. Principals and pinned role ARNs are united, which
+/// grants exactly the union (a pinned ARN only ever matches a caller from its own account).
+/// The merged statement keeps the smallest Sid of its members, so the output is stable.
+pub fn merge_principals(mut statements: Vec<Statement>) -> Vec<Statement> {
+    statements.sort_by(|a, b| a.sid.cmp(&b.sid));
+    // Group by everything but the principals, borrowed: no statement is copied to be compared.
+    let mut groups: HashMap<MergeKey, usize> = HashMap::new();
+    let group_of: Vec<usize> = statements
+        .iter()
+        .map(|statement| {
+            let next = groups.len();
+            *groups.entry(merge_key(statement)).or_insert(next)
+        })
+        .collect();
+    drop(groups);
+    let mut merged: Vec<Option<Merging>> = Vec::new();
+    for (statement, group) in statements.into_iter().zip(group_of) {
+        if group == merged.len() {
+            merged.push(Some(Merging {
+                statement,
+                principals: BTreeMap::new(),
+                pins: BTreeMap::new(),
+                absorbed: false,
+            }));
+        } else if let Some(target) = &mut merged[group] {
+            target.absorb(statement);
+        }
+    }
+    merged.into_iter().flatten().map(Merging::finish).collect()
+}
+
+/// What statements that merge share: everything but Sid, principals and role pins, and which
+/// operators pin roles.
+type MergeKey<'a> = (
+    Effect,
+    &'a Clause<Vec<String>>,
+    Option<&'a Clause<Vec<Value>>>,
+    Vec<(&'a str, Vec<(&'a str, &'a [Value])>)>,
+    Vec<&'a str>,
+);
+
+fn merge_key(statement: &Statement) -> MergeKey<'_> {
+    let conditions = statement
+        .condition
+        .iter()
+        .map(|(operator, keys)| {
+            let keys: Vec<(&str, &[Value])> = keys
+                .iter()
+                .filter(|(key, _)| *key != PRINCIPAL_ARN)
+                .map(|(key, values)| (key.as_str(), values.as_slice()))
+                .collect();
+            (operator.as_str(), keys)
+        })
+        .filter(|(_, keys)| !keys.is_empty())
+        .collect();
+    let pinned_by = statement
+        .condition
+        .iter()
+        .filter(|(_, keys)| keys.contains_key(PRINCIPAL_ARN))
+        .map(|(operator, _)| operator.as_str())
+        .collect();
+    (
+        statement.effect,
+        &statement.action,
+        statement.resource.as_ref(),
+        conditions,
+        pinned_by,
+    )
+}
+
+/// A statement and what it has absorbed so far, kept in sets until the end.
+struct Merging {
+    statement: Statement,
+    principals: BTreeMap<String, BTreeSet<Value>>,
+    pins: BTreeMap<String, BTreeSet<Value>>,
+    absorbed: bool,
+}
+
+impl Merging {
+    fn absorb(&mut self, other: Statement) {
+        if !self.absorbed {
+            self.absorbed = true;
+            if let Some(Clause::Is(Principal::Typed(map))) = &self.statement.principal {
+                for (kind, values) in map {
+                    self.principals
+                        .entry(kind.clone())
+                        .or_default()
+                        .extend(values.iter().cloned());
+                }
+            }
+            for (operator, keys) in &self.statement.condition {
+                if let Some(values) = keys.get(PRINCIPAL_ARN) {
+                    self.pins
+                        .entry(operator.clone())
+                        .or_default()
+                        .extend(values.iter().cloned());
+                }
+            }
+        }
+        if let (Some(Clause::Is(Principal::Typed(_))), Some(Clause::Is(Principal::Typed(from)))) =
+            (&self.statement.principal, other.principal)
+        {
+            for (kind, values) in from {
+                self.principals.entry(kind).or_default().extend(values);
+            }
+        }
+        for (operator, mut keys) in other.condition {
+            if let Some(values) = keys.remove(PRINCIPAL_ARN) {
+                self.pins.entry(operator).or_default().extend(values);
+            }
+        }
+    }
+
+    fn finish(self) -> Statement {
+        let mut statement = self.statement;
+        if !self.absorbed {
+            return statement;
+        }
+        if let Some(Clause::Is(Principal::Typed(map))) = &mut statement.principal {
+            for (kind, values) in self.principals {
+                map.insert(kind, values.into_iter().collect());
+            }
+        }
+        for (operator, values) in self.pins {
+            statement
+                .condition
+                .entry(operator)
+                .or_default()
+                .insert(PRINCIPAL_ARN.to_string(), values.into_iter().collect());
+        }
+        statement
+    }
 }
 
 #[cfg(test)]
