@@ -2,6 +2,7 @@
 //! offending text underlined, what is wrong and how to fix it. Validation collects every
 //! problem of a run; the CLI prints them all and exits 2.
 
+use crate::aws::{s3, EC2_SERVICE, LAMBDA_SERVICE};
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
@@ -358,7 +359,7 @@ impl Problem {
             InvalidAction { action, reason, .. } => d(
                 format!("`{action}` {reason}"),
                 "invalid action",
-                "extra actions are S3 actions written like \"s3:DeleteObject\"; KMS actions follow from the access level".into(),
+                format!("extra actions are S3 actions written like \"{}\"; KMS actions follow from the access level", s3::DELETE_OBJECT),
             ),
             AclsDisabled { bucket, action, .. } => d(
                 format!("`{action}` has no effect on bucket `{bucket}`: its ACLs are disabled (object ownership BucketOwnerEnforced)"),
@@ -378,7 +379,7 @@ impl Problem {
             InvalidServicePrincipal { service, .. } => d(
                 format!("`{service}` is not a service principal"),
                 "invalid service",
-                "name the service that assumes the role, e.g. \"ec2.amazonaws.com\" or \"lambda.amazonaws.com\"".into(),
+                format!("name the service that assumes the role, e.g. \"{EC2_SERVICE}\" or \"{LAMBDA_SERVICE}\""),
             ),
             InstanceAccountMismatch { instance, role, role_account, .. } => d(
                 format!("instance `{instance}` uses role `{role}`, which is in account `{role_account}`"),

@@ -7,6 +7,7 @@
 //! same grants, the way platform teams provision consumers; with `declare_paths` each account
 //! declares its teams' paths (`role_paths`), which lets crossgrant name a team by pattern.
 
+use crate::aws::LAMBDA_SERVICE;
 use std::fmt::Write;
 
 /// Which access levels the grants use.
@@ -234,7 +235,7 @@ pub fn scenario(shape: &Shape) -> (String, usize) {
             let _ = writeln!(w, "account = \"consumer-{:04}\"", team.account + 1);
             let _ = writeln!(w, "name = \"analytics-consumer-{:05}\"", role + 1);
             let _ = writeln!(w, "path = \"{}\"", team.path);
-            let _ = writeln!(w, "service = \"lambda.amazonaws.com\"");
+            let _ = writeln!(w, "service = \"{LAMBDA_SERVICE}\"");
         }
     }
     for team in &teams {

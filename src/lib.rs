@@ -5,15 +5,15 @@
 //! policy documents) → [`plan`] (deploy order) → [`render`] (CloudFormation, Terraform, docs)
 //! → [`output`] (atomic, manifest-tracked writes).
 
+pub mod aws;
 pub mod cli;
-pub mod consolidate;
 pub mod diag;
 pub mod error;
 pub mod eval;
 pub mod generate;
-pub mod limits;
 pub mod lower;
 pub mod model;
+pub mod names;
 pub mod output;
 pub mod parallel;
 pub mod plan;
@@ -21,6 +21,8 @@ pub mod policy;
 pub mod render;
 pub mod schema;
 pub mod validate;
+
+pub use lower::{consolidate, limits};
 
 use diag::{Diagnostics, Problem};
 use std::path::Path;

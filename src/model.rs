@@ -180,7 +180,7 @@ pub struct Bucket {
 
 impl Bucket {
     pub fn arn(&self) -> String {
-        format!("arn:aws:s3:::{}", self.bucket_name)
+        crate::aws::bucket_arn(&self.bucket_name)
     }
 
     pub fn key(&self) -> Option<&str> {
@@ -248,6 +248,18 @@ impl Access {
 
     pub fn writes(self) -> bool {
         matches!(self, Access::Write | Access::ReadWrite)
+    }
+
+    /// The level that allows what either level allows.
+    pub fn union(self, other: Access) -> Access {
+        match (
+            self.reads() || other.reads(),
+            self.writes() || other.writes(),
+        ) {
+            (true, true) => Access::ReadWrite,
+            (false, true) => Access::Write,
+            _ => Access::Read,
+        }
     }
 
     pub fn as_str(self) -> &'static str {

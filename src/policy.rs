@@ -177,11 +177,21 @@ impl Statement {
         key: &str,
         values: impl IntoIterator<Item = Value>,
     ) -> Self {
+        self.add_condition(operator, key, values);
+        self
+    }
+
+    /// Sets the values of `key` under `operator`, replacing any it had.
+    pub fn add_condition(
+        &mut self,
+        operator: &str,
+        key: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) {
         self.condition
             .entry(operator.to_string())
             .or_default()
             .insert(key.to_string(), values.into_iter().collect());
-        self
     }
 }
 
@@ -347,6 +357,7 @@ pub fn minified_len(document: &Json) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::{condition_key::PRINCIPAL_ARN, KMS_WRITE_ACTIONS};
     use serde_json::json;
 
     #[test]
@@ -355,11 +366,11 @@ mod tests {
             .principal(Principal::aws([Value::lit(
                 "arn:aws:iam::222222222222:root",
             )]))
-            .actions(["kms:Decrypt", "kms:GenerateDataKey"])
+            .actions(KMS_WRITE_ACTIONS)
             .resources([Value::Ref(Ref::KeyArn("data".into()))])
             .condition(
                 "ArnEquals",
-                "aws:PrincipalArn",
+                PRINCIPAL_ARN,
                 [Value::lit("arn:aws:iam::222222222222:role/app")],
             )]);
         let rendered = document.to_json(&|reference| match reference {
@@ -374,9 +385,9 @@ mod tests {
                     "Sid": "Use",
                     "Effect": "Allow",
                     "Principal": { "AWS": "arn:aws:iam::222222222222:root" },
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Action": KMS_WRITE_ACTIONS,
                     "Resource": { "Ref": "dataKeyArn" },
-                    "Condition": { "ArnEquals": { "aws:PrincipalArn": "arn:aws:iam::222222222222:role/app" } }
+                    "Condition": { "ArnEquals": { (PRINCIPAL_ARN): "arn:aws:iam::222222222222:role/app" } }
                 }]
             })
         );

@@ -3,53 +3,16 @@
 //! (key and bucket share account and region, the AWS-managed key cannot be shared) live here
 //! because they reject input; what the generated code looks like is decided in `lower`.
 
+use crate::aws::{s3, split_action, EC2_SERVICE, REGIONS, SERVICE_PRINCIPAL_SUFFIX};
 use crate::diag::{Problem, Span};
-use crate::lower::pascal;
 use crate::model::*;
+use crate::names::pascal;
 use crate::schema::{RawScenario, Tags};
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 pub const AWS_MANAGED_KEY: &str = "aws-managed";
-pub const DEFAULT_SERVICE: &str = "ec2.amazonaws.com";
-
-/// Regions of the `aws` partition; the generated ARNs are written for that partition.
-pub const REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-];
+pub const DEFAULT_SERVICE: &str = EC2_SERVICE;
 
 const ACCESS_CHOICES: &[&str] = &["read", "write", "read-write"];
 const STYLE_CHOICES: &[&str] = &["account", "role"];
@@ -352,7 +315,7 @@ fn is_organization_id(text: &str) -> bool {
 }
 
 fn action_problem(action: &str) -> Option<&'static str> {
-    let Some(name) = action.strip_prefix("s3:") else {
+    let Some((s3::SERVICE, name)) = split_action(action) else {
         return Some("is not an S3 action (it must start with `s3:`)");
     };
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '*') {
@@ -786,8 +749,8 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         let service = match &role.service {
             Some(service) => {
                 let text = service.get_ref();
-                let valid = text.ends_with(".amazonaws.com")
-                    && text.len() > ".amazonaws.com".len()
+                let valid = text.ends_with(SERVICE_PRINCIPAL_SUFFIX)
+                    && text.len() > SERVICE_PRINCIPAL_SUFFIX.len()
                     && text
                         .chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c));

@@ -1,19 +1,19 @@
-//! `crossgrant explain`: for someone debugging a live setup. Given the documents the aws CLI
+//! `crossgrant explain`: for someone debugging a live setup. Reads the documents the aws CLI
 //! prints (bucket policy, key policy, the role's identity policies; bare or in their wrappers,
-//! from files or stdin), a principal, an action and an object, it decides the S3 request and the
-//! KMS request S3 makes for it, says which of the three layers is missing what, and prints the
-//! statement to add. Exit 0 when allowed, 1 when denied, 2 on bad input.
+//! from files or stdin), turns a principal, an action and an object into the question
+//! [`crate::eval::explain`] answers, and prints which of the three layers is missing what and
+//! the statement to add. Exit 0 when allowed, 1 when denied, 2 on bad input.
 
+use crate::aws::{is_bucket_level, kms, s3};
 use crate::error::{reported, Error, Outcome};
-use crate::eval::advice::advise;
 use crate::eval::document::{parse_policy_json, DocumentProblem};
-use crate::eval::engine::{
-    evaluate, Decision, LayerResult, NamedPolicy, PolicySet, PrincipalScope,
+use crate::eval::engine::{Decision, LayerResult, PrincipalScope};
+use crate::eval::explain::{
+    explain, Explanation, GivenPolicies, GivenPolicy, Question, Unanswerable,
 };
-use crate::eval::request::{account_of_arn, Caller, Context, Request};
-use crate::eval::resolve::{aws_managed_key_arn, aws_managed_s3_key_policy};
+use crate::eval::request::{account_of_arn, Caller, Request};
+use crate::eval::resolve::aws_managed_key_arn;
 use crate::eval::EvalError;
-use crate::policy::PolicyDocument;
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -140,13 +140,8 @@ impl fmt::Display for ExplainError {
     }
 }
 
-/// A document read from a file or stdin, with the name it is reported under.
-struct Loaded {
-    name: String,
-    document: PolicyDocument,
-}
-
-fn read_document(path: &PathBuf, stdin_used: &mut bool) -> Result<Loaded, ExplainError> {
+/// A document read from a file or stdin, reported under the file's name.
+fn read_document(path: &PathBuf, stdin_used: &mut bool) -> Result<GivenPolicy, ExplainError> {
     let is_stdin = path.as_os_str() == "-";
     let name = if is_stdin {
         "stdin".to_string()
@@ -176,40 +171,12 @@ fn read_document(path: &PathBuf, stdin_used: &mut bool) -> Result<Loaded, Explai
         path: name.clone(),
         problem,
     })?;
-    Ok(Loaded { name, document })
-}
-
-/// Whether a key policy is the one AWS gives `aws/s3` keys (recognised by its fixed Sid).
-fn is_aws_managed_policy(document: &PolicyDocument) -> bool {
-    document.statements.iter().any(|statement| {
-        statement.sid.as_deref().is_some_and(|sid| {
-            sid.starts_with("Allow access through S3 for all principals in the account")
-        })
-    })
-}
-
-/// The KMS call S3 makes for an S3 action, if it makes one.
-fn kms_action_for(s3_action: &str) -> Option<&'static str> {
-    match s3_action.to_ascii_lowercase().as_str() {
-        "s3:getobject" | "s3:getobjectversion" => Some("kms:Decrypt"),
-        "s3:putobject" => Some("kms:GenerateDataKey"),
-        _ => None,
-    }
-}
-
-struct Question {
-    caller: Caller,
-    action: String,
-    bucket: Option<String>,
-    object: Option<String>,
-    bucket_account: Option<String>,
-    region: Option<String>,
-    key_arn: Option<String>,
+    Ok(GivenPolicy { name, document })
 }
 
 pub fn run(args: &Args, stdout: &mut dyn Write) -> Result<Outcome, Error> {
     let mut text = Vec::new();
-    let allowed = explain(args, &mut text)?;
+    let allowed = answer(args, &mut text)?;
     reported(stdout.write_all(&text))?;
     Ok(Outcome::finding_if(!allowed))
 }
@@ -232,7 +199,7 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if !(service == "s3" || service == "kms") || args.action.split(':').count() != 2 {
+    if !(service == s3::SERVICE || service == kms::SERVICE) || args.action.split(':').count() != 2 {
         return Err(ExplainError::InvalidAction {
             value: args.action.clone(),
         });
@@ -240,7 +207,7 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
     if let Some(arn) = &args.kms_key_arn {
         let fields: Vec<&str> = arn.splitn(6, ':').collect();
         if fields.len() != 6
-            || fields[2] != "kms"
+            || fields[2] != kms::SERVICE
             || account_of_arn(arn).is_none()
             || !fields[5].starts_with("key/")
         {
@@ -254,13 +221,13 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
     };
     let bucket_account = args.bucket_account.clone().or_else(|| key_field(4));
     let region = args.region.clone().or_else(|| key_field(3));
-    if service == "s3" && args.bucket.is_none() {
+    if service == s3::SERVICE && args.bucket.is_none() {
         return Err(ExplainError::MissingBucket {
             action: args.action.clone(),
         });
     }
-    let bucket_level = crate::lower::is_bucket_level(&args.action);
-    if service == "s3" && !bucket_level && args.key.is_none() {
+    let bucket_level = is_bucket_level(&args.action);
+    if service == s3::SERVICE && !bucket_level && args.key.is_none() {
         return Err(ExplainError::MissingKey {
             action: args.action.clone(),
         });
@@ -281,31 +248,27 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
         action: args.action.clone(),
         bucket: args.bucket.clone(),
         object: if bucket_level { None } else { args.key.clone() },
+        prefix: args.prefix.clone(),
         bucket_account,
         region,
         key_arn,
+        aws_managed_key: args.aws_managed_key,
+        bucket_key: args.bucket_key,
+        plain_http: args.plain_http,
     })
 }
 
-fn named(loaded: &Option<Loaded>) -> Option<NamedPolicy<'_>> {
-    loaded.as_ref().map(|loaded| NamedPolicy {
-        name: &loaded.name,
-        document: &loaded.document,
-    })
-}
-
-fn base_context(caller: &Caller, plain_http: bool) -> Context {
-    let mut context = Context::new();
-    context.set("aws:SecureTransport", (!plain_http).to_string());
-    if let Caller::Role { arn, account } = caller {
-        context.set("aws:PrincipalArn", arn.clone());
-        context.set("aws:PrincipalAccount", account.clone());
-        context.set("aws:PrincipalType", "AssumedRole");
+impl From<Unanswerable> for ExplainError {
+    fn from(problem: Unanswerable) -> Self {
+        match problem {
+            Unanswerable::UnknownBucketOwner => ExplainError::UnknownBucketOwner,
+            Unanswerable::UnknownRegion => ExplainError::UnknownRegion,
+            Unanswerable::Unevaluable(error) => ExplainError::Unevaluable(error),
+        }
     }
-    context
 }
 
-fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
+fn answer(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
     let question = question(args)?;
     let stdin_readers = args
         .bucket_policy
@@ -318,153 +281,59 @@ fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
         return Err(ExplainError::StdinTwice);
     }
     let mut stdin_used = false;
-    let bucket_policy = args
-        .bucket_policy
-        .as_ref()
-        .map(|path| read_document(path, &mut stdin_used))
-        .transpose()?;
-    let mut key_policy = args
-        .key_policy
-        .as_ref()
-        .map(|path| read_document(path, &mut stdin_used))
-        .transpose()?;
-    let identity = args
-        .identity_policy
-        .iter()
-        .map(|path| read_document(path, &mut stdin_used))
-        .collect::<Result<Vec<_>, _>>()?;
-    let aws_managed = args.aws_managed_key
-        || key_policy
+    let given = GivenPolicies {
+        bucket_policy: args
+            .bucket_policy
             .as_ref()
-            .is_some_and(|loaded| is_aws_managed_policy(&loaded.document));
-    if args.aws_managed_key && key_policy.is_none() {
-        let account = question
-            .bucket_account
-            .clone()
-            .ok_or(ExplainError::UnknownBucketOwner)?;
-        let region = question.region.clone().ok_or(ExplainError::UnknownRegion)?;
-        key_policy = Some(Loaded {
-            name: "the aws/s3 key policy".into(),
-            document: aws_managed_s3_key_policy(&account, &region),
-        });
-    }
-
-    let identity_policies: Vec<NamedPolicy> = identity
-        .iter()
-        .map(|loaded| NamedPolicy {
-            name: &loaded.name,
-            document: &loaded.document,
-        })
-        .collect();
-
-    let mut requests: Vec<(Request, PolicySet, &'static str)> = Vec::new();
-    let service = question
-        .action
-        .split(':')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let bucket_arn = question
-        .bucket
-        .as_ref()
-        .map(|bucket| format!("arn:aws:s3:::{bucket}"));
-    if service == "s3" {
-        let bucket_account = question
-            .bucket_account
-            .clone()
-            .ok_or(ExplainError::UnknownBucketOwner)?;
-        let bucket_arn = bucket_arn.clone().unwrap_or_default();
-        let mut context = base_context(&question.caller, args.plain_http);
-        if let Some(prefix) = &args.prefix {
-            context.set("s3:prefix", prefix.clone());
-        }
-        let resource = match &question.object {
-            Some(object) => format!("{bucket_arn}/{object}"),
-            None => bucket_arn.clone(),
-        };
-        requests.push((
-            Request {
-                caller: question.caller.clone(),
-                action: question.action.clone(),
-                resource,
-                resource_account: bucket_account,
-                context,
-            },
-            PolicySet {
-                identity: identity_policies.clone(),
-                resource: named(&bucket_policy),
-            },
-            "",
-        ));
-    }
-    let kms_action = if service == "kms" {
-        Some(question.action.clone())
-    } else {
-        kms_action_for(&question.action).map(str::to_string)
+            .map(|path| read_document(path, &mut stdin_used))
+            .transpose()?,
+        key_policy: args
+            .key_policy
+            .as_ref()
+            .map(|path| read_document(path, &mut stdin_used))
+            .transpose()?,
+        identity_policies: args
+            .identity_policy
+            .iter()
+            .map(|path| read_document(path, &mut stdin_used))
+            .collect::<Result<Vec<_>, _>>()?,
     };
-    if let (Some(kms_action), Some(key_arn)) = (kms_action, &question.key_arn) {
-        let mut context = base_context(&question.caller, false);
-        if let Some(account) = question.caller.account() {
-            context.set("kms:CallerAccount", account);
-        }
-        if let (Some(region), Some(bucket_arn)) = (&question.region, &bucket_arn) {
-            context.set("kms:ViaService", format!("s3.{region}.amazonaws.com"));
-            let encryption_context = match (&question.object, args.bucket_key) {
-                (Some(object), false) => format!("{bucket_arn}/{object}"),
-                _ => bucket_arn.clone(),
-            };
-            context.set("kms:EncryptionContext:aws:s3:arn", encryption_context);
-            context.set_list("kms:EncryptionContextKeys", vec!["aws:s3:arn".into()]);
-        }
-        requests.push((
-            Request {
-                caller: question.caller.clone(),
-                action: kms_action,
-                resource: key_arn.clone(),
-                resource_account: account_of_arn(key_arn).unwrap_or_default().to_string(),
-                context,
-            },
-            PolicySet {
-                identity: identity_policies.clone(),
-                resource: named(&key_policy),
-            },
-            if service == "s3" {
-                " (the call S3 makes to KMS for the caller)"
-            } else {
-                ""
-            },
-        ));
-    }
+    let explanation = explain(&question, given)?;
+    let _ = out.write_all(print(&explanation).as_bytes());
+    Ok(explanation.allowed())
+}
 
+fn print(explanation: &Explanation) -> String {
     let mut text = String::new();
-    let mut all_allowed = true;
-    let mut advice = Vec::new();
-    for (request, policies, note) in &requests {
-        let decision = evaluate(request, policies).map_err(ExplainError::Unevaluable)?;
-        describe(&mut text, request, &decision, note);
-        all_allowed &= decision.verdict.is_allowed();
-        advice.extend(advise(request, &decision, aws_managed));
+    for decided in &explanation.requests {
+        let note = if decided.made_by_s3 {
+            " (the call S3 makes to KMS for the caller)"
+        } else {
+            ""
+        };
+        describe(&mut text, &decided.request, &decided.decision, note);
     }
-    if service == "s3" && question.key_arn.is_none() && kms_action_for(&question.action).is_some() {
+    if explanation.kms_call_unchecked {
         text.push_str(
             "note: no --kms-key-arn or --aws-managed-key given, so the KMS call S3 makes for this request was not checked\n",
         );
     }
-    if question.action.eq_ignore_ascii_case("s3:PutObject") && question.key_arn.is_some() {
-        text.push_str(
-            "note: large uploads go multipart, and UploadPart needs kms:Decrypt as well: check it with --action kms:Decrypt\n",
-        );
+    if explanation.multipart_needs_decrypt {
+        text.push_str(&format!(
+            "note: large uploads go multipart, and UploadPart needs {decrypt} as well: check it with --action {decrypt}\n",
+            decrypt = kms::DECRYPT
+        ));
     }
     while text.ends_with("\n\n") {
         text.pop();
     }
-    if all_allowed {
+    if explanation.allowed() {
         text.push_str("\nResult: ALLOWED\n");
     } else {
         text.push_str("\nResult: DENIED\n");
-        if !advice.is_empty() {
+        if !explanation.advice.is_empty() {
             text.push_str("To fix:\n");
-            for item in &advice {
+            for item in &explanation.advice {
                 for (index, line) in item.to_string().lines().enumerate() {
                     let lead = if index == 0 { "  - " } else { "    " };
                     text.push_str(&format!("{lead}{line}\n"));
@@ -472,8 +341,7 @@ fn explain(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
             }
         }
     }
-    let _ = out.write_all(text.as_bytes());
-    Ok(all_allowed)
+    text
 }
 
 fn describe_layer(text: &mut String, result: &LayerResult, caller: &Caller) {

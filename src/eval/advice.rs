@@ -4,6 +4,7 @@
 
 use super::engine::{Decision, Layer, Reason};
 use super::request::{Caller, Request};
+use crate::aws::condition_key::S3_PREFIX;
 use serde_json::{json, Value as Json};
 use std::fmt;
 
@@ -78,10 +79,10 @@ pub fn statement_for(layer: Layer, request: &Request) -> Json {
     };
     // A list grant stays limited to the prefix asked for, in whichever layer it is added.
     if let (Layer::BucketPolicy | Layer::Identity, Some(prefix)) =
-        (layer, request.context.get("s3:prefix"))
+        (layer, request.context.get(S3_PREFIX))
     {
         statement["Condition"] =
-            json!({ "StringLike": { "s3:prefix": format!("{}*", prefix[0]) } });
+            json!({ "StringLike": { (S3_PREFIX): format!("{}*", prefix[0]) } });
     }
     statement
 }

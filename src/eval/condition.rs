@@ -11,6 +11,7 @@
 use super::error::EvalProblem;
 use super::matching::{arn_like, glob};
 use super::request::Context;
+use crate::aws::condition_key;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SetOperator {
@@ -85,36 +86,16 @@ const UNMODELLED_OPERATORS: [&str; 10] = [
     "ArnNotEqualsIgnoreCase",
 ];
 
-/// Condition keys whose values a request built by crossgrant (or given to `explain`) carries
-/// or deliberately leaves out. Anything else cannot be decided and is reported.
-pub const KNOWN_KEYS: [&str; 14] = [
-    "aws:PrincipalArn",
-    "aws:PrincipalAccount",
-    "aws:PrincipalOrgID",
-    "aws:PrincipalType",
-    "aws:SecureTransport",
-    "s3:prefix",
-    "s3:delimiter",
-    "s3:max-keys",
-    "s3:x-amz-server-side-encryption",
-    "s3:x-amz-server-side-encryption-aws-kms-key-id",
-    "kms:ViaService",
-    "kms:CallerAccount",
-    "kms:EncryptionContextKeys",
-    "kms:EncryptionContext:aws:s3:arn",
-];
-
-/// Encryption-context keys (`kms:EncryptionContext:<context key>`) are a family: any context key
-/// is known, and a request simply lacks those that S3 does not send.
-const ENCRYPTION_CONTEXT_PREFIX: &str = "kms:encryptioncontext:";
-
+/// Whether the evaluator can decide a condition on `key`: one of the keys requests carry or
+/// deliberately leave out, or an encryption-context key (any context key is known, and a
+/// request simply lacks those that S3 does not send). Anything else is reported.
 pub fn is_known_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
-    KNOWN_KEYS
+    condition_key::KNOWN
         .iter()
         .any(|known| known.eq_ignore_ascii_case(key))
-        || (lower.starts_with(ENCRYPTION_CONTEXT_PREFIX)
-            && lower.len() > ENCRYPTION_CONTEXT_PREFIX.len())
+        || (lower.starts_with(condition_key::KMS_ENCRYPTION_CONTEXT_PREFIX)
+            && lower.len() > condition_key::KMS_ENCRYPTION_CONTEXT_PREFIX.len())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

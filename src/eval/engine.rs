@@ -19,6 +19,7 @@ use super::condition::{holds, Operator};
 use super::error::{EvalError, EvalProblem, StatementRef};
 use super::matching::{glob, glob_ignore_case};
 use super::request::{Caller, Request};
+use crate::aws::{kms, s3};
 use crate::policy::{Clause, Effect, PolicyDocument, Principal, Statement, Value};
 use serde::Serialize;
 use std::fmt;
@@ -59,8 +60,8 @@ impl Layer {
     /// The resource-policy layer of a service.
     pub fn resource_layer(service: &str) -> Option<Layer> {
         match service {
-            "s3" => Some(Layer::BucketPolicy),
-            "kms" => Some(Layer::KeyPolicy),
+            s3::SERVICE => Some(Layer::BucketPolicy),
+            kms::SERVICE => Some(Layer::KeyPolicy),
             _ => None,
         }
     }

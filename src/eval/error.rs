@@ -1,6 +1,7 @@
 //! What can stop an evaluation or a document from being read, as data. Messages are produced
 //! only by the `Display` impls, at the edge; callers match on the variants.
 
+use crate::aws::condition_key;
 use crate::policy::Ref;
 use std::fmt;
 
@@ -62,7 +63,7 @@ impl fmt::Display for EvalProblem {
             EvalProblem::UnknownConditionKey { key } => write!(
                 f,
                 "condition key `{key}` is not one the evaluator can decide (known: {}, kms:EncryptionContext:<key>)",
-                super::condition::KNOWN_KEYS.join(", ")
+                condition_key::KNOWN.join(", ")
             ),
             EvalProblem::InvalidConditionValue { operator, value } => {
                 write!(f, "`{value}` is not a valid value for `{operator}`")

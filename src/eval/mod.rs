@@ -11,6 +11,7 @@ pub mod condition;
 pub mod document;
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod matching;
 pub mod probe;
 pub mod report;

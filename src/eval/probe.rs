@@ -13,7 +13,11 @@ use super::engine::{NamedPolicy, PolicySet};
 use super::matching::glob_ignore_case;
 use super::request::{Caller, Context, Request};
 use super::resolve::{aws_managed_s3_key_policy, Resolver};
-use crate::lower::{is_bucket_level, Lowered};
+use crate::aws::{
+    condition_key, is_bucket_level, kms, s3, s3_arn, s3_encryption_context, split_action,
+    LEGACY_ACL_ACTION, SSE_KMS,
+};
+use crate::lower::Lowered;
 use crate::model::{Bucket, Encryption, EncryptionEnforcement, Scenario};
 use crate::policy::{Clause, Effect, Name, PolicyDocument, Statement, Value};
 use serde::Serialize;
@@ -146,13 +150,13 @@ impl Operation {
             Operation::CompleteMultipartUpload { .. } => "CompleteMultipartUpload".into(),
             Operation::ListBucket { .. } => "ListBucket".into(),
             Operation::OtherObjectAction { action, .. }
-            | Operation::OtherBucketAction { action } => {
-                action.strip_prefix("s3:").unwrap_or(action).to_string()
-            }
-            Operation::KmsDecrypt { .. } => "kms:Decrypt via S3".into(),
-            Operation::KmsGenerateDataKey { .. } => "kms:GenerateDataKey via S3".into(),
+            | Operation::OtherBucketAction { action } => split_action(action)
+                .map_or(action.as_str(), |(_, name)| name)
+                .to_string(),
+            Operation::KmsDecrypt { .. } => format!("{} via S3", kms::DECRYPT),
+            Operation::KmsGenerateDataKey { .. } => format!("{} via S3", kms::GENERATE_DATA_KEY),
             Operation::PutObjectOtherKey { .. } => "PutObject (SSE-KMS with another key)".into(),
-            Operation::KmsDirectDecrypt { .. } => "kms:Decrypt called directly".into(),
+            Operation::KmsDirectDecrypt { .. } => format!("{} called directly", kms::DECRYPT),
         }
     }
 
@@ -356,7 +360,7 @@ pub fn enforces_tls(bucket_policy: Option<&PolicyDocument>) -> bool {
             statement.effect == Effect::Deny
                 && statement.condition.get("Bool").is_some_and(|keys| {
                     keys.iter().any(|(key, values)| {
-                        key.eq_ignore_ascii_case("aws:SecureTransport")
+                        key.eq_ignore_ascii_case(condition_key::SECURE_TRANSPORT)
                             && values.iter().any(|value| value.as_lit() == Some("false"))
                     })
                 })
@@ -383,14 +387,14 @@ fn mentions_condition_key<'a>(
 /// Object-level S3 actions no access level implies: deletion, and the ACL pair (meaningful
 /// only with ACLs enabled, where writers get `s3:PutObjectAcl`).
 pub const UNGRANTED_OBJECT_ACTIONS: [&str; 3] =
-    ["s3:DeleteObject", "s3:GetObjectAcl", "s3:PutObjectAcl"];
+    [s3::DELETE_OBJECT, s3::GET_OBJECT_ACL, s3::PUT_OBJECT_ACL];
 
 /// Bucket-level S3 actions no access level implies: taking over the bucket's policy, deleting
 /// it, and listing versions (which ListBucket does not cover).
 pub const UNGRANTED_BUCKET_ACTIONS: [&str; 3] = [
-    "s3:PutBucketPolicy",
-    "s3:DeleteBucket",
-    "s3:ListBucketVersions",
+    s3::PUT_BUCKET_POLICY,
+    s3::DELETE_BUCKET,
+    s3::LIST_BUCKET_VERSIONS,
 ];
 
 /// Whether the scenario's grants mean `role` to succeed at `operation` on `bucket`.
@@ -411,14 +415,14 @@ pub fn intended(scenario: &Scenario, role: &str, bucket_name: &str, operation: &
         let writes = grant.access.writes();
         match operation {
             Operation::GetObject { key } => {
-                inside(key) && (reads || covers_extra(&grant.extra_actions, "s3:GetObject", false))
+                inside(key) && (reads || covers_extra(&grant.extra_actions, s3::GET_OBJECT, false))
             }
             Operation::GetObjectVersion { key } => {
                 inside(key)
-                    && (reads || covers_extra(&grant.extra_actions, "s3:GetObjectVersion", false))
+                    && (reads || covers_extra(&grant.extra_actions, s3::GET_OBJECT_VERSION, false))
             }
             Operation::PutObjectSseKms { key } => {
-                inside(key) && (writes || covers_extra(&grant.extra_actions, "s3:PutObject", false))
+                inside(key) && (writes || covers_extra(&grant.extra_actions, s3::PUT_OBJECT, false))
             }
             // These requests carry no encryption headers; `strict` refuses exactly that. S3
             // takes no such header on UploadPart or CompleteMultipartUpload, so strict mode
@@ -429,16 +433,16 @@ pub fn intended(scenario: &Scenario, role: &str, bucket_name: &str, operation: &
             | Operation::CompleteMultipartUpload { key } => {
                 bucket.enforce_encryption != EncryptionEnforcement::Strict
                     && inside(key)
-                    && (writes || covers_extra(&grant.extra_actions, "s3:PutObject", false))
+                    && (writes || covers_extra(&grant.extra_actions, s3::PUT_OBJECT, false))
             }
             Operation::ListBucket { prefix } => {
                 (reads && (grant.prefix.is_empty() || prefix.as_deref().is_some_and(&inside)))
-                    || covers_extra(&grant.extra_actions, "s3:ListBucket", true)
+                    || covers_extra(&grant.extra_actions, s3::LIST_BUCKET, true)
             }
             Operation::OtherObjectAction { action, key } => {
                 inside(key)
                     && (covers_extra(&grant.extra_actions, action, false)
-                        || (action == crate::lower::LEGACY_ACL_ACTION
+                        || (action == LEGACY_ACL_ACTION
                             && writes
                             && bucket.object_ownership.acls_enabled()))
             }
@@ -467,19 +471,12 @@ struct Target<'a> {
 
 impl Target<'_> {
     fn base_context(&self, caller: &Caller, transport: Transport) -> Context {
-        let mut context = Context::new();
-        context.set(
-            "aws:SecureTransport",
-            (transport == Transport::Https).to_string(),
-        );
-        if let Caller::Role { arn, account } = caller {
-            context.set("aws:PrincipalArn", arn.clone());
-            context.set("aws:PrincipalAccount", account.clone());
-            context.set("aws:PrincipalType", "AssumedRole");
-            if let Some((organization, members)) = self.organization {
-                if members.contains(account) {
-                    context.set("aws:PrincipalOrgID", organization);
-                }
+        let mut context = Context::of_caller(caller, transport == Transport::Https);
+        if let (Some(account), Some((organization, members))) =
+            (caller.account(), self.organization)
+        {
+            if members.contains(account) {
+                context.set(condition_key::PRINCIPAL_ORG_ID, organization);
             }
         }
         context
@@ -495,15 +492,11 @@ impl Target<'_> {
     ) -> Step {
         let mut context = self.base_context(caller, transport);
         extra(&mut context);
-        let resource = match object {
-            Some(key) => format!("{}/{key}", self.bucket.arn()),
-            None => self.bucket.arn(),
-        };
         Step {
             request: Request {
                 caller: caller.clone(),
                 action: action.to_string(),
-                resource,
+                resource: s3_arn(&self.bucket.bucket_name, object),
                 resource_account: self.owner_id.to_string(),
                 context,
             },
@@ -517,20 +510,15 @@ impl Target<'_> {
     fn kms_step(&self, caller: &Caller, action: &str, object: &str) -> Step {
         let key_arn = self.resolver.bucket_key_arn(self.bucket);
         let mut context = self.base_context(caller, Transport::Https);
-        if let Some(account) = caller.account() {
-            context.set("kms:CallerAccount", account);
-        }
-        context.set(
-            "kms:ViaService",
-            format!("s3.{}.amazonaws.com", self.bucket.region),
+        context.add_kms_caller(caller);
+        context.add_s3_call(
+            &self.bucket.region,
+            s3_encryption_context(
+                &self.bucket.bucket_name,
+                Some(object),
+                self.bucket.bucket_key,
+            ),
         );
-        let encryption_context = if self.bucket.bucket_key {
-            self.bucket.arn()
-        } else {
-            format!("{}/{object}", self.bucket.arn())
-        };
-        context.set("kms:EncryptionContext:aws:s3:arn", encryption_context);
-        context.set_list("kms:EncryptionContextKeys", vec!["aws:s3:arn".into()]);
         let key_account = key_arn
             .split(':')
             .nth(4)
@@ -551,10 +539,10 @@ impl Target<'_> {
     fn steps(&self, caller: &Caller, operation: &Operation, transport: Transport) -> Vec<Step> {
         // A client asking for the AWS-managed key names `aws:kms` and no key id.
         let sse_headers = |context: &mut Context| {
-            context.set("s3:x-amz-server-side-encryption", "aws:kms");
+            context.set(condition_key::S3_SSE, SSE_KMS);
             if self.bucket.key().is_some() {
                 context.set(
-                    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                    condition_key::S3_SSE_KMS_KEY_ID,
                     self.resolver.bucket_key_arn(self.bucket),
                 );
             }
@@ -562,34 +550,34 @@ impl Target<'_> {
         match operation {
             Operation::GetObject { key } | Operation::GetObjectVersion { key } => {
                 let action = match operation {
-                    Operation::GetObject { .. } => "s3:GetObject",
-                    _ => "s3:GetObjectVersion",
+                    Operation::GetObject { .. } => s3::GET_OBJECT,
+                    _ => s3::GET_OBJECT_VERSION,
                 };
                 vec![
                     self.s3_step(caller, transport, action, Some(key), |_| {}),
-                    self.kms_step(caller, "kms:Decrypt", key),
+                    self.kms_step(caller, kms::DECRYPT, key),
                 ]
             }
             Operation::PutObject { key } | Operation::CreateMultipartUpload { key } => vec![
-                self.s3_step(caller, transport, "s3:PutObject", Some(key), |_| {}),
-                self.kms_step(caller, "kms:GenerateDataKey", key),
+                self.s3_step(caller, transport, s3::PUT_OBJECT, Some(key), |_| {}),
+                self.kms_step(caller, kms::GENERATE_DATA_KEY, key),
             ],
             Operation::PutObjectSseKms { key } => vec![
-                self.s3_step(caller, transport, "s3:PutObject", Some(key), sse_headers),
-                self.kms_step(caller, "kms:GenerateDataKey", key),
+                self.s3_step(caller, transport, s3::PUT_OBJECT, Some(key), sse_headers),
+                self.kms_step(caller, kms::GENERATE_DATA_KEY, key),
             ],
             Operation::UploadPart { key } => vec![
-                self.s3_step(caller, transport, "s3:PutObject", Some(key), |_| {}),
-                self.kms_step(caller, "kms:Decrypt", key),
+                self.s3_step(caller, transport, s3::PUT_OBJECT, Some(key), |_| {}),
+                self.kms_step(caller, kms::DECRYPT, key),
             ],
             Operation::CompleteMultipartUpload { key } => {
-                vec![self.s3_step(caller, transport, "s3:PutObject", Some(key), |_| {})]
+                vec![self.s3_step(caller, transport, s3::PUT_OBJECT, Some(key), |_| {})]
             }
             Operation::ListBucket { prefix } => {
                 vec![
-                    self.s3_step(caller, transport, "s3:ListBucket", None, |context| {
+                    self.s3_step(caller, transport, s3::LIST_BUCKET, None, |context| {
                         if let Some(prefix) = prefix {
-                            context.set("s3:prefix", prefix.clone());
+                            context.set(condition_key::S3_PREFIX, prefix.clone());
                         }
                     }),
                 ]
@@ -600,9 +588,9 @@ impl Target<'_> {
             Operation::OtherBucketAction { action } => {
                 vec![self.s3_step(caller, transport, action, None, |_| {})]
             }
-            Operation::KmsDecrypt { key } => vec![self.kms_step(caller, "kms:Decrypt", key)],
+            Operation::KmsDecrypt { key } => vec![self.kms_step(caller, kms::DECRYPT, key)],
             Operation::KmsGenerateDataKey { key } => {
-                vec![self.kms_step(caller, "kms:GenerateDataKey", key)]
+                vec![self.kms_step(caller, kms::GENERATE_DATA_KEY, key)]
             }
             Operation::PutObjectOtherKey { key } => {
                 let other_key = format!(
@@ -615,15 +603,15 @@ impl Target<'_> {
                     super::resolve::deterministic_key_id("another key")
                 );
                 vec![
-                    self.s3_step(caller, transport, "s3:PutObject", Some(key), |context| {
-                        context.set("s3:x-amz-server-side-encryption", "aws:kms");
-                        context.set("s3:x-amz-server-side-encryption-aws-kms-key-id", other_key);
+                    self.s3_step(caller, transport, s3::PUT_OBJECT, Some(key), |context| {
+                        context.set(condition_key::S3_SSE, SSE_KMS);
+                        context.set(condition_key::S3_SSE_KMS_KEY_ID, other_key);
                     }),
                 ]
             }
             Operation::KmsDirectDecrypt { key } => {
-                let mut step = self.kms_step(caller, "kms:Decrypt", key);
-                step.request.context.remove("kms:ViaService");
+                let mut step = self.kms_step(caller, kms::DECRYPT, key);
+                step.request.context.remove(condition_key::KMS_VIA_SERVICE);
                 vec![step]
             }
         }
@@ -798,7 +786,7 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                     .get(&bucket.name)
                     .into_iter()
                     .chain(grantee_policies()),
-                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                condition_key::S3_SSE_KMS_KEY_ID,
             );
             let pins_via_service = bucket.key().is_some_and(|key| {
                 mentions_condition_key(
@@ -807,7 +795,7 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                         .get(key)
                         .into_iter()
                         .chain(grantee_policies()),
-                    "kms:ViaService",
+                    condition_key::KMS_VIA_SERVICE,
                 )
             });
             for key in &keys {

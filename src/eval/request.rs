@@ -3,6 +3,11 @@
 //! AWS attaches. The evaluator never invents context: whoever builds a request states every key
 //! AWS would send, which is what makes a probe faithful.
 
+use crate::aws::condition_key::{
+    KMS_CALLER_ACCOUNT, KMS_ENCRYPTION_CONTEXT_KEYS, KMS_S3_ENCRYPTION_CONTEXT, KMS_VIA_SERVICE,
+    PRINCIPAL_ACCOUNT, PRINCIPAL_ARN, PRINCIPAL_TYPE, S3_ENCRYPTION_CONTEXT_KEY, SECURE_TRANSPORT,
+};
+use crate::aws::{s3_service, ASSUMED_ROLE};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -70,6 +75,38 @@ struct ContextEntry {
 impl Context {
     pub fn new() -> Self {
         Context::default()
+    }
+
+    /// What AWS attaches to every request of `caller`: whether it came over TLS and, for a role
+    /// session, who signed it.
+    pub fn of_caller(caller: &Caller, secure_transport: bool) -> Self {
+        let mut context = Context::new();
+        context.set(SECURE_TRANSPORT, secure_transport.to_string());
+        if let Caller::Role { arn, account } = caller {
+            context.set(PRINCIPAL_ARN, arn.clone());
+            context.set(PRINCIPAL_ACCOUNT, account.clone());
+            context.set(PRINCIPAL_TYPE, ASSUMED_ROLE);
+        }
+        context
+    }
+
+    /// Adds what KMS knows of every signed caller: its account.
+    pub fn add_kms_caller(&mut self, caller: &Caller) {
+        if let Some(account) = caller.account() {
+            self.set(KMS_CALLER_ACCOUNT, account);
+        }
+    }
+
+    /// Adds what a KMS request carries when S3 sends it on the caller's behalf: S3 in the
+    /// bucket's region as `kms:ViaService`, and the encryption context S3 chose
+    /// ([`crate::aws::s3_encryption_context`]).
+    pub fn add_s3_call(&mut self, region: &str, encryption_context: String) {
+        self.set(KMS_VIA_SERVICE, s3_service(region));
+        self.set(KMS_S3_ENCRYPTION_CONTEXT, encryption_context);
+        self.set_list(
+            KMS_ENCRYPTION_CONTEXT_KEYS,
+            vec![S3_ENCRYPTION_CONTEXT_KEY.into()],
+        );
     }
 
     /// Sets a single-valued key.

@@ -4,6 +4,7 @@
 //! `aws/s3` managed key, which no one can change.
 
 use super::document::resolve_refs;
+use crate::aws::{condition_key, kms, s3_service};
 use crate::model::{Bucket, Encryption, Scenario};
 use crate::policy::{PolicyDocument, Principal, Ref, Statement, Value};
 
@@ -88,33 +89,53 @@ pub fn aws_managed_key_arn(account: &str, region: &str) -> String {
     )
 }
 
+/// How the Sid of the statement AWS puts in every `aws/s3` key policy begins.
+const AWS_MANAGED_S3_KEY_SID_START: &str =
+    "Allow access through S3 for all principals in the account";
+
 /// The key policy AWS attaches to every `aws/s3` key: any principal of the owning account may use
 /// it through S3, nobody else, and the policy cannot be edited.
 pub fn aws_managed_s3_key_policy(account: &str, region: &str) -> PolicyDocument {
     PolicyDocument::new(vec![
-        Statement::allow("Allow access through S3 for all principals in the account that are authorized to use S3")
-            .principal(Principal::aws([Value::lit("*")]))
-            .actions([
-                "kms:Encrypt",
-                "kms:Decrypt",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:DescribeKey",
-            ])
-            .resources([Value::lit("*")])
-            .condition("StringEquals", "kms:CallerAccount", [Value::lit(account)])
-            .condition(
-                "StringEquals",
-                "kms:ViaService",
-                [Value::lit(format!("s3.{region}.amazonaws.com"))],
-            ),
+        Statement::allow(format!(
+            "{AWS_MANAGED_S3_KEY_SID_START} that are authorized to use S3"
+        ))
+        .principal(Principal::aws([Value::lit("*")]))
+        .actions([
+            kms::ENCRYPT,
+            kms::DECRYPT,
+            kms::RE_ENCRYPT_ANY,
+            kms::GENERATE_DATA_KEY_ANY,
+            kms::DESCRIBE_KEY,
+        ])
+        .resources([Value::lit("*")])
+        .condition(
+            "StringEquals",
+            condition_key::KMS_CALLER_ACCOUNT,
+            [Value::lit(account)],
+        )
+        .condition(
+            "StringEquals",
+            condition_key::KMS_VIA_SERVICE,
+            [Value::lit(s3_service(region))],
+        ),
         Statement::allow("Allow direct access to key metadata to the account")
             .principal(Principal::aws([Value::lit(format!(
                 "arn:aws:iam::{account}:root"
             ))]))
-            .actions(["kms:Describe*", "kms:Get*", "kms:List*"])
+            .actions([kms::DESCRIBE_ANY, kms::GET_ANY, kms::LIST_ANY])
             .resources([Value::lit("*")]),
     ])
+}
+
+/// Whether a key policy is the one AWS gives `aws/s3` keys (recognised by its fixed Sid).
+pub fn is_aws_managed_s3_key_policy(document: &PolicyDocument) -> bool {
+    document.statements.iter().any(|statement| {
+        statement
+            .sid
+            .as_deref()
+            .is_some_and(|sid| sid.starts_with(AWS_MANAGED_S3_KEY_SID_START))
+    })
 }
 
 #[cfg(test)]

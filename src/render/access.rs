@@ -2,8 +2,10 @@
 //! Mermaid diagram of accounts, resources and grants, for reviewers of the generated code.
 
 use super::{TemplateError, Templates};
-use crate::lower::{bucket_access, snake, Lowered, Resource, LIST_ACTION};
+use crate::aws::LIST_ACTION;
+use crate::lower::{bucket_access, Lowered, Resource};
 use crate::model::{Encryption, PrincipalStyle};
+use crate::names::snake;
 use crate::plan::{stem, Step};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -123,8 +125,6 @@ pub fn render(
                 s3_actions.insert(LIST_ACTION);
             }
             s3_actions.extend(role_access.bucket_actions.iter().map(String::as_str));
-            let reads = objects.iter().any(|action| action.starts_with("s3:Get"));
-            let writes = objects.iter().any(|action| action.starts_with("s3:Put"));
             grants.push(GrantView {
                 role_name: &role.role_name,
                 account: &account.name,
@@ -132,12 +132,7 @@ pub fn render(
                 bucket_name: &bucket.bucket_name,
                 owner: &bucket.account,
                 prefix,
-                access: match (reads, writes) {
-                    (true, true) => "read-write",
-                    (false, true) => "write",
-                    (true, false) => "read",
-                    (false, false) => "other",
-                },
+                access: role_access.levels[prefix].as_str(),
                 s3_actions: s3_actions.into_iter().collect(),
                 kms_actions: role_access.kms_actions.iter().map(String::as_str).collect(),
             });

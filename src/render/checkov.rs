@@ -4,7 +4,7 @@
 //! can satisfy with a sane default it satisfies instead; what is left is outside a
 //! scenario's scope, or a choice the scenario made on purpose.
 
-use crate::consolidate::PRINCIPAL_ORG_ID;
+use crate::aws::condition_key::PRINCIPAL_ORG_ID;
 use crate::model::Bucket;
 use crate::policy::{Effect, PolicyDocument};
 use serde::Serialize;

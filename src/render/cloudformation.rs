@@ -4,8 +4,9 @@
 
 use super::checkov::{self, Flavor};
 use super::{tag_views, yaml, Format, TagView, TemplateError, Templates};
-use crate::lower::{pascal, producer, Lowered, Resource, UnitId};
+use crate::lower::{producer, Lowered, Resource, UnitId};
 use crate::model::Image;
+use crate::names::{access_policy_name, key_logical, key_parameter, managed_policy_name, pascal};
 use crate::plan::Step;
 use crate::policy::{PolicyDocument, Ref};
 use serde::Serialize;
@@ -113,31 +114,12 @@ struct OutputView {
     value: Json,
 }
 
-pub fn key_logical(key: &str) -> String {
-    format!("{}Key", pascal(key))
-}
-
-pub fn key_parameter(key: &str) -> String {
-    format!("{}KeyArn", pascal(key))
-}
-
 fn role_logical(role: &str) -> String {
     format!("{}Role", pascal(role))
 }
 
 fn profile_logical(role: &str) -> String {
     format!("{}InstanceProfile", pascal(role))
-}
-
-/// The name of the inline policy crossgrant puts on each role.
-pub fn access_policy_name(scenario: &str) -> String {
-    format!("crossgrant-{scenario}")
-}
-
-/// The name of a managed policy holding part of a role's access (unique in the account: role
-/// names of one scenario and account are).
-pub fn managed_policy_name(scenario: &str, role: &str, number: usize) -> String {
-    format!("crossgrant-{scenario}-{role}-{number}")
 }
 
 /// Resolves references from inside `unit`: local resources by `!Ref`/`!GetAtt`, key ARNs of

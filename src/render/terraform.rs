@@ -5,8 +5,9 @@
 
 use super::checkov::{self, Flavor};
 use super::{hcl, TemplateError, Templates};
-use crate::lower::{producer, snake, Lowered, Resource, UnitId};
+use crate::lower::{producer, Lowered, Resource, UnitId};
 use crate::model::Image;
+use crate::names::{access_policy_name, managed_policy_name, snake};
 use crate::plan::Step;
 use crate::policy::{PolicyDocument, Ref};
 use serde::Serialize;
@@ -355,7 +356,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                 };
                 view.role_policies.push(RolePolicyView {
                     id: snake(role),
-                    policy_name: super::cloudformation::access_policy_name(&scenario.name),
+                    policy_name: access_policy_name(&scenario.name),
                     role: role_expression,
                     document: resolver.document(policy),
                 });
@@ -373,11 +374,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                 view.managed_policies.push(RolePolicyView {
                     // A hyphen never occurs in the snake-case ids of other resources.
                     id: format!("{}-access-{number}", snake(role)),
-                    policy_name: super::cloudformation::managed_policy_name(
-                        &scenario.name,
-                        role,
-                        *number,
-                    ),
+                    policy_name: managed_policy_name(&scenario.name, role, *number),
                     role: role_expression,
                     document: resolver.document(policy),
                 });

@@ -263,6 +263,7 @@ fn untag(value: serde_yaml::Value) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::s3;
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -279,7 +280,7 @@ mod tests {
     fn block_round_trips_through_a_yaml_reader() {
         let value = json!({
             "Version": "2012-10-17",
-            "Statement": [{ "Sid": "A", "Action": ["s3:GetObject", "s3:PutObject"],
+            "Statement": [{ "Sid": "A", "Action": [s3::GET_OBJECT, s3::PUT_OBJECT],
                             "Resource": { "Fn::GetAtt": ["Key", "Arn"] } }],
             "Text": "line one\nline two\n",
             "Odd": "{{ ${x} }}: # '\"",

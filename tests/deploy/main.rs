@@ -676,7 +676,7 @@ impl<'a> Deployed<'a> {
     fn role_checks(&self) -> Vec<Check> {
         let scenario = self.scenario();
         let lowered = &self.example.lowered;
-        let policy_name = crossgrant::render::cloudformation::access_policy_name(&scenario.name);
+        let policy_name = crossgrant::names::access_policy_name(&scenario.name);
         let mut checks = Vec::new();
         for role in scenario.roles.values() {
             let iam = |operation, params| {
@@ -1029,7 +1029,7 @@ impl<'a> Deployed<'a> {
             ]));
             expected.push((key_policy_file(&key.name), "Policy", document));
         }
-        let policy_name = crossgrant::render::cloudformation::access_policy_name(&scenario.name);
+        let policy_name = crossgrant::names::access_policy_name(&scenario.name);
         for (role, document) in &lowered.role_policies {
             let role = &scenario.roles[role];
             calls.push(args(&[
@@ -1585,7 +1585,7 @@ fn check_apply_order(example: &Example, log: &str) {
         let role_module = &example.scenario().roles[&role].account;
         let created = position(&format!(
             "module.{role_module}.aws_iam_role.{}: Creation complete",
-            crossgrant::lower::snake(&role)
+            crossgrant::names::snake(&role)
         ));
         for kind in ["aws_kms_key", "aws_s3_bucket_policy"] {
             let prefix = format!("module.{owner_unit}.{kind}.");
@@ -1925,7 +1925,7 @@ fn terraform_role_principals(example: &Example) -> BTreeSet<String> {
             let role = scenario
                 .roles
                 .values()
-                .find(|role| crossgrant::lower::snake(&role.name) == resource)
+                .find(|role| crossgrant::names::snake(&role.name) == resource)
                 .unwrap_or_else(|| {
                     panic!(
                         "{}: aws_iam_role.{resource} is no role of the scenario",

@@ -5,11 +5,12 @@
 //! Known, documented disagreements are listed in the README (Cross-checked against an independent simulator); none arise from these requests.
 
 use crate::common::{self, eval};
-use crossgrant::consolidate::{Consolidation, Fit};
+use crossgrant::consolidate::Fit;
 use crossgrant::eval::engine::{evaluate, Verdict};
 use crossgrant::eval::probe::{probes, Step, World};
 use crossgrant::eval::request::Caller;
 use crossgrant::generate::Shape;
+use crossgrant::limits::Consolidation;
 use crossgrant::lower::{lower, lower_with, Lowered};
 use crossgrant::policy::PolicyDocument;
 use proptest::strategy::{Strategy, ValueTree};

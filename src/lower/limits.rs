@@ -4,7 +4,7 @@
 //! the longest text it can resolve to. A document above [`WARN_PERCENT`] of its limit is worth
 //! a warning; one above its limit cannot deploy and makes the scenario unusable as written.
 
-use crate::consolidate::Consolidation;
+use crate::aws;
 use crate::model::Scenario;
 use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +20,26 @@ const KEY_ID_PLACEHOLDER: &str = "00000000-0000-0000-0000-000000000000";
 
 /// What `{"Version":"2012-10-17","Statement":[]}` costs before any statement.
 const EMPTY_DOCUMENT: usize = 39;
+
+/// One consolidation step, in the order they are tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Consolidation {
+    MergeStatements,
+    RolePathPatterns,
+    Organization,
+    ManagedPolicies,
+}
+
+impl Consolidation {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Consolidation::MergeStatements => "merging statements",
+            Consolidation::RolePathPatterns => "naming roles by path",
+            Consolidation::Organization => "naming the organization",
+            Consolidation::ManagedPolicies => "splitting into managed policies",
+        }
+    }
+}
 
 /// One AWS size quota.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -37,10 +57,10 @@ pub enum Limit {
 impl Limit {
     pub fn size(self) -> usize {
         match self {
-            Limit::BucketPolicy => 20_480,
-            Limit::KeyPolicy => 32_768,
-            Limit::RoleInline => 10_240,
-            Limit::ManagedPolicy => 6_144,
+            Limit::BucketPolicy => aws::BUCKET_POLICY_BYTES,
+            Limit::KeyPolicy => aws::KEY_POLICY_BYTES,
+            Limit::RoleInline => aws::ROLE_INLINE_POLICIES_CHARACTERS,
+            Limit::ManagedPolicy => aws::MANAGED_POLICY_CHARACTERS,
         }
     }
 
@@ -582,6 +602,7 @@ pub fn thousands(number: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::{condition_key, s3, KMS_WRITE_ACTIONS};
     use crate::policy::{Principal, Value};
 
     #[test]
@@ -596,7 +617,7 @@ mod tests {
     fn statement_sizes_add_up_to_the_document_size() {
         let scenario = crate::parse_scenario(
             "multi-account.toml",
-            include_str!("../examples/multi-account.toml"),
+            include_str!("../../examples/multi-account.toml"),
         )
         .expect("example scenario is valid");
         let sizer = Sizer::new(&scenario);
@@ -605,10 +626,10 @@ mod tests {
                 .principal(Principal::aws([Value::lit(
                     "arn:aws:iam::555555555555:root",
                 )]))
-                .actions(["s3:GetObject"])
+                .actions([s3::GET_OBJECT])
                 .resources([Value::lit("arn:aws:s3:::bucket/*")]),
             Statement::allow("Two")
-                .actions(["kms:Decrypt", "kms:GenerateDataKey"])
+                .actions(KMS_WRITE_ACTIONS)
                 .resources([Value::Ref(Ref::KeyArn("raw".into()))]),
         ];
         let document = PolicyDocument::new(statements.clone());
@@ -632,7 +653,7 @@ mod tests {
     fn computed_sizes_match_the_serialized_json_exactly() {
         let scenario = crate::parse_scenario(
             "multi-account.toml",
-            include_str!("../examples/multi-account.toml"),
+            include_str!("../../examples/multi-account.toml"),
         )
         .expect("example scenario is valid");
         let sizer = Sizer::new(&scenario);
@@ -641,7 +662,7 @@ mod tests {
                 .principal(Principal::Any)
                 .actions(Vec::<String>::new())
                 .resources([Value::lit("quote \" backslash \\ tab \t bell \u{7} é ∑")])
-                .condition("StringLike", "s3:prefix", Vec::new()),
+                .condition("StringLike", condition_key::S3_PREFIX, Vec::new()),
             Statement {
                 sid: None,
                 ..Statement::deny("x").actions(["a", "b"]).resources([
@@ -664,7 +685,7 @@ mod tests {
             let scenario = crate::parse_scenario("gen.toml", &text).expect("valid");
             let sizer = Sizer::new(&scenario);
             let lowered =
-                crate::lower::lower_with(scenario.clone(), crate::consolidate::Fit::Always);
+                crate::lower::lower_with(scenario.clone(), crate::lower::consolidate::Fit::Always);
             let documents = lowered
                 .units
                 .iter()
@@ -680,7 +701,7 @@ mod tests {
     fn key_arns_are_measured_at_their_real_length() {
         let scenario = crate::parse_scenario(
             "multi-account.toml",
-            include_str!("../examples/multi-account.toml"),
+            include_str!("../../examples/multi-account.toml"),
         )
         .expect("example scenario is valid");
         let arn = Sizer::new(&scenario).worst_case(&Ref::KeyArn("raw".into()));

@@ -19,39 +19,16 @@
 //! Only statements crossgrant wrote for consumers are touched; any other statement (the key's
 //! administrators, a deny added for hardening) is left as it is, where it is.
 
-use crate::limits::{Advice, Budget, Document, Limit, LimitProblem, Measured, Sizer};
-use crate::lower::{
-    merge_principals, KMS_READ_ACTIONS, KMS_WRITE_ACTIONS, LEGACY_ACL_ACTION, LIST_ACTION,
-    READ_OBJECT_ACTIONS, WRITE_OBJECT_ACTIONS,
+use super::limits::{
+    Advice, Budget, Consolidation, Document, Limit, LimitProblem, Measured, Sizer,
 };
+use crate::aws::condition_key::{PRINCIPAL_ARN, PRINCIPAL_ORG_ID};
+use crate::aws::{action_resource_type, ResourceType, S3_ARN_PREFIX};
 use crate::model::Scenario;
 use crate::policy::{
     Clause, Conditions, Effect, Name, PolicyDocument, Principal, Ref, Statement, Value,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-pub const PRINCIPAL_ARN: &str = "aws:PrincipalArn";
-pub const PRINCIPAL_ORG_ID: &str = "aws:PrincipalOrgID";
-
-/// One consolidation step, in the order they are tried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Consolidation {
-    MergeStatements,
-    RolePathPatterns,
-    Organization,
-    ManagedPolicies,
-}
-
-impl Consolidation {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Consolidation::MergeStatements => "merging statements",
-            Consolidation::RolePathPatterns => "naming roles by path",
-            Consolidation::Organization => "naming the organization",
-            Consolidation::ManagedPolicies => "splitting into managed policies",
-        }
-    }
-}
 
 /// How far lowering consolidates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,46 +180,22 @@ fn mergeable(statement: &Statement) -> bool {
         && (statement.principal.is_none() || is_consumer(statement))
 }
 
-/// What kind of resource an action or a resource value is, when that is certain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    S3Bucket,
-    S3Object,
-    KmsKey,
-}
-
-/// Only actions crossgrant emits itself have a kind: a scenario's extra actions, or a wildcard,
-/// may apply to more than one kind of resource.
-fn action_kind(action: &str) -> Option<Kind> {
-    if action == LIST_ACTION {
-        Some(Kind::S3Bucket)
-    } else if READ_OBJECT_ACTIONS.contains(&action)
-        || WRITE_OBJECT_ACTIONS.contains(&action)
-        || action == LEGACY_ACL_ACTION
-    {
-        Some(Kind::S3Object)
-    } else if KMS_READ_ACTIONS.contains(&action) || KMS_WRITE_ACTIONS.contains(&action) {
-        Some(Kind::KmsKey)
-    } else {
-        None
-    }
-}
-
-fn resource_kind(resource: &Value) -> Option<Kind> {
+/// The type of resource a resource value names, when that is certain.
+fn resource_type(resource: &Value) -> Option<ResourceType> {
     match resource {
-        Value::Ref(Ref::KeyArn(_)) => Some(Kind::KmsKey),
+        Value::Ref(Ref::KeyArn(_)) => Some(ResourceType::Key),
         Value::Ref(_) => None,
         Value::Lit(text) => {
-            if let Some(rest) = text.strip_prefix("arn:aws:s3:::") {
+            if let Some(rest) = text.strip_prefix(S3_ARN_PREFIX) {
                 if rest.is_empty() || (rest.contains(['*', '?']) && !rest.contains('/')) {
                     None
                 } else if rest.contains('/') {
-                    Some(Kind::S3Object)
+                    Some(ResourceType::Object)
                 } else {
-                    Some(Kind::S3Bucket)
+                    Some(ResourceType::Bucket)
                 }
             } else if text.starts_with("arn:aws:kms:") && !text.contains(['*', '?']) {
-                Some(Kind::KmsKey)
+                Some(ResourceType::Key)
             } else {
                 None
             }
@@ -252,7 +205,7 @@ fn resource_kind(resource: &Value) -> Option<Kind> {
 
 /// Whether a request for `action` can ever name `resource`.
 fn applicable(action: &str, resource: &Value) -> bool {
-    match (action_kind(action), resource_kind(resource)) {
+    match (action_resource_type(action), resource_type(resource)) {
         (Some(a), Some(r)) => a == r,
         _ => true,
     }
@@ -954,9 +907,146 @@ fn role_advice(needed: usize) -> Vec<Advice> {
     advice
 }
 
+/// Merges statements that differ only in who they name: same effect, actions, resources and
+/// conditions other than `aws:PrincipalArn`. Principals and pinned role ARNs are united, which
+/// grants exactly the union (a pinned ARN only ever matches a caller from its own account).
+/// The merged statement keeps the smallest Sid of its members, so the output is stable.
+pub fn merge_principals(mut statements: Vec<Statement>) -> Vec<Statement> {
+    statements.sort_by(|a, b| a.sid.cmp(&b.sid));
+    // Group by everything but the principals, borrowed: no statement is copied to be compared.
+    let mut groups: HashMap<MergeKey, usize> = HashMap::new();
+    let group_of: Vec<usize> = statements
+        .iter()
+        .map(|statement| {
+            let next = groups.len();
+            *groups.entry(merge_key(statement)).or_insert(next)
+        })
+        .collect();
+    drop(groups);
+    let mut merged: Vec<Option<Merging>> = Vec::new();
+    for (statement, group) in statements.into_iter().zip(group_of) {
+        if group == merged.len() {
+            merged.push(Some(Merging {
+                statement,
+                principals: BTreeMap::new(),
+                pins: BTreeMap::new(),
+                absorbed: false,
+            }));
+        } else if let Some(target) = &mut merged[group] {
+            target.absorb(statement);
+        }
+    }
+    merged.into_iter().flatten().map(Merging::finish).collect()
+}
+
+/// What statements that merge share: everything but Sid, principals and role pins, and which
+/// operators pin roles.
+type MergeKey<'a> = (
+    Effect,
+    &'a Clause<Vec<String>>,
+    Option<&'a Clause<Vec<Value>>>,
+    Vec<(&'a str, Vec<(&'a str, &'a [Value])>)>,
+    Vec<&'a str>,
+);
+
+fn merge_key(statement: &Statement) -> MergeKey<'_> {
+    let conditions = statement
+        .condition
+        .iter()
+        .map(|(operator, keys)| {
+            let keys: Vec<(&str, &[Value])> = keys
+                .iter()
+                .filter(|(key, _)| *key != PRINCIPAL_ARN)
+                .map(|(key, values)| (key.as_str(), values.as_slice()))
+                .collect();
+            (operator.as_str(), keys)
+        })
+        .filter(|(_, keys)| !keys.is_empty())
+        .collect();
+    let pinned_by = statement
+        .condition
+        .iter()
+        .filter(|(_, keys)| keys.contains_key(PRINCIPAL_ARN))
+        .map(|(operator, _)| operator.as_str())
+        .collect();
+    (
+        statement.effect,
+        &statement.action,
+        statement.resource.as_ref(),
+        conditions,
+        pinned_by,
+    )
+}
+
+/// A statement and what it has absorbed so far, kept in sets until the end.
+struct Merging {
+    statement: Statement,
+    principals: BTreeMap<String, BTreeSet<Value>>,
+    pins: BTreeMap<String, BTreeSet<Value>>,
+    absorbed: bool,
+}
+
+impl Merging {
+    fn absorb(&mut self, other: Statement) {
+        if !self.absorbed {
+            self.absorbed = true;
+            if let Some(Clause::Is(Principal::Typed(map))) = &self.statement.principal {
+                for (kind, values) in map {
+                    self.principals
+                        .entry(kind.clone())
+                        .or_default()
+                        .extend(values.iter().cloned());
+                }
+            }
+            for (operator, keys) in &self.statement.condition {
+                if let Some(values) = keys.get(PRINCIPAL_ARN) {
+                    self.pins
+                        .entry(operator.clone())
+                        .or_default()
+                        .extend(values.iter().cloned());
+                }
+            }
+        }
+        if let (Some(Clause::Is(Principal::Typed(_))), Some(Clause::Is(Principal::Typed(from)))) =
+            (&self.statement.principal, other.principal)
+        {
+            for (kind, values) in from {
+                self.principals.entry(kind).or_default().extend(values);
+            }
+        }
+        for (operator, mut keys) in other.condition {
+            if let Some(values) = keys.remove(PRINCIPAL_ARN) {
+                self.pins.entry(operator).or_default().extend(values);
+            }
+        }
+    }
+
+    fn finish(self) -> Statement {
+        let mut statement = self.statement;
+        if !self.absorbed {
+            return statement;
+        }
+        if let Some(Clause::Is(Principal::Typed(map))) = &mut statement.principal {
+            for (kind, values) in self.principals {
+                map.insert(kind, values.into_iter().collect());
+            }
+        }
+        for (operator, values) in self.pins {
+            statement
+                .condition
+                .entry(operator)
+                .or_default()
+                .insert(PRINCIPAL_ARN.to_string(), values.into_iter().collect());
+        }
+        statement
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::condition_key::S3_PREFIX;
+    use crate::aws::{kms, s3, LIST_ACTION, READ_OBJECT_ACTIONS, WRITE_OBJECT_ACTIONS};
 
     const SCENARIO: &str = r#"
 name = "unit"
@@ -1035,7 +1125,7 @@ access = "read"
         assert_eq!(merged[0].sid.as_deref(), Some("AObjects"));
         assert_eq!(
             actions_of(&merged[0]),
-            &["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]
+            &[s3::GET_OBJECT, s3::GET_OBJECT_VERSION, s3::LIST_BUCKET]
         );
         assert_eq!(resources_of(&merged[0]).len(), 2);
     }
@@ -1055,7 +1145,7 @@ access = "read"
         );
         // An action the scenario asked for may apply to more than one kind of resource.
         let extra = Statement::allow("Extra")
-            .actions(["s3:GetObjectTagging"])
+            .actions([s3::DELETE_OBJECT])
             .resources([Value::lit("arn:aws:s3:::one/*")]);
         let list = Statement::allow("List")
             .actions([LIST_ACTION])
@@ -1065,7 +1155,7 @@ access = "read"
         let prefixed = Statement::allow("ListPrefix")
             .actions([LIST_ACTION])
             .resources([Value::lit("arn:aws:s3:::one")])
-            .condition("StringLike", "s3:prefix", [Value::lit("raw/*")]);
+            .condition("StringLike", S3_PREFIX, [Value::lit("raw/*")]);
         let whole = Statement::allow("ListWhole")
             .actions([LIST_ACTION])
             .resources([Value::lit("arn:aws:s3:::two")]);
@@ -1081,7 +1171,7 @@ access = "read"
             .actions(READ_OBJECT_ACTIONS)
             .resources([Value::lit("arn:aws:s3:::two/*")]);
         let key = Statement::allow("Key")
-            .actions(["kms:Decrypt"])
+            .actions([kms::DECRYPT])
             .resources([Value::Ref(Ref::KeyArn("data".into()))]);
         let merged = merge_statements(vec![one, two, key]);
         // Objects of both buckets in one statement, and the key with them: a KMS action never
@@ -1143,7 +1233,7 @@ access = "read"
             .principal(Principal::aws([Value::lit(
                 "arn:aws:iam::111111111111:root",
             )]))
-            .actions(["kms:*"])
+            .actions([kms::ALL])
             .resources([Value::lit("*")]);
         let out = organization(vec![root.clone(), consumer], &scope);
         assert_eq!(out[0], root);
@@ -1170,7 +1260,7 @@ access = "read"
         let statements: Vec<Statement> = (0..120)
             .map(|index| {
                 Statement::allow(format!("Bucket{index}"))
-                    .actions([format!("s3:GetObjectTagging{index}")])
+                    .actions([format!("{}{index}", s3::DELETE_OBJECT)])
                     .resources([Value::lit(format!(
                         "arn:aws:s3:::acme-a-rather-long-bucket-name-{index:04}/some/prefix/*"
                     ))])

@@ -1,0 +1,256 @@
+//! Deploy units: where each lowered resource deploys (account, region, phase), and which unit
+//! produces what a reference names, which is what the deploy plan orders units by.
+
+use super::consolidate::RoleLayout;
+use super::Lowered;
+use crate::model::PrincipalStyle;
+use crate::policy::{Name, PolicyDocument, Ref};
+use std::collections::BTreeMap;
+
+/// The order in which deploy units of one account and region go out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Consumer roles, created first when resource policies name them directly.
+    Roles,
+    /// Keys, buckets and their resource policies, in the owner account.
+    Data,
+    /// Consumer identity policies (they need the key ARN) and instances.
+    Access,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Roles => "roles",
+            Phase::Data => "data",
+            Phase::Access => "access",
+        }
+    }
+}
+
+/// Where a unit deploys: account (scenario name), region, phase.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitId {
+    pub account: Name,
+    pub region: String,
+    pub phase: Phase,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Key {
+        key: Name,
+        policy: PolicyDocument,
+    },
+    Alias {
+        key: Name,
+    },
+    Bucket {
+        bucket: Name,
+    },
+    BucketPolicy {
+        bucket: Name,
+        policy: PolicyDocument,
+    },
+    Role {
+        role: Name,
+        trust: PolicyDocument,
+    },
+    InstanceProfile {
+        role: Name,
+    },
+    RolePolicy {
+        role: Name,
+        policy: PolicyDocument,
+    },
+    /// A customer-managed policy attached to the role, holding part of its access when the
+    /// inline policy alone would exceed IAM's size limit; `number` counts from 1.
+    ManagedPolicy {
+        role: Name,
+        number: usize,
+        policy: PolicyDocument,
+    },
+    Instance {
+        instance: Name,
+    },
+}
+
+impl Resource {
+    /// The documents this resource carries, if any.
+    pub fn policy(&self) -> Option<&PolicyDocument> {
+        match self {
+            Resource::Key { policy, .. }
+            | Resource::BucketPolicy { policy, .. }
+            | Resource::RolePolicy { policy, .. }
+            | Resource::ManagedPolicy { policy, .. } => Some(policy),
+            Resource::Role { trust, .. } => Some(trust),
+            _ => None,
+        }
+    }
+
+    /// References this resource makes besides those inside its policy document.
+    pub fn direct_refs(&self) -> Vec<Ref> {
+        match self {
+            Resource::Instance { instance } => vec![Ref::InstanceProfile(instance.clone())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    pub id: UnitId,
+    pub resources: Vec<Resource>,
+}
+
+/// Where each resource deploys. Roles go out first in their own unit only when resource
+/// policies name them directly (principal style `role`).
+pub(super) fn place(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayout>) -> Vec<Unit> {
+    let scenario = &lowered.scenario;
+    let role_phase = match scenario.principal_style {
+        PrincipalStyle::Role => Phase::Roles,
+        PrincipalStyle::Account => Phase::Access,
+    };
+    let mut units: BTreeMap<UnitId, Vec<Resource>> = BTreeMap::new();
+    let mut place = |account: &str, region: &str, phase: Phase, resource: Resource| {
+        units
+            .entry(UnitId {
+                account: account.to_string(),
+                region: region.to_string(),
+                phase,
+            })
+            .or_default()
+            .push(resource);
+    };
+    for key in scenario.keys.values() {
+        let policy = lowered.key_policies[&key.name].clone();
+        place(
+            &key.account,
+            &key.region,
+            Phase::Data,
+            Resource::Key {
+                key: key.name.clone(),
+                policy,
+            },
+        );
+        place(
+            &key.account,
+            &key.region,
+            Phase::Data,
+            Resource::Alias {
+                key: key.name.clone(),
+            },
+        );
+    }
+    for bucket in scenario.buckets.values() {
+        place(
+            &bucket.account,
+            &bucket.region,
+            Phase::Data,
+            Resource::Bucket {
+                bucket: bucket.name.clone(),
+            },
+        );
+        if let Some(policy) = lowered.bucket_policies.get(&bucket.name) {
+            place(
+                &bucket.account,
+                &bucket.region,
+                Phase::Data,
+                Resource::BucketPolicy {
+                    bucket: bucket.name.clone(),
+                    policy: policy.clone(),
+                },
+            );
+        }
+    }
+    for role in scenario.roles.values() {
+        // IAM is global: roles deploy with the scenario's home region.
+        let region = scenario.region.clone();
+        place(
+            &role.account,
+            &region,
+            role_phase,
+            Resource::Role {
+                role: role.name.clone(),
+                trust: lowered.trust_policies[&role.name].clone(),
+            },
+        );
+        if role.instance_profile {
+            place(
+                &role.account,
+                &region,
+                role_phase,
+                Resource::InstanceProfile {
+                    role: role.name.clone(),
+                },
+            );
+        }
+        if let Some(layout) = role_layouts.remove(&role.name) {
+            if !layout.inline.is_empty() {
+                place(
+                    &role.account,
+                    &region,
+                    Phase::Access,
+                    Resource::RolePolicy {
+                        role: role.name.clone(),
+                        policy: PolicyDocument::new(layout.inline),
+                    },
+                );
+            }
+            for (index, statements) in layout.managed.into_iter().enumerate() {
+                place(
+                    &role.account,
+                    &region,
+                    Phase::Access,
+                    Resource::ManagedPolicy {
+                        role: role.name.clone(),
+                        number: index + 1,
+                        policy: PolicyDocument::new(statements),
+                    },
+                );
+            }
+        }
+    }
+    for instance in scenario.instances.values() {
+        place(
+            &instance.account,
+            &instance.region,
+            Phase::Access,
+            Resource::Instance {
+                instance: instance.name.clone(),
+            },
+        );
+    }
+    units
+        .into_iter()
+        .map(|(id, resources)| Unit { id, resources })
+        .collect()
+}
+
+/// The unit that creates what a reference names.
+pub fn producer(lowered: &Lowered, reference: &Ref) -> UnitId {
+    let scenario = &lowered.scenario;
+    let role_unit = |role: &str| {
+        let role = &scenario.roles[role];
+        UnitId {
+            account: role.account.clone(),
+            region: scenario.region.clone(),
+            phase: match scenario.principal_style {
+                PrincipalStyle::Role => Phase::Roles,
+                PrincipalStyle::Account => Phase::Access,
+            },
+        }
+    };
+    match reference {
+        Ref::KeyArn(key) => {
+            let key = &scenario.keys[key];
+            UnitId {
+                account: key.account.clone(),
+                region: key.region.clone(),
+                phase: Phase::Data,
+            }
+        }
+        Ref::RoleArn(role) => role_unit(role),
+        Ref::InstanceProfile(instance) => role_unit(&scenario.instances[instance].role),
+    }
+}
