@@ -58,7 +58,39 @@ pub enum CallerKind {
     OrganizationMember {
         account_id: String,
     },
+    /// A role that is not `role` but resembles it, asked about the buckets `role` is granted:
+    /// a policy that names `role` by a pattern wider than its ARN lets it in. It is allowed
+    /// everything by its identity policy when it asks about another account's bucket (so only
+    /// the bucket and key policies stand in its way), and nothing when it asks about its own
+    /// account's (where IAM alone would let an administrator in).
+    LookAlike {
+        role: Name,
+        resemblance: Resemblance,
+        privileged: bool,
+    },
     Anonymous,
+}
+
+/// How a look-alike differs from the granted role it resembles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resemblance {
+    /// The same name under another IAM path of the same account.
+    OtherPath,
+    /// A name that starts with the granted one, under the same path.
+    LongerName,
+    /// The same path and name in an account outside the scenario.
+    OtherAccount,
+}
+
+impl fmt::Display for Resemblance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Resemblance::OtherPath => "same name, another path",
+            Resemblance::LongerName => "longer name, same path",
+            Resemblance::OtherAccount => "same name and path, another account",
+        })
+    }
 }
 
 impl fmt::Display for CallerKind {
@@ -72,6 +104,18 @@ impl fmt::Display for CallerKind {
             }
             CallerKind::OrganizationMember { account_id } => {
                 write!(f, "admin role in organization account {account_id}")
+            }
+            CallerKind::LookAlike {
+                role,
+                resemblance,
+                privileged,
+            } => {
+                let policy = if *privileged {
+                    "allowed everything"
+                } else {
+                    "no policy"
+                };
+                write!(f, "look-alike of role {role} ({resemblance}; {policy})")
             }
             CallerKind::Anonymous => f.write_str("anonymous"),
         }
@@ -284,6 +328,20 @@ impl World {
                 vec![(ADMIN_POLICY.to_string(), admin.clone())],
             );
         }
+        for (kind, caller) in look_alikes(scenario) {
+            if let (
+                CallerKind::LookAlike {
+                    privileged: true, ..
+                },
+                Some(arn),
+            ) = (kind, caller.arn())
+            {
+                world.identity_policies.insert(
+                    arn.to_string(),
+                    vec![(ADMIN_POLICY.to_string(), admin.clone())],
+                );
+            }
+        }
         world
     }
 
@@ -317,6 +375,81 @@ fn admin_policy() -> PolicyDocument {
 
 fn role_arn(account_id: &str, name: &str) -> String {
     format!("arn:aws:iam::{account_id}:role/{name}")
+}
+
+/// Look-alikes of every role that has a grant: the same name under another path, a longer
+/// name under the same path, and the same path and name in the stranger's account, each in a
+/// privileged and an unprivileged variant where both can apply. A variant is left out where
+/// the scenario declares that no such role exists (a declared path holds only declared roles),
+/// where IAM could not name it (a name over 64 characters), or where it is a role of the
+/// scenario itself.
+pub fn look_alikes(scenario: &Scenario) -> Vec<(CallerKind, Caller)> {
+    const OTHER_PATHS: [&str; 2] = ["/crossgrant-look-alike/", "/crossgrant-look-alike-admin/"];
+    const LONGER_NAMES: [&str; 2] = ["-look-alike", "-look-alike-admin"];
+    let scenario_arns: BTreeSet<String> = scenario
+        .roles
+        .keys()
+        .map(|role| scenario.role_arn(role))
+        .collect();
+    let stranger = stranger_account(scenario);
+    let granted: BTreeSet<&Name> = scenario.grants.iter().map(|grant| &grant.role).collect();
+    let mut out = Vec::new();
+    for role in granted.into_iter().map(|name| &scenario.roles[name]) {
+        let account = scenario.account(&role.account);
+        let declared = |path: &str| {
+            account.role_paths.iter().any(|declared| declared == path)
+                || (scenario.organization.is_some()
+                    && scenario
+                        .organization_role_paths
+                        .iter()
+                        .any(|declared| declared == path))
+        };
+        let arn = |account_id: &str, path: &str, name: &str| {
+            format!("arn:aws:iam::{account_id}:role{path}{name}")
+        };
+        let mut variants = Vec::new();
+        for (privileged, (path, suffix)) in [false, true]
+            .into_iter()
+            .zip(OTHER_PATHS.into_iter().zip(LONGER_NAMES))
+        {
+            let path = if path == role.path { "/" } else { path };
+            if !declared(path) {
+                variants.push((
+                    Resemblance::OtherPath,
+                    privileged,
+                    arn(&account.id, path, &role.role_name),
+                ));
+            }
+            let longer = format!("{}{suffix}", role.role_name);
+            if longer.len() <= 64 && !declared(&role.path) {
+                variants.push((
+                    Resemblance::LongerName,
+                    privileged,
+                    arn(&account.id, &role.path, &longer),
+                ));
+            }
+        }
+        variants.push((
+            Resemblance::OtherAccount,
+            true,
+            arn(&stranger, &role.path, &role.role_name),
+        ));
+        for (resemblance, privileged, arn) in variants {
+            if scenario_arns.contains(&arn) {
+                continue;
+            }
+            let caller = Caller::role(arn).expect("look-alike ARNs carry a twelve-digit account");
+            out.push((
+                CallerKind::LookAlike {
+                    role: role.name.clone(),
+                    resemblance,
+                    privileged,
+                },
+                caller,
+            ));
+        }
+    }
+    out
 }
 
 /// An account id no scenario account uses.
@@ -727,6 +860,7 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
             Caller::role(role_arn(&account_id, ADMIN_ROLE)).expect("twelve digits"),
         ));
     }
+    callers.extend(look_alikes(scenario));
     callers.push((CallerKind::Anonymous, Caller::Anonymous));
     let members: BTreeSet<String> = scenario
         .accounts
@@ -746,6 +880,16 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
             let relevant = match kind {
                 CallerKind::Admin { account } => account != owner,
                 CallerKind::Unprivileged { account } => account == owner,
+                CallerKind::LookAlike {
+                    role, privileged, ..
+                } => {
+                    let owner_id = &scenario.account(owner).id;
+                    let granted = scenario
+                        .grants
+                        .iter()
+                        .any(|grant| grant.role == *role && grant.bucket == bucket.name);
+                    granted && *privileged == (caller.account() != Some(owner_id.as_str()))
+                }
                 _ => true,
             };
             if !relevant {
@@ -763,7 +907,14 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
             // AWS opens an `aws/s3` key to every principal of its own account, by design and
             // beyond anyone's control.
             let key_open_to_caller = bucket.encryption == Encryption::AwsManaged
-                && matches!(kind, CallerKind::Unprivileged { .. });
+                && matches!(
+                    kind,
+                    CallerKind::Unprivileged { .. }
+                        | CallerKind::LookAlike {
+                            privileged: false,
+                            ..
+                        }
+                );
             if !matches!(kind, CallerKind::Role { .. } | CallerKind::Anonymous)
                 && !key_open_to_caller
             {

@@ -372,3 +372,64 @@ fn removed_key_header_deny_lets_writers_name_another_key() {
         "{failing:?}"
     );
 }
+
+/// A pattern wider than the granted role's ARN in the bucket and key policies (what a wildcard
+/// or a policy variable in a scenario value would produce) lets a look-alike in, and `check`
+/// catches each kind by itself: the role of the same name under another path, a role whose
+/// name extends the granted one, and a role of the same name in another account.
+#[test]
+fn a_principal_pattern_wider_than_the_role_is_caught_by_its_look_alike() {
+    let consumer = eval::CONSUMER_ID;
+    let cases = [
+        (
+            format!("arn:aws:iam::{consumer}:role/*app-role"),
+            false,
+            "same name, another path",
+        ),
+        (
+            format!("arn:aws:iam::{consumer}:role/app-role*"),
+            false,
+            "longer name, same path",
+        ),
+        (
+            "arn:aws:iam::*:role/app-role".to_string(),
+            true,
+            "same name and path, another account",
+        ),
+    ];
+    for (pattern, any_principal, resemblance) in cases {
+        let mut lowered = lowered();
+        let arn = lowered.scenario.role_arn("app");
+        for document in [
+            lowered.bucket_policies.get_mut("shared").unwrap(),
+            lowered.key_policies.get_mut("data").unwrap(),
+        ] {
+            for statement in &mut document.statements {
+                let Some(keys) = statement.condition.get_mut("ArnEquals") else {
+                    continue;
+                };
+                let Some(values) = keys.get_mut("aws:PrincipalArn") else {
+                    continue;
+                };
+                for value in values.iter_mut() {
+                    let names_app = matches!(value, Value::Ref(Ref::RoleArn(role)) if role == "app")
+                        || value.as_lit() == Some(arn.as_str());
+                    if names_app {
+                        *value = Value::lit(pattern.clone());
+                    }
+                }
+                if any_principal {
+                    statement.principal = Some(Clause::Is(Principal::Any));
+                }
+            }
+        }
+        let report = check(&lowered);
+        let failing = failing_operations(&report);
+        assert!(
+            failing
+                .iter()
+                .any(|name| name.starts_with(&format!("look-alike of role app ({resemblance}"))),
+            "{pattern}: {failing:?}"
+        );
+    }
+}
