@@ -28,6 +28,10 @@ pub struct Args {
     /// A directory of template overrides (`<name>.hbs`, same layout as `templates/`).
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    /// Replace files at paths crossgrant writes that its manifest does not list (without it,
+    /// such a run is refused and names them). Other files are never touched either way.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -88,8 +92,28 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Resul
         let _ = stderr.write_all(text.as_bytes());
         return Ok(Outcome::Finding);
     }
-    let written = output::write(out, &files).map_err(output_error)?;
+    let options = output::WriteOptions { force: args.force };
+    let mut waiting = || {
+        let _ = writeln!(
+            stderr,
+            "waiting for another crossgrant run on {} to finish",
+            out.display()
+        );
+    };
+    let written = output::write_with(out, &files, options, &mut waiting).map_err(output_error)?;
     let mut text = String::new();
+    for path in &written.cleaned {
+        text.push_str(&format!(
+            "removed {} (left by an interrupted run)\n",
+            path.display()
+        ));
+    }
+    for path in &written.adopted {
+        text.push_str(&format!(
+            "adopted {} (not written by crossgrant before)\n",
+            out.join(path).display()
+        ));
+    }
     for path in &written.updated {
         text.push_str(&format!("wrote   {}\n", out.join(path).display()));
     }
