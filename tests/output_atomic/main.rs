@@ -8,6 +8,7 @@
 //! user's files survive every run and every switch of `--target`.
 #![cfg(unix)]
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::*;
@@ -164,7 +165,7 @@ fn measure(scenario: &Path, out: &Path) -> (Duration, Duration) {
 }
 
 fn spawn_synth(scenario: &Path, out: &Path, stderr: Stdio) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_crossgrant"))
+    command()
         .args([
             "synth",
             scenario.to_str().unwrap(),
