@@ -1,95 +1,28 @@
 //! crossgrant: renders cross-account S3 + KMS access from a TOML scenario into per-account
 //! CloudFormation stacks and Terraform modules, and proves the policies before deploy.
 //!
-//! Pipeline: [`schema`] (TOML as written) → [`validate`] → [`model`] → [`lower`] (units and
-//! policy documents) → [`plan`] (deploy order) → [`render`] (CloudFormation, Terraform, docs)
-//! → [`output`] (atomic, manifest-tracked writes).
+//! Pipeline: [`scenario`] (the TOML as written, validated into the model) → [`lower`] (units
+//! and policy documents, within AWS size limits) → [`plan`] (deploy order) → [`render`]
+//! (CloudFormation, Terraform, docs) → [`output`] (atomic, manifest-tracked writes). [`eval`]
+//! proves the lowered documents; [`aws`] is the vocabulary they are written in, and [`names`]
+//! the identifiers derived from scenario names.
 
 pub mod aws;
 pub mod cli;
-pub mod diag;
 pub mod error;
 pub mod eval;
 pub mod generate;
 pub mod lower;
-pub mod model;
 pub mod names;
 pub mod output;
 pub mod parallel;
 pub mod plan;
 pub mod policy;
 pub mod render;
-pub mod schema;
-pub mod validate;
+pub mod scenario;
 
 pub use lower::{consolidate, limits};
-
-use diag::{Diagnostics, Problem};
-use std::path::Path;
-
-/// Why a scenario could not be loaded.
-#[derive(Debug)]
-pub enum LoadError {
-    Read { path: String, error: std::io::Error },
-    Invalid(Diagnostics),
-}
-
-impl LoadError {
-    pub fn render(&self) -> String {
-        match self {
-            LoadError::Read { path, error } => {
-                format!("error: cannot read scenario {path}: {error}\n")
-            }
-            LoadError::Invalid(diagnostics) => diagnostics.render(),
-        }
-    }
-}
-
-/// Parses and validates scenario text; `path` is only used to name the file in diagnostics.
-pub fn parse_scenario(path: &str, source: &str) -> Result<model::Scenario, Diagnostics> {
-    let invalid = |problems| Diagnostics {
-        path: path.to_string(),
-        source: source.to_string(),
-        problems,
-    };
-    let raw = schema::parse(source).map_err(|error| {
-        invalid(vec![Problem::Toml {
-            message: error.message().to_string(),
-            span: error.span(),
-        }])
-    })?;
-    validate::validate(raw).map_err(invalid)
-}
-
-/// Reads, parses and validates a scenario file.
-pub fn load_scenario(path: &Path) -> Result<model::Scenario, LoadError> {
-    load_scenario_with_source(path).map(|(scenario, _)| scenario)
-}
-
-/// Reads, parses and validates a scenario file, and returns its text too, for diagnostics
-/// found later (a document too large for AWS points at the table it comes from).
-pub fn load_scenario_with_source(path: &Path) -> Result<(model::Scenario, String), LoadError> {
-    let display = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
-        path: display.clone(),
-        error,
-    })?;
-    let source = String::from_utf8(bytes).map_err(|error| {
-        let at = error.utf8_error().valid_up_to();
-        let bytes = error.into_bytes();
-        let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
-        // The text before the first bad byte is kept as it is, so line and column count right;
-        // of UTF-16 text, whose every other byte is zero, only the byte order mark is shown.
-        let shown = if utf16 { &bytes[..2] } else { &bytes[..] };
-        LoadError::Invalid(Diagnostics {
-            path: display.clone(),
-            source: String::from_utf8_lossy(shown).into_owned(),
-            problems: vec![Problem::NotUtf8 {
-                utf16,
-                span: at..at + char::REPLACEMENT_CHARACTER.len_utf8(),
-            }],
-        })
-    })?;
-    let scenario = parse_scenario(&display, &source).map_err(LoadError::Invalid)?;
-    Ok((scenario, source))
-}
+pub use scenario::{
+    diag, load_scenario, load_scenario_with_source, model, parse_scenario, schema, validate,
+    LoadError,
+};

@@ -1,3 +1,5 @@
+//! The crossgrant binary: the command line runs the library, and its result is the exit code.
+
 fn main() {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();

@@ -12,7 +12,7 @@
 use super::engine::{NamedPolicy, PolicySet};
 use super::matching::glob_ignore_case;
 use super::request::{Caller, Context, Request};
-use super::resolve::{aws_managed_s3_key_policy, Resolver};
+use super::resolve::{aws_managed_s3_key_policy, ScenarioArns};
 use crate::aws::{
     condition_key, is_bucket_level, kms, s3, s3_arn, s3_encryption_context, split_action,
     LEGACY_ACL_ACTION, SSE_KMS,
@@ -246,7 +246,7 @@ pub enum Governing {
 
 /// One request of an operation, and the resource policy it meets.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
+pub struct ProbeStep {
     pub request: Request,
     pub governing: Governing,
 }
@@ -261,7 +261,7 @@ pub struct Probe {
     pub intended: bool,
     /// The S3 request first, then the KMS request it causes, if any. The operation succeeds
     /// only if every step is allowed.
-    pub steps: Vec<Step>,
+    pub steps: Vec<ProbeStep>,
 }
 
 /// Every literal document of a lowered scenario, plus those of the probe callers and of the
@@ -277,28 +277,28 @@ pub struct World {
 impl World {
     pub fn build(lowered: &Lowered) -> World {
         let scenario = &lowered.scenario;
-        let resolver = Resolver::new(scenario);
+        let arns = ScenarioArns::new(scenario);
         let mut world = World::default();
         for (bucket, policy) in &lowered.bucket_policies {
             world.bucket_policies.insert(
                 bucket.clone(),
                 (
                     format!("bucket policy of {}", scenario.buckets[bucket].bucket_name),
-                    resolver.literal(policy),
+                    arns.literal(policy),
                 ),
             );
         }
         for (key, policy) in &lowered.key_policies {
             world.key_policies.insert(
-                resolver.key_arn(key),
-                (format!("key policy of key {key}"), resolver.literal(policy)),
+                arns.key_arn(key),
+                (format!("key policy of key {key}"), arns.literal(policy)),
             );
         }
         for bucket in scenario.buckets.values() {
             if bucket.encryption == Encryption::AwsManaged {
                 let account = &scenario.account(&bucket.account).id;
                 world.key_policies.insert(
-                    resolver.aws_managed_key_arn(bucket),
+                    arns.aws_managed_key_arn(bucket),
                     (
                         format!("key policy of aws/s3 in {}", bucket.account),
                         aws_managed_s3_key_policy(account, &bucket.region),
@@ -311,7 +311,7 @@ impl World {
                 scenario.role_arn(role),
                 vec![(
                     format!("identity policy of role {role}"),
-                    resolver.literal(policy),
+                    arns.literal(policy),
                 )],
             );
         }
@@ -345,7 +345,7 @@ impl World {
         world
     }
 
-    pub fn policies(&self, step: &Step) -> PolicySet<'_> {
+    pub fn policies(&self, step: &ProbeStep) -> PolicySet<'_> {
         let identity = step
             .request
             .caller
@@ -594,15 +594,15 @@ pub fn intended(scenario: &Scenario, role: &str, bucket_name: &str, operation: &
     })
 }
 
-struct Target<'a> {
-    resolver: Resolver<'a>,
+struct ProbeTarget<'a> {
+    arns: ScenarioArns<'a>,
     bucket: &'a Bucket,
     owner_id: &'a str,
     /// The organization id, and the accounts in it (the scenario's and the member outside it).
     organization: Option<(&'a str, &'a BTreeSet<String>)>,
 }
 
-impl Target<'_> {
+impl ProbeTarget<'_> {
     fn base_context(&self, caller: &Caller, transport: Transport) -> Context {
         let mut context = Context::of_caller(caller, transport == Transport::Https);
         if let (Some(account), Some((organization, members))) =
@@ -622,10 +622,10 @@ impl Target<'_> {
         action: &str,
         object: Option<&str>,
         extra: impl FnOnce(&mut Context),
-    ) -> Step {
+    ) -> ProbeStep {
         let mut context = self.base_context(caller, transport);
         extra(&mut context);
-        Step {
+        ProbeStep {
             request: Request {
                 caller: caller.clone(),
                 action: action.to_string(),
@@ -640,8 +640,8 @@ impl Target<'_> {
     /// The KMS request S3 sends on the caller's behalf for an object: S3 signs it as the
     /// caller, over TLS, naming itself as `kms:ViaService` and the object's (or, with an S3
     /// Bucket Key, the bucket's) ARN as encryption context.
-    fn kms_step(&self, caller: &Caller, action: &str, object: &str) -> Step {
-        let key_arn = self.resolver.bucket_key_arn(self.bucket);
+    fn kms_step(&self, caller: &Caller, action: &str, object: &str) -> ProbeStep {
+        let key_arn = self.arns.bucket_key_arn(self.bucket);
         let mut context = self.base_context(caller, Transport::Https);
         context.add_kms_caller(caller);
         context.add_s3_call(
@@ -657,7 +657,7 @@ impl Target<'_> {
             .nth(4)
             .unwrap_or(self.owner_id)
             .to_string();
-        Step {
+        ProbeStep {
             request: Request {
                 caller: caller.clone(),
                 action: action.to_string(),
@@ -669,14 +669,19 @@ impl Target<'_> {
         }
     }
 
-    fn steps(&self, caller: &Caller, operation: &Operation, transport: Transport) -> Vec<Step> {
+    fn steps(
+        &self,
+        caller: &Caller,
+        operation: &Operation,
+        transport: Transport,
+    ) -> Vec<ProbeStep> {
         // A client asking for the AWS-managed key names `aws:kms` and no key id.
         let sse_headers = |context: &mut Context| {
             context.set(condition_key::S3_SSE, SSE_KMS);
             if self.bucket.key().is_some() {
                 context.set(
                     condition_key::S3_SSE_KMS_KEY_ID,
-                    self.resolver.bucket_key_arn(self.bucket),
+                    self.arns.bucket_key_arn(self.bucket),
                 );
             }
         };
@@ -728,7 +733,7 @@ impl Target<'_> {
             Operation::PutObjectOtherKey { key } => {
                 let other_key = format!(
                     "{}/{}",
-                    self.resolver
+                    self.arns
                         .bucket_key_arn(self.bucket)
                         .rsplit_once('/')
                         .map(|(base, _)| base)
@@ -895,8 +900,8 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
             if !relevant {
                 continue;
             }
-            let target = Target {
-                resolver: Resolver::new(scenario),
+            let target = ProbeTarget {
+                arns: ScenarioArns::new(scenario),
                 bucket,
                 owner_id: &scenario.account(owner).id,
                 organization,

@@ -28,13 +28,13 @@ pub fn deterministic_key_id(seed: &str) -> String {
 }
 
 /// Turns references of one scenario into literal ARNs.
-pub struct Resolver<'a> {
+pub struct ScenarioArns<'a> {
     scenario: &'a Scenario,
 }
 
-impl<'a> Resolver<'a> {
+impl<'a> ScenarioArns<'a> {
     pub fn new(scenario: &'a Scenario) -> Self {
-        Resolver { scenario }
+        ScenarioArns { scenario }
     }
 
     pub fn key_arn(&self, key: &str) -> String {

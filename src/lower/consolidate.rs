@@ -20,7 +20,7 @@
 //! administrators, a deny added for hardening) is left as it is, where it is.
 
 use super::limits::{
-    Advice, Budget, Consolidation, Document, Limit, LimitProblem, Measured, Sizer,
+    Budget, Consolidation, Document, FitAdvice, Limit, LimitProblem, Measured, Sizer,
 };
 use crate::aws::condition_key::{PRINCIPAL_ARN, PRINCIPAL_ORG_ID};
 use crate::aws::{action_resource_type, ResourceType, S3_ARN_PREFIX};
@@ -850,7 +850,7 @@ pub fn fit_all(
 }
 
 /// What could still shrink a resource policy, judged from what it names.
-fn resource_advice(scenario: &Scenario, policy: &PolicyDocument) -> Vec<Advice> {
+fn resource_advice(scenario: &Scenario, policy: &PolicyDocument) -> Vec<FitAdvice> {
     let mut advice = Vec::new();
     let consumers: Vec<&Statement> = policy
         .statements
@@ -881,7 +881,7 @@ fn resource_advice(scenario: &Scenario, policy: &PolicyDocument) -> Vec<Advice> 
             .filter(|account| named_accounts.contains(&account.id))
             .map(|account| account.name.clone())
             .collect();
-        advice.push(Advice::DeclareRolePaths { accounts });
+        advice.push(FitAdvice::DeclareRolePaths { accounts });
     }
     let accounts_named = consumers
         .iter()
@@ -889,21 +889,21 @@ fn resource_advice(scenario: &Scenario, policy: &PolicyDocument) -> Vec<Advice> 
         .filter(|value| value.as_lit().is_some_and(|text| text.ends_with(":root")))
         .count();
     if scenario.organization.is_none() && accounts_named > 1 {
-        advice.push(Advice::DeclareOrganization);
+        advice.push(FitAdvice::DeclareOrganization);
     }
     if patterns && scenario.organization_role_paths.is_empty() {
-        advice.push(Advice::DeclareOrganizationRolePaths);
+        advice.push(FitAdvice::DeclareOrganizationRolePaths);
     }
-    advice.push(Advice::SpreadGrants);
+    advice.push(FitAdvice::SpreadGrants);
     advice
 }
 
-fn role_advice(needed: usize) -> Vec<Advice> {
+fn role_advice(needed: usize) -> Vec<FitAdvice> {
     let mut advice = Vec::new();
     if needed <= crate::model::MAX_MANAGED_POLICIES_QUOTA as usize {
-        advice.push(Advice::RaiseManagedPolicies { needed });
+        advice.push(FitAdvice::RaiseManagedPolicies { needed });
     }
-    advice.push(Advice::SplitRole);
+    advice.push(FitAdvice::SplitRole);
     advice
 }
 

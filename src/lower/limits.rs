@@ -328,7 +328,7 @@ impl Measured {
 
 /// What a user can change so that a document fits.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Advice {
+pub enum FitAdvice {
     /// Declare that the scenario holds every role under a path of these accounts (`role_paths`),
     /// so one `ArnLike` pattern can stand for the roles that share a grant.
     DeclareRolePaths { accounts: Vec<Name> },
@@ -347,10 +347,10 @@ pub enum Advice {
     SplitRole,
 }
 
-impl fmt::Display for Advice {
+impl fmt::Display for FitAdvice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Advice::DeclareRolePaths { accounts } => write!(
+            FitAdvice::DeclareRolePaths { accounts } => write!(
                 f,
                 "put the consumer roles that share a grant under a common IAM path and declare it on their account (role_paths = [\"/team/\"] on [accounts.{}]), so one ArnLike pattern names them all",
                 match accounts.as_slice() {
@@ -358,23 +358,23 @@ impl fmt::Display for Advice {
                     _ => "<account>".to_string(),
                 }
             ),
-            Advice::DeclareOrganization => write!(
+            FitAdvice::DeclareOrganization => write!(
                 f,
                 "declare the organization the accounts belong to (organization = \"o-…\"), so aws:PrincipalOrgID replaces the list of account roots"
             ),
-            Advice::DeclareOrganizationRolePaths => write!(
+            FitAdvice::DeclareOrganizationRolePaths => write!(
                 f,
                 "declare the path organization-wide (organization_role_paths = [\"/team/\"]) if every role under it, in every account of the organization, is in this scenario"
             ),
-            Advice::SpreadGrants => write!(
+            FitAdvice::SpreadGrants => write!(
                 f,
                 "spread the grants over more buckets, each with its own policy (and key)"
             ),
-            Advice::RaiseManagedPolicies { needed } => write!(
+            FitAdvice::RaiseManagedPolicies { needed } => write!(
                 f,
                 "raise the IAM quota \"Managed policies per role\" and set max_managed_policies = {needed} (IAM allows at most 20)"
             ),
-            Advice::SplitRole => write!(
+            FitAdvice::SplitRole => write!(
                 f,
                 "grant the role fewer buckets, or split its grants over several roles"
             ),
@@ -387,7 +387,7 @@ impl fmt::Display for Advice {
 pub enum LimitProblem {
     TooLarge {
         measured: Measured,
-        advice: Vec<Advice>,
+        advice: Vec<FitAdvice>,
     },
     /// A role needs more managed policies than it may have attached.
     TooManyManagedPolicies {
@@ -395,7 +395,7 @@ pub enum LimitProblem {
         needed: usize,
         attached: usize,
         max: u32,
-        advice: Vec<Advice>,
+        advice: Vec<FitAdvice>,
     },
 }
 
@@ -415,7 +415,7 @@ impl LimitProblem {
     }
 
     /// What to change, one suggestion each.
-    pub fn advice(&self) -> &[Advice] {
+    pub fn advice(&self) -> &[FitAdvice] {
         match self {
             LimitProblem::TooLarge { advice, .. }
             | LimitProblem::TooManyManagedPolicies { advice, .. } => advice,

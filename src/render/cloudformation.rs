@@ -125,12 +125,12 @@ fn profile_logical(role: &str) -> String {
 /// Resolves references from inside `unit`: local resources by `!Ref`/`!GetAtt`, key ARNs of
 /// other stacks through parameters, and names known up front as literals (the plan orders
 /// the stacks that create them first).
-struct Resolver<'a> {
+struct CfnRefs<'a> {
     lowered: &'a Lowered,
     unit: &'a UnitId,
 }
 
-impl Resolver<'_> {
+impl CfnRefs<'_> {
     fn local(&self, reference: &Ref) -> bool {
         producer(self.lowered, reference) == *self.unit
     }
@@ -170,7 +170,7 @@ pub fn file_name(step: &Step, format: Format) -> PathBuf {
 fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
     let scenario = &lowered.scenario;
     let unit = &lowered.units[step.unit];
-    let resolver = Resolver {
+    let resolver = CfnRefs {
         lowered,
         unit: &unit.id,
     };

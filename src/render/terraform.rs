@@ -47,12 +47,12 @@ fn output_name(reference: &Ref) -> String {
     }
 }
 
-struct Resolver<'a> {
+struct TfRefs<'a> {
     lowered: &'a Lowered,
     module: &'a ModuleId,
 }
 
-impl Resolver<'_> {
+impl TfRefs<'_> {
     fn local(&self, reference: &Ref) -> bool {
         ModuleId::of(&producer(self.lowered, reference)) == *self.module
     }
@@ -228,7 +228,7 @@ fn tags(tags: &BTreeMap<String, String>) -> Json {
 
 fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Unit]) -> ModuleView {
     let scenario = &lowered.scenario;
-    let resolver = Resolver { lowered, module };
+    let resolver = TfRefs { lowered, module };
     let resources: Vec<&Resource> = units.iter().flat_map(|unit| &unit.resources).collect();
     let mut view = ModuleView {
         keys: Vec::new(),

@@ -7,7 +7,7 @@
 use crate::common::{self, eval};
 use crossgrant::consolidate::Fit;
 use crossgrant::eval::engine::{evaluate, Verdict};
-use crossgrant::eval::probe::{probes, Step, World};
+use crossgrant::eval::probe::{probes, ProbeStep as Step, World};
 use crossgrant::eval::request::Caller;
 use crossgrant::generate::Shape;
 use crossgrant::limits::Consolidation;

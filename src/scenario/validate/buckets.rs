@@ -1,0 +1,233 @@
+//! `[buckets.*]`: S3 naming rules, a name used once, a key of the same account and region (or
+//! the AWS-managed one), object ownership, encryption enforcement, access logs and the
+//! lifecycle of unfinished uploads.
+
+use super::{in_source_order, span, Checker, Declared};
+use crate::policy::Name;
+use crate::scenario::diag::Problem;
+use crate::scenario::model::{
+    AccessLogs, Bucket, Encryption, EncryptionEnforcement, Key, ObjectOwnership,
+};
+use crate::scenario::schema::{RawBucket, RawScenario};
+use std::collections::BTreeMap;
+
+const AWS_MANAGED_KEY: &str = "aws-managed";
+/// Unfinished multipart uploads are removed after this many days unless a bucket says
+/// otherwise: long enough for any upload still in progress, short enough not to pay for
+/// abandoned parts for long.
+const DEFAULT_ABORT_INCOMPLETE_UPLOADS_DAYS: u32 = 7;
+const ENFORCEMENT_CHOICES: &[&str] = &["if-present", "strict", "off"];
+const OWNERSHIP_CHOICES: &[&str] = &[
+    "BucketOwnerEnforced",
+    "BucketOwnerPreferred",
+    "ObjectWriter",
+];
+
+pub(super) fn buckets(
+    check: &mut Checker,
+    raw: &RawScenario,
+    declared: &Declared,
+    keys: &BTreeMap<Name, Key>,
+) -> BTreeMap<Name, Bucket> {
+    let mut buckets = BTreeMap::new();
+    let mut physical_buckets: BTreeMap<String, String> = BTreeMap::new();
+    for (name, bucket) in in_source_order(&raw.buckets) {
+        let account_ok = check.reference("account", &bucket.account, &declared.accounts);
+        let bucket_region = match &bucket.region {
+            Some(region) => check.region(region),
+            None => declared.region.to_string(),
+        };
+        if let Some(reason) = bucket_name_problem(bucket.name.get_ref()) {
+            check.report(Problem::InvalidBucketName {
+                name: bucket.name.get_ref().clone(),
+                reason,
+                span: span(&bucket.name),
+            });
+        } else if let Some(first) =
+            physical_buckets.insert(bucket.name.get_ref().clone(), name.get_ref().clone())
+        {
+            check.report(Problem::Duplicate {
+                what: "bucket name",
+                value: bucket.name.get_ref().clone(),
+                first,
+                span: span(&bucket.name),
+            });
+        }
+        let encryption = if bucket.key.get_ref() == AWS_MANAGED_KEY {
+            Encryption::AwsManaged
+        } else {
+            let mut known = declared.keys.clone();
+            known.insert(AWS_MANAGED_KEY.to_string());
+            if check.reference("key", &bucket.key, &known) {
+                let key = &keys[bucket.key.get_ref()];
+                if account_ok && key.account != *bucket.account.get_ref() {
+                    check.report(Problem::KeyElsewhere {
+                        bucket: name.get_ref().clone(),
+                        key: key.name.clone(),
+                        what: "account",
+                        bucket_has: bucket.account.get_ref().clone(),
+                        key_has: key.account.clone(),
+                        span: span(&bucket.key),
+                    });
+                } else if key.region != bucket_region {
+                    check.report(Problem::KeyElsewhere {
+                        bucket: name.get_ref().clone(),
+                        key: key.name.clone(),
+                        what: "region",
+                        bucket_has: bucket_region.clone(),
+                        key_has: key.region.clone(),
+                        span: span(&bucket.key),
+                    });
+                }
+            }
+            Encryption::Kms(bucket.key.get_ref().clone())
+        };
+        let object_ownership = match &bucket.object_ownership {
+            None => ObjectOwnership::BucketOwnerEnforced,
+            Some(value) => match check.choice("object_ownership", value, OWNERSHIP_CHOICES) {
+                Some(1) => ObjectOwnership::BucketOwnerPreferred,
+                Some(2) => ObjectOwnership::ObjectWriter,
+                _ => ObjectOwnership::BucketOwnerEnforced,
+            },
+        };
+        let enforce_encryption = match &bucket.enforce_encryption {
+            None => EncryptionEnforcement::IfPresent,
+            Some(value) => match check.choice("enforce_encryption", value, ENFORCEMENT_CHOICES) {
+                Some(1) => EncryptionEnforcement::Strict,
+                Some(2) => EncryptionEnforcement::Off,
+                _ => EncryptionEnforcement::IfPresent,
+            },
+        };
+        let access_logs = access_logs(check, bucket);
+        let abort_incomplete_uploads_days = match &bucket.abort_incomplete_uploads_days {
+            None => Some(DEFAULT_ABORT_INCOMPLETE_UPLOADS_DAYS),
+            Some(days) if *days.get_ref() == 0 => None,
+            Some(days) if (1..=3650).contains(days.get_ref()) => Some(*days.get_ref() as u32),
+            Some(days) => {
+                check.report(Problem::InvalidSetting {
+                    field: "abort_incomplete_uploads_days",
+                    value: days.get_ref().to_string(),
+                    reason: "is not a number of days S3 lifecycle rules accept",
+                    help: "use 1 to 3650 days, or 0 to keep unfinished multipart uploads",
+                    span: span(days),
+                });
+                None
+            }
+        };
+        let tags = check.tags(declared.tags, &bucket.tags);
+        buckets.insert(
+            name.get_ref().clone(),
+            Bucket {
+                name: name.get_ref().clone(),
+                bucket_name: bucket.name.get_ref().clone(),
+                account: bucket.account.get_ref().clone(),
+                region: bucket_region,
+                encryption,
+                bucket_key: bucket.bucket_key.unwrap_or(true),
+                object_ownership,
+                require_tls: bucket.require_tls.unwrap_or(true),
+                enforce_encryption,
+                block_public_access: bucket.block_public_access.unwrap_or(true),
+                versioning: bucket.versioning.unwrap_or(true),
+                access_logs,
+                abort_incomplete_uploads_days,
+                tags,
+            },
+        );
+    }
+    buckets
+}
+
+/// Why a bucket name breaks the S3 naming rules, if it does.
+fn bucket_name_problem(name: &str) -> Option<&'static str> {
+    let bytes = name.as_bytes();
+    if !(3..=63).contains(&name.len()) {
+        return Some("it must be 3 to 63 characters long");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    {
+        return Some("only lowercase letters, digits, `.` and `-` are allowed");
+    }
+    if !bytes[0].is_ascii_alphanumeric() || !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
+        return Some("it must start and end with a letter or digit");
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return Some("dots must not be adjacent to each other or to a hyphen");
+    }
+    if name.split('.').count() == 4 && name.split('.').all(|part| part.parse::<u8>().is_ok()) {
+        return Some("it must not look like an IP address");
+    }
+    for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+        if name.starts_with(prefix) {
+            return Some("it starts with a prefix S3 reserves");
+        }
+    }
+    for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+        if name.ends_with(suffix) {
+            return Some("it ends with a suffix S3 reserves");
+        }
+    }
+    None
+}
+
+fn log_prefix_problem(prefix: &str) -> Option<&'static str> {
+    if prefix.len() > 512 {
+        Some("is longer than 512 characters")
+    } else if prefix.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if prefix.starts_with('/') {
+        Some("starts with `/`, but S3 object keys do not")
+    } else {
+        None
+    }
+}
+
+/// Where a bucket's server access logs go, if it says.
+fn access_logs(check: &mut Checker, bucket: &RawBucket) -> Option<AccessLogs> {
+    let Some(target) = &bucket.access_log_bucket else {
+        if let Some(prefix) = &bucket.access_log_prefix {
+            check.report(Problem::InvalidSetting {
+                field: "access_log_prefix",
+                value: prefix.get_ref().clone(),
+                reason: "is set but access_log_bucket is not",
+                help: "name the bucket that receives the logs with access_log_bucket",
+                span: span(prefix),
+            });
+        }
+        return None;
+    };
+    if let Some(reason) = bucket_name_problem(target.get_ref()) {
+        check.report(Problem::InvalidBucketName {
+            name: target.get_ref().clone(),
+            reason,
+            span: span(target),
+        });
+    } else if target.get_ref() == bucket.name.get_ref() {
+        check.report(Problem::InvalidSetting {
+            field: "access_log_bucket",
+            value: target.get_ref().clone(),
+            reason: "is the bucket itself; each log delivery would write another log",
+            help: "send the logs to a separate log bucket in the same account and region",
+            span: span(target),
+        });
+    }
+    let prefix = match &bucket.access_log_prefix {
+        Some(prefix) => {
+            if let Some(reason) = log_prefix_problem(prefix.get_ref()) {
+                check.report(Problem::InvalidPrefix {
+                    prefix: prefix.get_ref().clone(),
+                    reason,
+                    span: span(prefix),
+                });
+            }
+            prefix.get_ref().clone()
+        }
+        None => format!("{}/", bucket.name.get_ref()),
+    };
+    Some(AccessLogs {
+        bucket_name: target.get_ref().clone(),
+        prefix,
+    })
+}
