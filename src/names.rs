@@ -41,3 +41,45 @@ pub fn access_policy_name(scenario: &str) -> String {
 pub fn managed_policy_name(scenario: &str, role: &str, number: usize) -> String {
     format!("crossgrant-{scenario}-{role}-{number}")
 }
+
+/// Where an account's resources of one region render: the account's name in the scenario's
+/// home region, `<account>-<region>` elsewhere. The Terraform module directory, and with the
+/// deploy phase the CloudFormation file and stack names.
+pub fn unit_dir(account: &str, region: &str, home_region: &str) -> String {
+    if region == home_region {
+        account.to_string()
+    } else {
+        format!("{account}-{region}")
+    }
+}
+
+/// `<unit_dir>-<phase>`: a CloudFormation template's file stem.
+pub fn unit_stem(dir: &str, phase: &str) -> String {
+    format!("{dir}-{phase}")
+}
+
+/// `<scenario>-<stem>`: a CloudFormation stack name.
+pub fn stack_name(scenario: &str, stem: &str) -> String {
+    format!("{scenario}-{stem}")
+}
+
+/// Whether CloudFormation accepts `name` as a stack name: a letter, then letters, digits and
+/// `-`, at most 128 characters.
+pub fn is_stack_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// The session name of the role each Terraform provider assumes.
+pub fn session_name(scenario: &str) -> String {
+    format!("crossgrant-{scenario}")
+}
+
+/// Whether STS accepts `name` as a role session name: 2 to 64 of `[A-Za-z0-9_+=,.@-]`.
+pub fn is_session_name(name: &str) -> bool {
+    (2..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}

@@ -4,6 +4,7 @@
 //! order is stable.
 
 use crate::lower::{producer, Lowered, UnitId};
+use crate::names::{stack_name, unit_dir, unit_stem};
 use crate::policy::Ref;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,11 +27,8 @@ pub struct Cycle {
 }
 
 pub fn stem(lowered: &Lowered, id: &UnitId) -> String {
-    if id.region == lowered.scenario.region {
-        format!("{}-{}", id.account, id.phase.as_str())
-    } else {
-        format!("{}-{}-{}", id.account, id.region, id.phase.as_str())
-    }
+    let dir = unit_dir(&id.account, &id.region, &lowered.scenario.region);
+    unit_stem(&dir, id.phase.as_str())
 }
 
 /// The references each unit makes to things another unit creates.
@@ -93,7 +91,7 @@ pub fn plan(lowered: &Lowered) -> Result<Vec<Step>, Cycle> {
         let stem = stem(lowered, &id);
         steps.push(Step {
             unit: i,
-            stack_name: format!("{}-{}", lowered.scenario.name, stem),
+            stack_name: stack_name(&lowered.scenario.name, &stem),
             stem,
             id,
             needs: needs[i].clone(),

@@ -31,11 +31,7 @@ impl ModuleId {
     }
 
     fn dir(&self, home_region: &str) -> String {
-        if self.region == home_region {
-            self.account.clone()
-        } else {
-            format!("{}-{}", self.account, self.region)
-        }
+        crate::names::unit_dir(&self.account, &self.region, home_region)
     }
 }
 
@@ -539,7 +535,7 @@ pub fn render(
             region: module.region.clone(),
             account_id: account.id.clone(),
             role_arn: account.deploy_role_arn(),
-            session_name: format!("crossgrant-{}", scenario.name),
+            session_name: crate::names::session_name(&scenario.name),
         });
         let inputs = view
             .variables

@@ -55,6 +55,24 @@ pub enum Problem {
         other: String,
         span: Span,
     },
+    /// Two places of the scenario (an account in a region) would render to the same file,
+    /// stack, module or provider.
+    OutputCollision {
+        what: &'static str,
+        output: String,
+        place: String,
+        other_place: String,
+        span: Span,
+        other_span: Span,
+    },
+    /// A name crossgrant derives from the scenario is one AWS or Terraform refuses.
+    InvalidDerivedName {
+        what: &'static str,
+        derived: String,
+        rule: &'static str,
+        help: &'static str,
+        span: Span,
+    },
     UnknownReference {
         kind: &'static str,
         name: String,
@@ -212,6 +230,17 @@ pub struct Description {
 }
 
 impl Problem {
+    /// A second place the problem is about, with its label: where a colliding name was first
+    /// declared.
+    pub fn related(&self) -> Option<(Span, String)> {
+        match self {
+            Problem::OutputCollision { other_span, .. } => {
+                Some((other_span.clone(), "the other one".into()))
+            }
+            _ => None,
+        }
+    }
+
     pub fn span(&self) -> Option<Span> {
         use Problem::*;
         match self {
@@ -224,6 +253,8 @@ impl Problem {
             | DuplicateAccountId { span, .. }
             | Duplicate { span, .. }
             | IdentifierCollision { span, .. }
+            | OutputCollision { span, .. }
+            | InvalidDerivedName { span, .. }
             | UnknownReference { span, .. }
             | InvalidBucketName { span, .. }
             | InvalidRegion { span, .. }
@@ -446,6 +477,16 @@ impl Problem {
                 "out of range",
                 "IAM attaches 10 managed policies to a role by default and at most 20 after a quota increase; use a number from 0 to 20".into(),
             ),
+            OutputCollision { what, output, place, other_place, .. } => d(
+                format!("{place} and {other_place} would both render as `{output}`: {what}"),
+                "renders the same name",
+                "rename one of the accounts so that neither name is the other's with a region (or a `-` for a `_`) added; every file, stack, module and provider crossgrant writes must name one account and region".into(),
+            ),
+            InvalidDerivedName { what, derived, rule, help, .. } => d(
+                format!("the {what} `{derived}` would not be valid: {rule}"),
+                "used in a derived name",
+                help.to_string(),
+            ),
             InvalidSetting { field, value, reason, help, .. } => d(
                 format!("{field} `{}` {reason}", shorten(value)),
                 "invalid value",
@@ -469,13 +510,24 @@ impl Diagnostics {
         let mut out = String::new();
         for problem in &self.problems {
             let description = problem.describe();
-            out.push_str(&render_error(
-                &self.path,
-                &self.source,
-                description.message,
-                problem.span().map(|span| (span, description.label)),
-                &[description.help],
-            ));
+            let place = problem.span().map(|span| (span, description.label));
+            out.push_str(&match problem.related() {
+                Some(related) => render_error_at_two(
+                    &self.path,
+                    &self.source,
+                    description.message,
+                    place,
+                    related,
+                    &[description.help],
+                ),
+                None => render_error(
+                    &self.path,
+                    &self.source,
+                    description.message,
+                    place,
+                    &[description.help],
+                ),
+            });
         }
         out.push_str(&format!(
             "{} problem{} in {}\n",
@@ -529,6 +581,38 @@ pub fn render_error(
     if let Some((span, label)) = place {
         diagnostic = diagnostic.with_labels(vec![Label::primary((), span).with_message(label)]);
     }
+    term::emit_into_string(&Config::default(), &file, &diagnostic)
+        .unwrap_or_else(|_| format!("{path}: {message}\n"))
+}
+
+/// An error about two places of `source`: the primary one, and a related one labelled beside it.
+/// Both are names of tables, on short lines, so the source is shown as it is.
+fn render_error_at_two(
+    path: &str,
+    source: &str,
+    message: String,
+    place: Option<(Span, String)>,
+    related: (Span, String),
+    helps: &[String],
+) -> String {
+    let file = SimpleFile::new(path, source);
+    let mut labels =
+        vec![Label::secondary((), clamp(related.0, source.len())).with_message(related.1)];
+    if let Some((span, label)) = place {
+        labels.insert(
+            0,
+            Label::primary((), clamp(span, source.len())).with_message(label),
+        );
+    }
+    let diagnostic = Diagnostic::error()
+        .with_message(shortened(&message))
+        .with_labels(labels)
+        .with_notes(
+            helps
+                .iter()
+                .map(|help| format!("help: {}", shortened(help)))
+                .collect(),
+        );
     term::emit_into_string(&Config::default(), &file, &diagnostic)
         .unwrap_or_else(|_| format!("{path}: {message}\n"))
 }

@@ -14,5 +14,6 @@ mod exit_codes;
 mod explain_cli;
 mod harden_diagnostics;
 mod input_errors;
+mod output_names;
 mod output_safety;
 mod templates;

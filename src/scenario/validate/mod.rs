@@ -10,6 +10,7 @@ mod buckets;
 mod grants;
 mod instances;
 mod keys;
+mod outputs;
 mod roles;
 mod settings;
 
@@ -53,6 +54,18 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
     let roles = roles::roles(&mut check, &raw, &declared);
     let instances = instances::instances(&mut check, &raw, &declared, &roles);
     let grants = grants::grants(&mut check, &raw, &declared, &buckets, &roles);
+    outputs::output_names(
+        &mut check,
+        &raw,
+        &outputs::Deployed {
+            scenario_name: &settings.name,
+            home_region: &settings.region,
+            keys: &keys,
+            buckets: &buckets,
+            roles: &roles,
+            instances: &instances,
+        },
+    );
 
     if !check.problems.is_empty() {
         check
