@@ -10,6 +10,7 @@ pub mod eval;
 pub mod moto;
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -122,4 +123,34 @@ pub fn require_tool(program: &str, args: &[&str], install: &str) {
         "`{program}` is needed by this test but does not run (tried `{program} {}`); {install}",
         args.join(" ")
     );
+}
+
+/// What a directory holds: a content hash and the mode of every file, every link's target,
+/// every directory.
+pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(root).unwrap().to_path_buf();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let value = if meta.file_type().is_symlink() {
+                format!("link -> {}", fs::read_link(&path).unwrap().display())
+            } else if meta.is_dir() {
+                pending.push(path);
+                "dir".to_string()
+            } else {
+                let mut hasher = std::hash::DefaultHasher::new();
+                std::hash::Hasher::write(&mut hasher, &fs::read(&path).unwrap());
+                format!(
+                    "file {:016x} mode {:o}",
+                    std::hash::Hasher::finish(&hasher),
+                    std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777
+                )
+            };
+            out.insert(relative, value);
+        }
+    }
+    out
 }

@@ -15,41 +15,10 @@ use common::*;
 use crossgrant::generate::{scenario, Shape};
 use std::collections::BTreeMap;
 use std::fs;
-use std::hash::{DefaultHasher, Hasher};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// What a directory holds: a content hash and the mode of every file, every link's target,
-/// every directory.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
-    let mut out = BTreeMap::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let relative = path.strip_prefix(root).unwrap().to_path_buf();
-            let meta = fs::symlink_metadata(&path).unwrap();
-            let value = if meta.file_type().is_symlink() {
-                format!("link -> {}", fs::read_link(&path).unwrap().display())
-            } else if meta.is_dir() {
-                pending.push(path);
-                "dir".to_string()
-            } else {
-                let mut hasher = DefaultHasher::new();
-                hasher.write(&fs::read(&path).unwrap());
-                format!(
-                    "file {:016x} mode {:o}",
-                    hasher.finish(),
-                    meta.permissions().mode() & 0o7777
-                )
-            };
-            out.insert(relative, value);
-        }
-    }
-    out
-}
 
 /// Paths where `actual` differs from `expected`, for a failure message.
 fn differences(
@@ -280,15 +249,26 @@ fn a_run_killed_at_any_moment_leaves_the_old_or_the_new_output() {
     for kill in 0..REPLACING_KILLS {
         let target = 1 - state;
         let mut child = spawn_synth(&scenarios[target], &out, Stdio::null());
-        // Every other kill falls while files are written and exchanged, the rest anywhere.
+        // Every other kill falls while files are written and exchanged, the rest anywhere; the
+        // first falls at once and the last after the run, so that both ends are always seen
+        // however loaded the machine is.
         let delay = if kill % 2 == 0 {
             run.mul_f64(1.1 * random.unit())
         } else {
             writing + (run.saturating_sub(writing)).mul_f64(random.unit())
         };
-        std::thread::sleep(delay);
+        if kill == REPLACING_KILLS - 1 {
+            while child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        } else if kill > 0 {
+            std::thread::sleep(delay);
+        }
         let name = SIGNALS[kill % SIGNALS.len()];
-        signal(&mut child, name);
+        // A process that has ended is not signalled: its id may already be another's.
+        if child.try_wait().unwrap().is_none() {
+            signal(&mut child, name);
+        }
         if child.wait().unwrap().success() {
             completed += 1;
         }
