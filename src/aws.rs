@@ -230,6 +230,11 @@ pub const REGIONS: &[&str] = &[
     "us-west-2",
 ];
 
+/// Whether `id` is an AWS account id: twelve digits.
+pub fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// How S3 ARNs of the `aws` partition begin; they name neither region nor account.
 pub const S3_ARN_PREFIX: &str = "arn:aws:s3:::";
 

@@ -2,14 +2,18 @@
 //! prints (bucket policy, key policy, the role's identity policies; bare or in their wrappers,
 //! from files or stdin), turns a principal, an action and an object into the question
 //! [`crate::eval::explain`] answers, and prints which of the three layers is missing what and
-//! the statement to add. Exit 0 when allowed, 1 when denied, 2 on bad input.
+//! the statement to add. Exit 0 when allowed, 1 when denied, 2 on bad input — including a
+//! question some deciding layer of which was not given: a layer is given as a document, or
+//! stated not to exist (`--no-bucket-policy`, `--no-identity-policy`, `--sse-s3`), never
+//! assumed empty.
 
-use crate::aws::{is_bucket_level, kms, s3};
+use crate::aws::{is_account_id, is_bucket_level, kms, s3, REGIONS};
 use crate::error::{reported, Error, Outcome};
 use crate::eval::document::{parse_policy_json, DocumentProblem};
 use crate::eval::engine::{Decision, LayerResult, PrincipalScope};
 use crate::eval::explain::{
-    explain, Explanation, GivenPolicies, GivenPolicy, Question, Unanswerable,
+    explain, BucketEncryption, Explanation, GivenPolicies, GivenPolicy, Needed, Question, Stated,
+    Unanswerable,
 };
 use crate::eval::request::{account_of_arn, Caller, Request};
 use crate::eval::resolve::aws_managed_key_arn;
@@ -44,6 +48,9 @@ pub struct Args {
     /// The bucket is encrypted with the AWS managed `aws/s3` key.
     #[arg(long)]
     pub aws_managed_key: bool,
+    /// The bucket is encrypted with S3 managed keys (SSE-S3): S3 calls no KMS key.
+    #[arg(long, conflicts_with_all = ["kms_key_arn", "aws_managed_key", "key_policy", "bucket_key"])]
+    pub sse_s3: bool,
     /// The bucket's region (default: the KMS key's region).
     #[arg(long)]
     pub region: Option<String>,
@@ -56,6 +63,9 @@ pub struct Args {
     /// Output of `aws s3api get-bucket-policy`, or the bare policy; `-` reads stdin.
     #[arg(long)]
     pub bucket_policy: Option<PathBuf>,
+    /// The bucket has no bucket policy (`get-bucket-policy` says NoSuchBucketPolicy).
+    #[arg(long, conflicts_with = "bucket_policy")]
+    pub no_bucket_policy: bool,
     /// Output of `aws kms get-key-policy`, or the bare policy; `-` reads stdin.
     #[arg(long)]
     pub key_policy: Option<PathBuf>,
@@ -63,6 +73,9 @@ pub struct Args {
     /// repeat for every policy attached to the role; `-` reads stdin.
     #[arg(long)]
     pub identity_policy: Vec<PathBuf>,
+    /// The role has no identity policy, inline or attached.
+    #[arg(long, conflicts_with = "identity_policy")]
+    pub no_identity_policy: bool,
 }
 
 /// Why `explain` cannot answer.
@@ -86,6 +99,17 @@ pub enum ExplainError {
     InvalidKeyArn {
         value: String,
     },
+    InvalidRegion {
+        value: String,
+    },
+    InvalidBucketAccount {
+        value: String,
+    },
+    /// What the question lacks to be decided.
+    Missing {
+        action: String,
+        needed: Vec<Needed>,
+    },
     MissingBucket {
         action: String,
     },
@@ -95,6 +119,17 @@ pub enum ExplainError {
     UnknownBucketOwner,
     UnknownRegion,
     Unevaluable(EvalError),
+}
+
+/// What to pass for each thing a question lacks.
+fn how_to_give(needed: Needed) -> &'static str {
+    match needed {
+        Needed::BucketPolicy => "the bucket policy: pass --bucket-policy FILE (`aws s3api get-bucket-policy --bucket NAME`), or --no-bucket-policy if the bucket has none",
+        Needed::IdentityPolicy => "the role's identity policies: pass --identity-policy FILE for each policy of the role (`aws iam get-role-policy`, `aws iam get-policy-version`), or --no-identity-policy if it has none",
+        Needed::Encryption => "how the bucket encrypts, for the KMS call S3 makes: pass --kms-key-arn ARN with --key-policy FILE (SSE-KMS), --aws-managed-key (the aws/s3 key), or --sse-s3 (S3 managed keys, no KMS call)",
+        Needed::KeyArn => "the KMS key: pass --kms-key-arn ARN",
+        Needed::KeyPolicy => "the key policy: pass --key-policy FILE (`aws kms get-key-policy --key-id ARN --policy-name default`)",
+    }
 }
 
 impl fmt::Display for ExplainError {
@@ -125,6 +160,24 @@ impl fmt::Display for ExplainError {
                 f,
                 "--kms-key-arn {value:?} is not a key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
             ),
+            ExplainError::InvalidRegion { value } => write!(
+                f,
+                "--region {value:?} is not a region of the aws partition (such as ap-northeast-1)"
+            ),
+            ExplainError::InvalidBucketAccount { value } => write!(
+                f,
+                "--bucket-account {value:?} is not an AWS account id (12 digits)"
+            ),
+            ExplainError::Missing { action, needed } => {
+                write!(
+                    f,
+                    "cannot decide {action} without every layer that decides it; missing:"
+                )?;
+                for needed in needed {
+                    write!(f, "\n  - {}", how_to_give(*needed))?;
+                }
+                Ok(())
+            }
             ExplainError::MissingBucket { action } => write!(f, "{action} needs --bucket"),
             ExplainError::MissingKey { action } => {
                 write!(f, "{action} acts on an object: pass --key OBJECTKEY")
@@ -210,6 +263,7 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
             || fields[2] != kms::SERVICE
             || account_of_arn(arn).is_none()
             || !fields[5].starts_with("key/")
+            || !REGIONS.contains(&fields[3])
         {
             return Err(ExplainError::InvalidKeyArn { value: arn.clone() });
         }
@@ -219,6 +273,20 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
             .as_ref()
             .and_then(|arn| arn.split(':').nth(index).map(str::to_string))
     };
+    if let Some(value) = &args.bucket_account {
+        if !is_account_id(value) {
+            return Err(ExplainError::InvalidBucketAccount {
+                value: value.clone(),
+            });
+        }
+    }
+    if let Some(value) = &args.region {
+        if !REGIONS.contains(&value.as_str()) {
+            return Err(ExplainError::InvalidRegion {
+                value: value.clone(),
+            });
+        }
+    }
     let bucket_account = args.bucket_account.clone().or_else(|| key_field(4));
     let region = args.region.clone().or_else(|| key_field(3));
     if service == s3::SERVICE && args.bucket.is_none() {
@@ -232,16 +300,23 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
             action: args.action.clone(),
         });
     }
-    let key_arn = match (&args.kms_key_arn, args.aws_managed_key) {
-        (Some(arn), _) => Some(arn.clone()),
+    let encryption = match (&args.kms_key_arn, args.aws_managed_key) {
+        (Some(arn), aws_managed) => BucketEncryption::Kms {
+            key_arn: arn.clone(),
+            aws_managed,
+        },
         (None, true) => {
             let account = bucket_account
                 .clone()
                 .ok_or(ExplainError::UnknownBucketOwner)?;
             let region = region.clone().ok_or(ExplainError::UnknownRegion)?;
-            Some(aws_managed_key_arn(&account, &region))
+            BucketEncryption::Kms {
+                key_arn: aws_managed_key_arn(&account, &region),
+                aws_managed: true,
+            }
         }
-        (None, false) => None,
+        (None, false) if args.sse_s3 => BucketEncryption::S3Managed,
+        (None, false) => BucketEncryption::Unknown,
     };
     Ok(Question {
         caller,
@@ -251,20 +326,21 @@ fn question(args: &Args) -> Result<Question, ExplainError> {
         prefix: args.prefix.clone(),
         bucket_account,
         region,
-        key_arn,
-        aws_managed_key: args.aws_managed_key,
+        encryption,
         bucket_key: args.bucket_key,
         plain_http: args.plain_http,
     })
 }
 
-impl From<Unanswerable> for ExplainError {
-    fn from(problem: Unanswerable) -> Self {
-        match problem {
-            Unanswerable::UnknownBucketOwner => ExplainError::UnknownBucketOwner,
-            Unanswerable::UnknownRegion => ExplainError::UnknownRegion,
-            Unanswerable::Unevaluable(error) => ExplainError::Unevaluable(error),
-        }
+fn unanswerable(question: &Question, problem: Unanswerable) -> ExplainError {
+    match problem {
+        Unanswerable::UnknownBucketOwner => ExplainError::UnknownBucketOwner,
+        Unanswerable::UnknownRegion => ExplainError::UnknownRegion,
+        Unanswerable::Missing(needed) => ExplainError::Missing {
+            action: question.action.clone(),
+            needed,
+        },
+        Unanswerable::Unevaluable(error) => ExplainError::Unevaluable(error),
     }
 }
 
@@ -281,24 +357,34 @@ fn answer(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
         return Err(ExplainError::StdinTwice);
     }
     let mut stdin_used = false;
-    let given = GivenPolicies {
-        bucket_policy: args
-            .bucket_policy
-            .as_ref()
-            .map(|path| read_document(path, &mut stdin_used))
-            .transpose()?,
-        key_policy: args
-            .key_policy
-            .as_ref()
-            .map(|path| read_document(path, &mut stdin_used))
-            .transpose()?,
-        identity_policies: args
-            .identity_policy
-            .iter()
-            .map(|path| read_document(path, &mut stdin_used))
-            .collect::<Result<Vec<_>, _>>()?,
+    let bucket_policy = match &args.bucket_policy {
+        Some(path) => Stated::Given(read_document(path, &mut stdin_used)?),
+        None if args.no_bucket_policy => Stated::Nothing,
+        None => Stated::NotGiven,
     };
-    let explanation = explain(&question, given)?;
+    let key_policy = args
+        .key_policy
+        .as_ref()
+        .map(|path| read_document(path, &mut stdin_used))
+        .transpose()?;
+    let identity_policies = args
+        .identity_policy
+        .iter()
+        .map(|path| read_document(path, &mut stdin_used))
+        .collect::<Result<Vec<_>, _>>()?;
+    let given = GivenPolicies {
+        bucket_policy,
+        key_policy,
+        identity_policies: if !identity_policies.is_empty() {
+            Stated::Given(identity_policies)
+        } else if args.no_identity_policy {
+            Stated::Nothing
+        } else {
+            Stated::NotGiven
+        },
+    };
+    let explanation =
+        explain(&question, given).map_err(|problem| unanswerable(&question, problem))?;
     let _ = out.write_all(print(&explanation).as_bytes());
     Ok(explanation.allowed())
 }
@@ -312,11 +398,6 @@ fn print(explanation: &Explanation) -> String {
             ""
         };
         describe(&mut text, &decided.request, &decided.decision, note);
-    }
-    if explanation.kms_call_unchecked {
-        text.push_str(
-            "note: no --kms-key-arn or --aws-managed-key given, so the KMS call S3 makes for this request was not checked\n",
-        );
     }
     if explanation.multipart_needs_decrypt {
         text.push_str(&format!(
@@ -368,7 +449,7 @@ fn describe_layer(text: &mut String, result: &LayerResult, caller: &Caller) {
             .collect();
         text.push_str(&format!("  {label}: allows — {}\n", names.join(", ")));
     } else if !result.present {
-        text.push_str(&format!("  {label}: none given\n"));
+        text.push_str(&format!("  {label}: none\n"));
     } else {
         text.push_str(&format!("  {label}: no statement applies\n"));
     }

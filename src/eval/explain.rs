@@ -25,13 +25,41 @@ pub struct Question {
     pub prefix: Option<String>,
     pub bucket_account: Option<String>,
     pub region: Option<String>,
-    /// The key that encrypts the bucket.
-    pub key_arn: Option<String>,
-    /// The key is the AWS managed `aws/s3` key.
-    pub aws_managed_key: bool,
+    /// How the bucket encrypts, as far as it was stated.
+    pub encryption: BucketEncryption,
     /// The bucket uses an S3 Bucket Key.
     pub bucket_key: bool,
     pub plain_http: bool,
+}
+
+/// What encrypts the objects, which decides whether S3 calls KMS for an object request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BucketEncryption {
+    /// Not stated: the KMS call S3 may make cannot be decided.
+    Unknown,
+    /// SSE-S3: S3 calls no KMS key.
+    S3Managed,
+    /// SSE-KMS with this key; `aws_managed` for the `aws/s3` key.
+    Kms { key_arn: String, aws_managed: bool },
+}
+
+impl BucketEncryption {
+    pub fn key_arn(&self) -> Option<&str> {
+        match self {
+            BucketEncryption::Kms { key_arn, .. } => Some(key_arn),
+            BucketEncryption::Unknown | BucketEncryption::S3Managed => None,
+        }
+    }
+
+    fn aws_managed(&self) -> bool {
+        matches!(
+            self,
+            BucketEncryption::Kms {
+                aws_managed: true,
+                ..
+            }
+        )
+    }
 }
 
 impl Question {
@@ -60,12 +88,52 @@ impl GivenPolicy {
     }
 }
 
-/// The documents of the three layers, as far as they were given.
+/// A layer's document as stated: not given at all (the layer cannot be decided), stated not
+/// to exist (a bucket without a policy, a role without policies), or given.
+#[derive(Clone, Debug, Default)]
+pub enum Stated<T> {
+    #[default]
+    NotGiven,
+    Nothing,
+    Given(T),
+}
+
+impl<T> Stated<T> {
+    fn is_given(&self) -> bool {
+        !matches!(self, Stated::NotGiven)
+    }
+
+    fn given(&self) -> Option<&T> {
+        match self {
+            Stated::Given(value) => Some(value),
+            Stated::NotGiven | Stated::Nothing => None,
+        }
+    }
+}
+
+/// The documents of the three layers, as far as they were given. Every key has a policy, so
+/// a key policy is given or not; the `aws/s3` key's is known without being given.
 #[derive(Clone, Debug, Default)]
 pub struct GivenPolicies {
-    pub bucket_policy: Option<GivenPolicy>,
+    pub bucket_policy: Stated<GivenPolicy>,
     pub key_policy: Option<GivenPolicy>,
-    pub identity_policies: Vec<GivenPolicy>,
+    pub identity_policies: Stated<Vec<GivenPolicy>>,
+}
+
+/// What a question lacks to be decided: a layer that takes part in the decision, or the key
+/// the KMS step is made with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needed {
+    /// An S3 request is decided by the bucket policy as well.
+    BucketPolicy,
+    /// A role's request is decided by its identity policies as well.
+    IdentityPolicy,
+    /// An object read or write may make S3 call KMS: whether it does, and with which key.
+    Encryption,
+    /// A KMS request names its key.
+    KeyArn,
+    /// A KMS request is decided by the key policy.
+    KeyPolicy,
 }
 
 /// Why a question cannot be answered.
@@ -73,6 +141,8 @@ pub struct GivenPolicies {
 pub enum Unanswerable {
     UnknownBucketOwner,
     UnknownRegion,
+    /// Documents or facts without which an answer would be a guess; every one is listed.
+    Missing(Vec<Needed>),
     Unevaluable(EvalError),
 }
 
@@ -90,30 +160,69 @@ pub struct DecidedRequest {
 pub struct Explanation {
     pub requests: Vec<DecidedRequest>,
     pub advice: Vec<Advice>,
-    /// S3 would call KMS for this request, but no key was named, so that call was not decided.
-    pub kms_call_unchecked: bool,
     /// An upload through a KMS key: large ones go multipart, and UploadPart needs `kms:Decrypt`
     /// as well, which this question did not ask about.
     pub multipart_needs_decrypt: bool,
 }
 
 impl Explanation {
+    /// Allowed when every request the question implies was decided and allowed.
     pub fn allowed(&self) -> bool {
-        self.requests
-            .iter()
-            .all(|decided| decided.decision.verdict.is_allowed())
+        !self.requests.is_empty()
+            && self
+                .requests
+                .iter()
+                .all(|decided| decided.decision.verdict.is_allowed())
     }
 }
 
-/// Decides the requests `question` implies against `given`. Without a key policy for an
-/// `aws/s3` key, the one AWS fixes for every such key stands in.
+/// What `question` lacks in `given` to be decided, in the order the flags are read.
+pub fn needed(question: &Question, given: &GivenPolicies) -> Vec<Needed> {
+    let service = question.service();
+    let mut needed = Vec::new();
+    if service == s3::SERVICE && !given.bucket_policy.is_given() {
+        needed.push(Needed::BucketPolicy);
+    }
+    if question.caller != Caller::Anonymous && !given.identity_policies.is_given() {
+        needed.push(Needed::IdentityPolicy);
+    }
+    let kms_step = service == kms::SERVICE || kms_action_for(&question.action).is_some();
+    if kms_step {
+        match &question.encryption {
+            BucketEncryption::Kms { aws_managed, .. } => {
+                if !aws_managed && given.key_policy.is_none() {
+                    needed.push(Needed::KeyPolicy);
+                }
+            }
+            BucketEncryption::S3Managed if service == s3::SERVICE => {}
+            BucketEncryption::Unknown if service == s3::SERVICE && given.key_policy.is_none() => {
+                needed.push(Needed::Encryption);
+            }
+            BucketEncryption::Unknown | BucketEncryption::S3Managed => {
+                needed.push(Needed::KeyArn);
+            }
+        }
+    }
+    needed
+}
+
+/// Decides the requests `question` implies against `given`, or says what is [`needed`] first:
+/// no answer rests on a layer that was not given. Without a key policy for an `aws/s3` key,
+/// the one AWS fixes for every such key stands in.
 pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanation, Unanswerable> {
-    let aws_managed = question.aws_managed_key
+    if question.service() == s3::SERVICE && question.bucket_account.is_none() {
+        return Err(Unanswerable::UnknownBucketOwner);
+    }
+    let needed = needed(question, &given);
+    if !needed.is_empty() {
+        return Err(Unanswerable::Missing(needed));
+    }
+    let aws_managed = question.encryption.aws_managed()
         || given
             .key_policy
             .as_ref()
             .is_some_and(|given| is_aws_managed_s3_key_policy(&given.document));
-    if question.aws_managed_key && given.key_policy.is_none() {
+    if question.encryption.aws_managed() && given.key_policy.is_none() {
         let account = question
             .bucket_account
             .as_deref()
@@ -129,7 +238,9 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
     }
     let identity: Vec<NamedPolicy> = given
         .identity_policies
-        .iter()
+        .given()
+        .into_iter()
+        .flatten()
         .map(GivenPolicy::named)
         .collect();
     let service = question.service();
@@ -139,7 +250,7 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
             s3_request(question)?,
             PolicySet {
                 identity: identity.clone(),
-                resource: given.bucket_policy.as_ref().map(GivenPolicy::named),
+                resource: given.bucket_policy.given().map(GivenPolicy::named),
             },
             false,
         ));
@@ -149,7 +260,7 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
     } else {
         kms_action_for(&question.action).map(str::to_string)
     };
-    if let (Some(kms_action), Some(key_arn)) = (kms_action, &question.key_arn) {
+    if let (Some(kms_action), Some(key_arn)) = (kms_action, question.encryption.key_arn()) {
         requests.push((
             kms_request(question, kms_action, key_arn),
             PolicySet {
@@ -163,7 +274,7 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
     let mut advice = Vec::new();
     for (request, policies, made_by_s3) in requests {
         let decision = evaluate(&request, &policies).map_err(Unanswerable::Unevaluable)?;
-        advice.extend(advise(&request, &decision, aws_managed));
+        advice.extend(advise(&request, &decision, &policies, aws_managed));
         decided.push(DecidedRequest {
             request,
             decision,
@@ -173,11 +284,8 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
     Ok(Explanation {
         requests: decided,
         advice,
-        kms_call_unchecked: service == s3::SERVICE
-            && question.key_arn.is_none()
-            && kms_action_for(&question.action).is_some(),
         multipart_needs_decrypt: question.action.eq_ignore_ascii_case(s3::PUT_OBJECT)
-            && question.key_arn.is_some(),
+            && question.encryption.key_arn().is_some(),
     })
 }
 

@@ -1,7 +1,8 @@
 //! `crossgrant explain` end to end: the real binary reads the documents the aws CLI prints
 //! (wrapped or bare, from files or stdin), decides the S3 and KMS requests, names the layer that
 //! is missing what with the statement to add, and exits 0 (allowed), 1 (denied) or 2 (bad
-//! input, with the file and the problem named).
+//! input, with the file and the problem named, or a deciding layer not given, with the flag
+//! that gives it).
 
 use crate::common;
 use serde_json::json;
@@ -100,6 +101,25 @@ fn cli_outputs(dir: &Path, bucket_actions: &[&str], kms_in_identity: bool) -> [P
     ]
 }
 
+/// The statements `explain` suggests adding to `layer`, parsed from its output.
+fn suggested(stdout: &str, layer: &str) -> Vec<serde_json::Value> {
+    let header = format!("  - add to the {layer}:");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let mut statements = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        if *line != header {
+            continue;
+        }
+        let body: Vec<&str> = lines[index + 1..]
+            .iter()
+            .take_while(|line| line.starts_with("    "))
+            .map(|line| &line[4..])
+            .collect();
+        statements.push(serde_json::from_str(&body.join("\n")).unwrap());
+    }
+    statements
+}
+
 fn explain_args<'a>(files: &'a [PathBuf; 3], action: &'a str) -> Vec<&'a str> {
     vec![
         "explain",
@@ -160,14 +180,17 @@ fn missing_bucket_policy_action_is_named_with_the_statement_to_add() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains(&format!("\"AWS\": \"{APP}\"")),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("\"Resource\": \"arn:aws:s3:::acme-shared-data/reports/a.csv\""),
+    // The bucket policy names the app's account root pinned to the role by aws:PrincipalArn:
+    // the suggestion keeps that form, for exactly the one object and action.
+    assert_eq!(
+        suggested(&run.stdout, "bucket policy"),
+        [json!({
+            "Sid": "AllowPutObject", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+            "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::acme-shared-data/reports/a.csv",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": APP}}
+        })],
         "{}",
         run.stdout
     );
@@ -255,6 +278,197 @@ fn object_arn_context_against_a_bucket_key_condition_is_blamed_on_the_key_policy
         "{}",
         run.stdout
     );
+    assert!(
+        run.stdout.contains("key-policy.json statement \"AppUseKey\" in the key policy expects the encryption context kms:EncryptionContext:aws:s3:arn = arn:aws:s3:::acme-shared-data")
+            && run.stdout.contains("re-run with --bucket-key")
+            && run.stdout.contains("S3 sends the object ARN arn:aws:s3:::acme-shared-data/reports/a.csv"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        suggested(&run.stdout, "key policy").is_empty(),
+        "a statement without the condition would widen the key policy: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn key_policy_suggestion_keeps_the_conditions_the_caller_is_named_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = cli_outputs(dir.path(), &["s3:GetObject", "s3:PutObject"], true);
+    let key = write(
+        dir.path(),
+        "conditioned-key-policy.json",
+        &json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "EnableIamPolicies", "Effect": "Allow",
+             "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "AppDecrypt", "Effect": "Allow", "Principal": {"AWS": APP},
+             "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": {"StringEquals": {
+                 "kms:ViaService": "s3.ap-northeast-1.amazonaws.com",
+                 "kms:CallerAccount": "222222222222"}}}
+        ]})
+        .to_string(),
+    );
+    let mut args = explain_args(&files, "s3:PutObject");
+    let at = args.iter().position(|arg| *arg == "--key-policy").unwrap();
+    args[at + 1] = key.to_str().unwrap();
+    let run = crossgrant(&args, None);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        suggested(&run.stdout, "key policy"),
+        [json!({
+            "Sid": "AllowGenerateDataKey", "Effect": "Allow",
+            "Principal": {"AWS": APP},
+            "Action": "kms:GenerateDataKey",
+            "Resource": "*",
+            "Condition": {"StringEquals": {
+                "kms:ViaService": "s3.ap-northeast-1.amazonaws.com",
+                "kms:CallerAccount": "222222222222"}}
+        })],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        suggested(&run.stdout, "bucket policy").is_empty(),
+        "{}",
+        run.stdout
+    );
+
+    // With the bucket in another region, the ViaService condition fails: it is named, and no
+    // statement without it is offered.
+    args.extend(["--region", "eu-west-1"]);
+    let run = crossgrant(&args, None);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("conditioned-key-policy.json statement \"AppDecrypt\" in the key policy covers this caller, but its condition StringEquals kms:ViaService [\"s3.ap-northeast-1.amazonaws.com\"] does not hold (this request has s3.eu-west-1.amazonaws.com)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        suggested(&run.stdout, "key policy").is_empty(),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_request_missing_a_deciding_layer_exits_two_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = cli_outputs(dir.path(), &["s3:GetObject", "s3:PutObject"], true);
+    let [bucket, key, identity] = files.each_ref().map(|path| path.to_str().unwrap());
+    const OWNER: [&str; 2] = ["--bucket-account", "111111111111"];
+    // Each case leaves out what one layer needs; everything else is given, and given all, the
+    // same request is ALLOWED (checked first).
+    let cases: [(&str, Vec<&str>, &str); 7] = [
+        ("s3:GetObject", vec!["--key-policy", key, "--identity-policy", identity, "--kms-key-arn", KEY],
+         "the bucket policy: pass --bucket-policy FILE (`aws s3api get-bucket-policy --bucket NAME`), or --no-bucket-policy if the bucket has none"),
+        ("s3:GetObject", vec!["--bucket-policy", bucket, "--key-policy", key, "--kms-key-arn", KEY],
+         "the role's identity policies: pass --identity-policy FILE for each policy of the role"),
+        ("s3:PutObject", vec!["--bucket-policy", bucket, "--identity-policy", identity, "--kms-key-arn", KEY],
+         "the key policy: pass --key-policy FILE"),
+        ("s3:GetObject", [&["--bucket-policy", bucket, "--identity-policy", identity][..], &OWNER].concat(),
+         "how the bucket encrypts, for the KMS call S3 makes: pass --kms-key-arn ARN with --key-policy FILE (SSE-KMS), --aws-managed-key (the aws/s3 key), or --sse-s3"),
+        ("s3:PutObject", [&["--bucket-policy", bucket, "--key-policy", key, "--identity-policy", identity][..], &OWNER].concat(),
+         "the KMS key: pass --kms-key-arn ARN"),
+        ("kms:Decrypt", vec!["--key-policy", key, "--identity-policy", identity],
+         "the KMS key: pass --kms-key-arn ARN"),
+        ("kms:GenerateDataKey", vec!["--identity-policy", identity, "--kms-key-arn", KEY],
+         "the key policy: pass --key-policy FILE"),
+    ];
+    let all = explain_args(&files, "s3:GetObject");
+    assert_eq!(crossgrant(&all, None).code, 0);
+    for (action, given, message) in cases {
+        let mut args = vec![
+            "explain",
+            "--principal",
+            APP,
+            "--action",
+            action,
+            "--bucket",
+            "acme-shared-data",
+            "--key",
+            "reports/a.csv",
+            "--bucket-key",
+        ];
+        args.extend(given);
+        let run = crossgrant(&args, None);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(&format!("cannot decide {action} without every layer that decides it; missing:\n  - {message}")),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn layers_stated_absent_are_decided_as_having_no_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = write(
+        dir.path(),
+        "identity.json",
+        &identity_policy(false).to_string(),
+    );
+    let same_account = "arn:aws:iam::111111111111:role/worker";
+    let ask = |principal: &str, identity_flags: &[&str]| {
+        let mut args = vec![
+            "explain",
+            "--principal",
+            principal,
+            "--action",
+            "s3:GetObject",
+            "--bucket",
+            "acme-shared-data",
+            "--key",
+            "a.csv",
+            "--bucket-account",
+            "111111111111",
+            "--sse-s3",
+            "--no-bucket-policy",
+        ];
+        args.extend(identity_flags);
+        crossgrant(&args, None)
+    };
+    // Same account, no bucket policy: the identity policy decides.
+    let run = ask(
+        same_account,
+        &["--identity-policy", identity.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("bucket policy: none\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("kms:"), "{}", run.stdout);
+    // Cross account, no bucket policy: the bucket policy is what is missing.
+    let run = ask(APP, &["--identity-policy", identity.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        suggested(&run.stdout, "bucket policy").len(),
+        1,
+        "{}",
+        run.stdout
+    );
+    // A role without policies.
+    let run = ask(same_account, &["--no-identity-policy"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("identity policy: none\n"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        suggested(&run.stdout, "identity policy"),
+        [
+            json!({"Sid": "AllowGetObject", "Effect": "Allow", "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::acme-shared-data/a.csv"})
+        ],
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -285,6 +499,7 @@ fn explicit_deny_is_named_with_advice_to_narrow_it() {
             "--bucket-account",
             "111111111111",
             "--plain-http",
+            "--sse-s3",
             "--bucket-policy",
             bucket.to_str().unwrap(),
             "--identity-policy",
@@ -306,12 +521,8 @@ fn explicit_deny_is_named_with_advice_to_narrow_it() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout
-            .contains("the KMS call S3 makes for this request was not checked"),
-        "{}",
-        run.stdout
-    );
+    // SSE-S3: S3 makes no KMS call, so none is decided.
+    assert!(!run.stdout.contains("kms:"), "{}", run.stdout);
 }
 
 #[test]
@@ -503,6 +714,8 @@ fn unknown_condition_operator_is_reported_not_guessed() {
             "k",
             "--bucket-account",
             "111111111111",
+            "--no-bucket-policy",
+            "--sse-s3",
             "--identity-policy",
             typo.to_str().unwrap(),
         ],
@@ -522,7 +735,9 @@ fn bad_arguments_exit_two() {
     const SESSION: &str = "arn:aws:sts::222222222222:assumed-role/app/i-0123456789abcdef0";
     const OBJECT: [&str; 2] = ["--key", "k"];
     const OWNER: [&str; 2] = ["--bucket-account", "111111111111"];
-    let cases: [(&str, Vec<&str>, Option<&str>, &str); 5] = [
+    const BAD_REGION_KEY: &str =
+        "arn:aws:kms:ap-nowhere-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let cases: [(&str, Vec<&str>, Option<&str>, &str); 11] = [
         ("app", OBJECT.to_vec(), None, "is not a role ARN"),
         (SESSION, OBJECT.to_vec(), None, "pass its role's ARN"),
         (
@@ -542,6 +757,47 @@ fn bad_arguments_exit_two() {
             .concat(),
             Some("{}"),
             "only one document can be read from stdin",
+        ),
+        (
+            APP,
+            [&OBJECT[..], &OWNER[..], &["--region", "ap-nowhere-1"]].concat(),
+            None,
+            "--region \"ap-nowhere-1\" is not a region of the aws partition",
+        ),
+        (
+            APP,
+            [&OBJECT[..], &OWNER[..], &["--region", "Tokyo"]].concat(),
+            None,
+            "--region \"Tokyo\" is not a region",
+        ),
+        (
+            APP,
+            [&OBJECT[..], &["--bucket-account", "11111111111"]].concat(),
+            None,
+            "--bucket-account \"11111111111\" is not an AWS account id (12 digits)",
+        ),
+        (
+            APP,
+            [&OBJECT[..], &["--bucket-account", "acme-data"]].concat(),
+            None,
+            "--bucket-account \"acme-data\" is not an AWS account id",
+        ),
+        (
+            APP,
+            [&OBJECT[..], &["--kms-key-arn", BAD_REGION_KEY]].concat(),
+            None,
+            "--kms-key-arn \"arn:aws:kms:ap-nowhere-1:",
+        ),
+        (
+            APP,
+            [
+                &OBJECT[..],
+                &OWNER[..],
+                &["--bucket-policy", "-", "--no-bucket-policy"],
+            ]
+            .concat(),
+            Some("{}"),
+            "--no-bucket-policy",
         ),
     ];
     for (principal, extra, stdin, message) in cases {
@@ -576,6 +832,8 @@ fn anonymous_denial_advises_signing_not_opening_the_bucket() {
             "a.csv",
             "--bucket-account",
             "111111111111",
+            "--no-bucket-policy",
+            "--sse-s3",
         ],
         None,
     );

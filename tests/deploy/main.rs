@@ -1087,9 +1087,18 @@ impl<'a> Deployed<'a> {
                     None if grant.prefix.is_empty() => &mut command,
                     None => command.args(["--prefix", &grant.prefix]),
                 };
-                if let Some(key) = bucket.key() {
-                    command.args(["--kms-key-arn", &self.key_arns[key]]);
-                }
+                // Every layer that decides the request is stated: `explain` refuses to answer
+                // without one.
+                match bucket.key() {
+                    Some(key) => command.args(["--kms-key-arn", &self.key_arns[key]]),
+                    None => command.args([
+                        "--aws-managed-key",
+                        "--bucket-account",
+                        &scenario.account(&bucket.account).id,
+                        "--region",
+                        &bucket.region,
+                    ]),
+                };
                 if bucket.bucket_key {
                     command.arg("--bucket-key");
                 }
@@ -1102,6 +1111,8 @@ impl<'a> Deployed<'a> {
                     command
                         .arg("--bucket-policy")
                         .arg(file(bucket_policy_file(&bucket.name)));
+                } else {
+                    command.arg("--no-bucket-policy");
                 }
                 if let Some(key) = bucket.key() {
                     command.arg("--key-policy").arg(file(key_policy_file(key)));
