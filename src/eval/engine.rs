@@ -516,7 +516,7 @@ fn account_principal(value: &str) -> Option<&str> {
         .strip_prefix("arn:aws:iam::")
         .and_then(|rest| rest.strip_suffix(":root"))
         .unwrap_or(value);
-    (id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
+    crate::aws::is_account_id(id).then_some(id)
 }
 
 fn principal_scope(

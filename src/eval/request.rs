@@ -55,7 +55,7 @@ impl fmt::Display for Caller {
 /// has twelve digits.
 pub fn account_of_arn(arn: &str) -> Option<&str> {
     let account = arn.split(':').nth(4)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    crate::aws::is_account_id(account).then_some(account)
 }
 
 /// Condition keys and their values. Keys compare case-insensitively, as IAM does; a key is
