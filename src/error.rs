@@ -18,19 +18,19 @@ pub const EXIT_BUG: i32 = 101;
 
 /// How a command that ran to its end came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Status {
     Done,
     /// What the command reports is a finding: a check failed, the output is out of date, a
     /// request is denied.
     Finding,
 }
 
-impl Outcome {
-    pub fn finding_if(finding: bool) -> Outcome {
+impl Status {
+    pub fn finding_if(finding: bool) -> Status {
         if finding {
-            Outcome::Finding
+            Status::Finding
         } else {
-            Outcome::Done
+            Status::Done
         }
     }
 }
@@ -119,15 +119,15 @@ pub fn reported(written: std::io::Result<()>) -> Result<(), Error> {
 
 /// The exit code of a command's result, after printing its error, if any, to `stderr`.
 pub fn finish(
-    result: Result<Outcome, Error>,
+    result: Result<Status, Error>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {
     // Standard output is buffered: a full disk shows only when it is flushed.
     let result = result.and_then(|outcome| reported(stdout.flush()).map(|()| outcome));
     match result {
-        Ok(Outcome::Done) => EXIT_OK,
-        Ok(Outcome::Finding) => EXIT_FINDING,
+        Ok(Status::Done) => EXIT_OK,
+        Ok(Status::Finding) => EXIT_FINDING,
         Err(error) => {
             let _ = stderr.write_all(error.message().as_bytes());
             error.exit_code()

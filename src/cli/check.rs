@@ -4,24 +4,24 @@
 //! intend.
 
 use super::load;
-use crate::error::{reported, Error, Outcome};
+use crate::error::{reported, Error, Status};
 use crate::eval::report::{write_human, write_json};
 use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub enum ReportFormat {
     Human,
     Json,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct CheckArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// How to print the access matrix.
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 /// Every limited document's size against its AWS limit, after the access matrix.
@@ -33,13 +33,17 @@ fn document_sizes(budget: &crate::limits::Budget) -> String {
     text
 }
 
-pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<Outcome, Error> {
+pub fn run(
+    args: &CheckArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<Status, Error> {
     let lowered = load(&args.scenario, stderr)?;
     let report = crate::eval::check(&lowered);
     reported(match args.format {
-        Format::Human => write_human(&report, stdout)
+        ReportFormat::Human => write_human(&report, stdout)
             .and_then(|()| stdout.write_all(document_sizes(&lowered.budget).as_bytes())),
-        Format::Json => write_json(&report, stdout),
+        ReportFormat::Json => write_json(&report, stdout),
     })?;
-    Ok(Outcome::finding_if(!report.passed()))
+    Ok(Status::finding_if(!report.passed()))
 }

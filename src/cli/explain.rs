@@ -8,7 +8,7 @@
 //! assumed empty.
 
 use crate::aws::{is_account_id, is_bucket_level, kms, s3, REGIONS};
-use crate::error::{reported, Error, Outcome};
+use crate::error::{reported, Error, Status};
 use crate::eval::document::{parse_policy_json, DocumentProblem};
 use crate::eval::engine::{Decision, LayerResult, PrincipalScope};
 use crate::eval::explain::{
@@ -23,7 +23,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct ExplainArgs {
     /// The caller: a role ARN, or `anonymous`.
     #[arg(long)]
     pub principal: String,
@@ -227,14 +227,14 @@ fn read_document(path: &PathBuf, stdin_used: &mut bool) -> Result<GivenPolicy, E
     Ok(GivenPolicy { name, document })
 }
 
-pub fn run(args: &Args, stdout: &mut dyn Write) -> Result<Outcome, Error> {
+pub fn run(args: &ExplainArgs, stdout: &mut dyn Write) -> Result<Status, Error> {
     let mut text = Vec::new();
     let allowed = answer(args, &mut text)?;
     reported(stdout.write_all(&text))?;
-    Ok(Outcome::finding_if(!allowed))
+    Ok(Status::finding_if(!allowed))
 }
 
-fn question(args: &Args) -> Result<Question, ExplainError> {
+fn question(args: &ExplainArgs) -> Result<Question, ExplainError> {
     let caller = if args.principal.eq_ignore_ascii_case("anonymous") || args.principal == "*" {
         Caller::Anonymous
     } else {
@@ -344,7 +344,7 @@ fn unanswerable(question: &Question, problem: Unanswerable) -> ExplainError {
     }
 }
 
-fn answer(args: &Args, out: &mut dyn Write) -> Result<bool, ExplainError> {
+fn answer(args: &ExplainArgs, out: &mut dyn Write) -> Result<bool, ExplainError> {
     let question = question(args)?;
     let stdin_readers = args
         .bucket_policy

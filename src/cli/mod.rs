@@ -26,13 +26,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render every account's CloudFormation stacks and Terraform modules.
-    Synth(synth::Args),
+    Synth(synth::SynthArgs),
     /// Print the deploy order, per account, region and phase.
-    Plan(plan::Args),
+    Plan(plan::PlanArgs),
     /// Prove every grant works and nothing else is granted, with an access matrix.
-    Check(check::Args),
+    Check(check::CheckArgs),
     /// Say why a principal is or is not allowed, given the live policy documents.
-    Explain(explain::Args),
+    Explain(explain::ExplainArgs),
 }
 
 /// Runs crossgrant with `args` (the program name first) and returns the exit code.
@@ -50,7 +50,7 @@ pub fn run(
                 return EXIT_INPUT;
             }
             // --help and --version are the command's report.
-            let written = crate::error::report(stdout, &text).map(|()| crate::error::Outcome::Done);
+            let written = crate::error::report(stdout, &text).map(|()| crate::error::Status::Done);
             return finish(written, stdout, stderr);
         }
     };

@@ -3,7 +3,7 @@
 //! it needs.
 
 use super::load_planned;
-use crate::error::{report, Error, Outcome};
+use crate::error::{report, Error, Status};
 use crate::limits::{Budget, Document};
 use crate::lower::Resource;
 use crate::plan::stem;
@@ -11,12 +11,16 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct PlanArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
 }
 
-pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<Outcome, Error> {
+pub fn run(
+    args: &PlanArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<Status, Error> {
     let (lowered, steps) = load_planned(&args.scenario, stderr)?;
     let scenario = &lowered.scenario;
     let mut text = format!(
@@ -56,7 +60,7 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Resul
         }
     }
     report(stdout, &text)?;
-    Ok(Outcome::Done)
+    Ok(Status::Done)
 }
 
 /// The size line of a resource's policy document, if it has one with a limit.

@@ -2,7 +2,7 @@
 //! what is committed).
 
 use super::load_planned;
-use crate::error::{report, Error, Outcome};
+use crate::error::{report, Error, Status};
 use crate::output;
 use crate::render::{self, shell_quote, Format, Options, Target, Templates};
 use clap::ValueEnum;
@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct SynthArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// Output directory.
@@ -47,7 +47,11 @@ pub enum FormatArg {
     Json,
 }
 
-pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<Outcome, Error> {
+pub fn run(
+    args: &SynthArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<Status, Error> {
     let options = Options {
         target: match args.target {
             TargetArg::Cloudformation => Target::CloudFormation,
@@ -78,7 +82,7 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Resul
                 stdout,
                 &format!("{} is up to date ({} files)\n", out.display(), files.len()),
             )?;
-            return Ok(Outcome::Done);
+            return Ok(Status::Done);
         }
         let mut text = format!(
             "{} is out of date with {}:\n",
@@ -90,7 +94,7 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Resul
         }
         text.push_str(&format!("run `{}` to update it\n", update_command(args)));
         let _ = stderr.write_all(text.as_bytes());
-        return Ok(Outcome::Finding);
+        return Ok(Status::Finding);
     }
     let options = output::WriteOptions { force: args.force };
     let mut waiting = || {
@@ -129,12 +133,12 @@ pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Resul
         written.removed.len()
     ));
     report(stdout, &text)?;
-    Ok(Outcome::Done)
+    Ok(Status::Done)
 }
 
 /// The `synth` command that brings the output up to date: this one without `--check`, so it
 /// keeps the target, the format and the template overrides.
-fn update_command(args: &Args) -> String {
+fn update_command(args: &SynthArgs) -> String {
     let mut words = vec![
         "crossgrant".to_string(),
         "synth".into(),

@@ -18,13 +18,13 @@ use std::path::PathBuf;
 struct StackView {
     description: String,
     parameters: Vec<ParameterView>,
-    keys: Vec<KeyView>,
-    buckets: Vec<BucketView>,
-    roles: Vec<RoleView>,
-    role_policies: Vec<RolePolicyView>,
-    managed_policies: Vec<RolePolicyView>,
-    instances: Vec<InstanceView>,
-    outputs: Vec<OutputView>,
+    keys: Vec<CfnKeyView>,
+    buckets: Vec<CfnBucketView>,
+    roles: Vec<CfnRoleView>,
+    role_policies: Vec<CfnRolePolicyView>,
+    managed_policies: Vec<CfnRolePolicyView>,
+    instances: Vec<CfnInstanceView>,
+    outputs: Vec<CfnOutputView>,
 }
 
 #[derive(Serialize)]
@@ -37,7 +37,7 @@ struct ParameterView {
 }
 
 #[derive(Serialize)]
-struct KeyView {
+struct CfnKeyView {
     logical: String,
     alias_logical: String,
     alias_name: String,
@@ -50,7 +50,7 @@ struct KeyView {
 }
 
 #[derive(Serialize)]
-struct BucketView {
+struct CfnBucketView {
     logical: String,
     bucket_name: String,
     kms_key: Option<Json>,
@@ -58,7 +58,7 @@ struct BucketView {
     object_ownership: &'static str,
     block_public_access: bool,
     versioning: bool,
-    access_logs: Option<AccessLogsView>,
+    access_logs: Option<CfnAccessLogsView>,
     abort_incomplete_uploads_days: Option<u32>,
     checkov_skips: Vec<checkov::Skip>,
     tags: Vec<TagView>,
@@ -66,7 +66,7 @@ struct BucketView {
 }
 
 #[derive(Serialize)]
-struct AccessLogsView {
+struct CfnAccessLogsView {
     bucket_name: String,
     prefix: String,
 }
@@ -78,7 +78,7 @@ struct PolicyView {
 }
 
 #[derive(Serialize)]
-struct RoleView {
+struct CfnRoleView {
     logical: String,
     role_name: String,
     path: String,
@@ -89,7 +89,7 @@ struct RoleView {
 }
 
 #[derive(Serialize)]
-struct RolePolicyView {
+struct CfnRolePolicyView {
     logical: String,
     policy_name: String,
     role: Json,
@@ -97,7 +97,7 @@ struct RolePolicyView {
 }
 
 #[derive(Serialize)]
-struct InstanceView {
+struct CfnInstanceView {
     logical: String,
     image: Json,
     instance_type: Json,
@@ -108,7 +108,7 @@ struct InstanceView {
 }
 
 #[derive(Serialize)]
-struct OutputView {
+struct CfnOutputView {
     name: String,
     description: String,
     value: Json,
@@ -225,7 +225,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
             Resource::Key { key, policy } => {
                 let key = &scenario.keys[key];
                 let document = resolver.document(policy);
-                view.keys.push(KeyView {
+                view.keys.push(CfnKeyView {
                     logical: key_logical(&key.name),
                     alias_logical: format!("{}KeyAlias", pascal(&key.name)),
                     alias_name: format!("alias/{}", key.alias),
@@ -235,7 +235,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     policy: serde_json::to_string_pretty(&document).unwrap_or_default() + "\n",
                     tags: tag_views(&key.tags),
                 });
-                view.outputs.push(OutputView {
+                view.outputs.push(CfnOutputView {
                     name: key_parameter(&key.name),
                     description: format!("ARN of KMS key alias/{}", key.alias),
                     value: json!({ "Fn::GetAtt": [key_logical(&key.name), "Arn"] }),
@@ -253,12 +253,12 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                         logical: format!("{logical}Policy"),
                         document: resolver.document(policy),
                     });
-                view.outputs.push(OutputView {
+                view.outputs.push(CfnOutputView {
                     name: format!("{logical}Arn"),
                     description: format!("ARN of bucket {}", bucket.bucket_name),
                     value: json!({ "Fn::GetAtt": [logical, "Arn"] }),
                 });
-                view.buckets.push(BucketView {
+                view.buckets.push(CfnBucketView {
                     logical,
                     bucket_name: bucket.bucket_name.clone(),
                     kms_key,
@@ -266,7 +266,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     object_ownership: bucket.object_ownership.as_str(),
                     block_public_access: bucket.block_public_access,
                     versioning: bucket.versioning,
-                    access_logs: bucket.access_logs.as_ref().map(|logs| AccessLogsView {
+                    access_logs: bucket.access_logs.as_ref().map(|logs| CfnAccessLogsView {
                         bucket_name: logs.bucket_name.clone(),
                         prefix: logs.prefix.clone(),
                     }),
@@ -281,7 +281,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                 let has_profile = unit.resources.iter().any(|other| {
                     matches!(other, Resource::InstanceProfile { role: name } if *name == role.name)
                 });
-                view.roles.push(RoleView {
+                view.roles.push(CfnRoleView {
                     logical: role_logical(&role.name),
                     role_name: role.role_name.clone(),
                     path: role.path.clone(),
@@ -290,14 +290,14 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     tags: tag_views(&role.tags),
                     instance_profile: has_profile.then(|| profile_logical(&role.name)),
                 });
-                view.outputs.push(OutputView {
+                view.outputs.push(CfnOutputView {
                     name: format!("{}Arn", role_logical(&role.name)),
                     description: format!("ARN of role {}", role.role_name),
                     value: json!({ "Fn::GetAtt": [role_logical(&role.name), "Arn"] }),
                 });
             }
             Resource::RolePolicy { role, policy } => {
-                view.role_policies.push(RolePolicyView {
+                view.role_policies.push(CfnRolePolicyView {
                     logical: format!("{}AccessPolicy", pascal(role)),
                     policy_name: access_policy_name(&scenario.name),
                     role: role_reference(lowered, &unit.resources, role),
@@ -309,7 +309,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                 number,
                 policy,
             } => {
-                view.managed_policies.push(RolePolicyView {
+                view.managed_policies.push(CfnRolePolicyView {
                     logical: format!("{}ManagedPolicy{number}", pascal(role)),
                     policy_name: managed_policy_name(&scenario.name, role, *number),
                     role: role_reference(lowered, &unit.resources, role),
@@ -353,7 +353,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                 let mut tags = instance.tags.clone();
                 tags.entry("Name".into())
                     .or_insert_with(|| format!("{}-{}", scenario.name, instance.name));
-                view.instances.push(InstanceView {
+                view.instances.push(CfnInstanceView {
                     logical: format!("{base}Instance"),
                     image: json!({ "Ref": format!("{base}ImageId") }),
                     instance_type: json!({ "Ref": format!("{base}InstanceType") }),

@@ -79,18 +79,18 @@ fn local_expression(lowered: &Lowered, reference: &Ref) -> String {
 
 #[derive(Serialize)]
 struct ModuleView {
-    keys: Vec<KeyView>,
-    buckets: Vec<BucketView>,
-    roles: Vec<RoleView>,
-    role_policies: Vec<RolePolicyView>,
-    managed_policies: Vec<RolePolicyView>,
-    instances: Vec<InstanceView>,
+    keys: Vec<TfKeyView>,
+    buckets: Vec<TfBucketView>,
+    roles: Vec<TfRoleView>,
+    role_policies: Vec<TfRolePolicyView>,
+    managed_policies: Vec<TfRolePolicyView>,
+    instances: Vec<TfInstanceView>,
     variables: Vec<VariableView>,
-    outputs: Vec<OutputView>,
+    outputs: Vec<TfOutputView>,
 }
 
 #[derive(Serialize)]
-struct KeyView {
+struct TfKeyView {
     id: String,
     description: String,
     rotation: bool,
@@ -101,7 +101,7 @@ struct KeyView {
 }
 
 #[derive(Serialize)]
-struct BucketView {
+struct TfBucketView {
     id: String,
     bucket_name: String,
     kms_key: Option<String>,
@@ -109,7 +109,7 @@ struct BucketView {
     object_ownership: &'static str,
     block_public_access: bool,
     versioning: bool,
-    access_logs: Option<AccessLogsView>,
+    access_logs: Option<TfAccessLogsView>,
     abort_incomplete_uploads_days: Option<u32>,
     checkov_skips: Vec<checkov::Skip>,
     ownership_checkov_skips: Vec<checkov::Skip>,
@@ -119,13 +119,13 @@ struct BucketView {
 }
 
 #[derive(Serialize)]
-struct AccessLogsView {
+struct TfAccessLogsView {
     bucket_name: String,
     prefix: String,
 }
 
 #[derive(Serialize)]
-struct RoleView {
+struct TfRoleView {
     id: String,
     role_name: String,
     path: String,
@@ -142,7 +142,7 @@ struct ManagedPolicyView {
 }
 
 #[derive(Serialize)]
-struct RolePolicyView {
+struct TfRolePolicyView {
     id: String,
     policy_name: String,
     role: String,
@@ -150,7 +150,7 @@ struct RolePolicyView {
 }
 
 #[derive(Serialize)]
-struct InstanceView {
+struct TfInstanceView {
     id: String,
     ami_parameter: bool,
     profile: String,
@@ -171,7 +171,7 @@ struct VariableView {
 }
 
 #[derive(Serialize)]
-struct OutputView {
+struct TfOutputView {
     name: String,
     description: String,
     value: String,
@@ -268,7 +268,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
         match resource {
             Resource::Key { key, policy } => {
                 let key = &scenario.keys[key];
-                view.keys.push(KeyView {
+                view.keys.push(TfKeyView {
                     id: snake(&key.name),
                     description: key.description.clone(),
                     rotation: key.rotation,
@@ -278,7 +278,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                     tags: tags(&key.tags),
                 });
                 let reference = Ref::KeyArn(key.name.clone());
-                view.outputs.push(OutputView {
+                view.outputs.push(TfOutputView {
                     name: output_name(&reference),
                     description: describe_ref(lowered, &reference),
                     value: local_expression(lowered, &reference),
@@ -286,7 +286,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
             }
             Resource::Bucket { bucket } => {
                 let bucket = &scenario.buckets[bucket];
-                view.buckets.push(BucketView {
+                view.buckets.push(TfBucketView {
                     id: snake(&bucket.name),
                     bucket_name: bucket.bucket_name.clone(),
                     kms_key: bucket
@@ -296,7 +296,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                     object_ownership: bucket.object_ownership.as_str(),
                     block_public_access: bucket.block_public_access,
                     versioning: bucket.versioning,
-                    access_logs: bucket.access_logs.as_ref().map(|logs| AccessLogsView {
+                    access_logs: bucket.access_logs.as_ref().map(|logs| TfAccessLogsView {
                         bucket_name: logs.bucket_name.clone(),
                         prefix: logs.prefix.clone(),
                     }),
@@ -312,7 +312,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                         .get(bucket.name.as_str())
                         .map(|policy| resolver.document(policy)),
                 });
-                view.outputs.push(OutputView {
+                view.outputs.push(TfOutputView {
                     name: format!("bucket_arn_{}", snake(&bucket.name)),
                     description: format!("ARN of bucket {}", bucket.bucket_name),
                     value: format!("aws_s3_bucket.{}.arn", snake(&bucket.name)),
@@ -320,7 +320,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
             }
             Resource::Role { role, trust } => {
                 let role = &scenario.roles[role];
-                view.roles.push(RoleView {
+                view.roles.push(TfRoleView {
                     id: snake(&role.name),
                     role_name: role.role_name.clone(),
                     path: role.path.clone(),
@@ -338,7 +338,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                     instance_profile: role.instance_profile,
                 });
                 let reference = Ref::RoleArn(role.name.clone());
-                view.outputs.push(OutputView {
+                view.outputs.push(TfOutputView {
                     name: output_name(&reference),
                     description: describe_ref(lowered, &reference),
                     value: local_expression(lowered, &reference),
@@ -350,7 +350,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                 } else {
                     hcl::string(&scenario.roles[role].role_name)
                 };
-                view.role_policies.push(RolePolicyView {
+                view.role_policies.push(TfRolePolicyView {
                     id: snake(role),
                     policy_name: access_policy_name(&scenario.name),
                     role: role_expression,
@@ -367,7 +367,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                 } else {
                     hcl::string(&scenario.roles[role].role_name)
                 };
-                view.managed_policies.push(RolePolicyView {
+                view.managed_policies.push(TfRolePolicyView {
                     // A hyphen never occurs in the snake-case ids of other resources.
                     id: format!("{}-access-{number}", snake(role)),
                     policy_name: managed_policy_name(&scenario.name, role, *number),
@@ -424,7 +424,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                 instance_tags
                     .entry("Name".into())
                     .or_insert_with(|| format!("{}-{}", scenario.name, instance.name));
-                view.instances.push(InstanceView {
+                view.instances.push(TfInstanceView {
                     id,
                     ami_parameter,
                     profile: resolver.expression(&Ref::InstanceProfile(instance.name.clone())),
@@ -439,7 +439,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
         }
     }
     for reference in exported_profiles(lowered, module) {
-        view.outputs.push(OutputView {
+        view.outputs.push(TfOutputView {
             name: output_name(&reference),
             description: describe_ref(lowered, &reference),
             value: local_expression(lowered, &reference),
