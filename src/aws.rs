@@ -569,3 +569,37 @@ fn path_and_name_problem(named: &str, is_name: fn(&str) -> bool) -> Option<&'sta
 
 /// The tag EC2 shows as an instance's name; crossgrant adds it to every instance that has none.
 pub const NAME_TAG: &str = "Name";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_s3_action_table_names_each_action_once_and_agrees_with_what_crossgrant_emits() {
+        for (index, (action, _)) in S3_ACTIONS.iter().enumerate() {
+            assert!(action.starts_with("s3:") && pattern_syntax(action).is_none());
+            assert_eq!(s3_action(action).map(|(known, _)| known), Some(*action));
+            assert!(S3_ACTIONS[..index]
+                .iter()
+                .all(|(other, _)| !other.eq_ignore_ascii_case(action)));
+        }
+        for (action, resource_type) in EMITTED_ACTIONS {
+            if action.starts_with("s3:") {
+                assert_eq!(s3_action(action), Some((action, resource_type)));
+            }
+        }
+    }
+
+    #[test]
+    fn pattern_syntax_is_wildcards_and_policy_variables() {
+        assert_eq!(pattern_syntax("/a*/"), Some(PatternSyntax::Wildcard('*')));
+        assert_eq!(pattern_syntax("a?b"), Some(PatternSyntax::Wildcard('?')));
+        assert_eq!(
+            pattern_syntax("/${aws:username}/"),
+            Some(PatternSyntax::PolicyVariable)
+        );
+        for literal in ["/apps/", "cost$/", "{x}", "$", "a$b{c}"] {
+            assert_eq!(pattern_syntax(literal), None, "{literal}");
+        }
+    }
+}

@@ -488,7 +488,7 @@ impl Problem {
             ),
             TooManyTags { count, scenario_wide, .. } => d(
                 format!("{count} tags on one resource, more than the 50 AWS allows"),
-                "the 51st tag",
+                "over the limit",
                 if *scenario_wide > 0 {
                     format!("the {scenario_wide} scenario-wide tags ([tags]) count together with the resource's own; drop tags here or there")
                 } else {

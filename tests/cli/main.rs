@@ -16,3 +16,4 @@ mod harden_diagnostics;
 mod input_errors;
 mod output_safety;
 mod templates;
+mod validation_limits;
