@@ -3,6 +3,8 @@
 //! partition and its regions, and the size limits of the documents it deploys. Every other
 //! module names AWS through these constants, so an action is spelt in one place.
 
+use crate::eval::matching::glob_ignore_case;
+
 /// S3 actions.
 pub mod s3 {
     pub const SERVICE: &str = "s3";
@@ -94,8 +96,169 @@ pub enum ResourceType {
     Key,
 }
 
-/// The actions crossgrant emits itself, with the one type of resource each applies to. A
-/// scenario's extra actions, or a wildcard, may apply to more than one and have none here.
+/// Every S3 action that applies to a bucket or to its objects, with the type of resource it
+/// applies to, as the Service Authorization Reference for Amazon S3 lists them (actions on
+/// access points, jobs, Storage Lens and the like are not for a grant on a bucket). No S3
+/// action applies to both a bucket and an object, so each has exactly one type here.
+pub const S3_ACTIONS: [(&str, ResourceType); 106] = [
+    ("s3:AbortMultipartUpload", ResourceType::Object),
+    ("s3:AllowVendedLogDeliveryForResource", ResourceType::Bucket),
+    ("s3:BypassGovernanceRetention", ResourceType::Object),
+    ("s3:CreateBucket", ResourceType::Bucket),
+    (
+        "s3:CreateBucketMetadataTableConfiguration",
+        ResourceType::Bucket,
+    ),
+    ("s3:DeleteBucket", ResourceType::Bucket),
+    (
+        "s3:DeleteBucketMetadataTableConfiguration",
+        ResourceType::Bucket,
+    ),
+    ("s3:DeleteBucketPolicy", ResourceType::Bucket),
+    ("s3:DeleteBucketWebsite", ResourceType::Bucket),
+    ("s3:DeleteObject", ResourceType::Object),
+    ("s3:DeleteObjectAnnotation", ResourceType::Object),
+    ("s3:DeleteObjectTagging", ResourceType::Object),
+    ("s3:DeleteObjectVersion", ResourceType::Object),
+    ("s3:DeleteObjectVersionAnnotation", ResourceType::Object),
+    ("s3:DeleteObjectVersionTagging", ResourceType::Object),
+    ("s3:GetAccelerateConfiguration", ResourceType::Bucket),
+    ("s3:GetAnalyticsConfiguration", ResourceType::Bucket),
+    ("s3:GetBucketAbac", ResourceType::Bucket),
+    ("s3:GetBucketAcl", ResourceType::Bucket),
+    ("s3:GetBucketCORS", ResourceType::Bucket),
+    ("s3:GetBucketLocation", ResourceType::Bucket),
+    ("s3:GetBucketLogging", ResourceType::Bucket),
+    (
+        "s3:GetBucketMetadataTableConfiguration",
+        ResourceType::Bucket,
+    ),
+    ("s3:GetBucketNotification", ResourceType::Bucket),
+    ("s3:GetBucketObjectLockConfiguration", ResourceType::Bucket),
+    ("s3:GetBucketOwnershipControls", ResourceType::Bucket),
+    ("s3:GetBucketPolicy", ResourceType::Bucket),
+    ("s3:GetBucketPolicyStatus", ResourceType::Bucket),
+    ("s3:GetBucketPublicAccessBlock", ResourceType::Bucket),
+    ("s3:GetBucketRequestPayment", ResourceType::Bucket),
+    ("s3:GetBucketTagging", ResourceType::Bucket),
+    ("s3:GetBucketVersioning", ResourceType::Bucket),
+    ("s3:GetBucketWebsite", ResourceType::Bucket),
+    ("s3:GetEncryptionConfiguration", ResourceType::Bucket),
+    (
+        "s3:GetIntelligentTieringConfiguration",
+        ResourceType::Bucket,
+    ),
+    ("s3:GetInventoryConfiguration", ResourceType::Bucket),
+    ("s3:GetLifecycleConfiguration", ResourceType::Bucket),
+    ("s3:GetMetricsConfiguration", ResourceType::Bucket),
+    ("s3:GetObject", ResourceType::Object),
+    ("s3:GetObjectAcl", ResourceType::Object),
+    ("s3:GetObjectAnnotation", ResourceType::Object),
+    ("s3:GetObjectAttributes", ResourceType::Object),
+    ("s3:GetObjectLegalHold", ResourceType::Object),
+    ("s3:GetObjectRetention", ResourceType::Object),
+    ("s3:GetObjectTagging", ResourceType::Object),
+    ("s3:GetObjectTorrent", ResourceType::Object),
+    ("s3:GetObjectVersion", ResourceType::Object),
+    ("s3:GetObjectVersionAcl", ResourceType::Object),
+    ("s3:GetObjectVersionAnnotation", ResourceType::Object),
+    (
+        "s3:GetObjectVersionAnnotationForReplication",
+        ResourceType::Object,
+    ),
+    ("s3:GetObjectVersionAttributes", ResourceType::Object),
+    ("s3:GetObjectVersionForReplication", ResourceType::Object),
+    ("s3:GetObjectVersionTagging", ResourceType::Object),
+    ("s3:GetObjectVersionTorrent", ResourceType::Object),
+    ("s3:GetReplicationConfiguration", ResourceType::Bucket),
+    ("s3:InitiateReplication", ResourceType::Object),
+    ("s3:ListBucket", ResourceType::Bucket),
+    ("s3:ListBucketMultipartUploads", ResourceType::Bucket),
+    ("s3:ListBucketVersions", ResourceType::Bucket),
+    ("s3:ListMultipartUploadParts", ResourceType::Object),
+    ("s3:ListObjectAnnotations", ResourceType::Object),
+    ("s3:ListObjectVersionAnnotations", ResourceType::Object),
+    ("s3:ListTagsForResource", ResourceType::Bucket),
+    ("s3:ObjectOwnerOverrideToBucketOwner", ResourceType::Object),
+    ("s3:PauseReplication", ResourceType::Bucket),
+    ("s3:PutAccelerateConfiguration", ResourceType::Bucket),
+    ("s3:PutAnalyticsConfiguration", ResourceType::Bucket),
+    ("s3:PutBucketAbac", ResourceType::Bucket),
+    ("s3:PutBucketAcl", ResourceType::Bucket),
+    ("s3:PutBucketCORS", ResourceType::Bucket),
+    ("s3:PutBucketLogging", ResourceType::Bucket),
+    ("s3:PutBucketNotification", ResourceType::Bucket),
+    ("s3:PutBucketObjectLockConfiguration", ResourceType::Bucket),
+    ("s3:PutBucketOwnershipControls", ResourceType::Bucket),
+    ("s3:PutBucketPolicy", ResourceType::Bucket),
+    ("s3:PutBucketPublicAccessBlock", ResourceType::Bucket),
+    ("s3:PutBucketRequestPayment", ResourceType::Bucket),
+    ("s3:PutBucketTagging", ResourceType::Bucket),
+    ("s3:PutBucketVersioning", ResourceType::Bucket),
+    ("s3:PutBucketWebsite", ResourceType::Bucket),
+    ("s3:PutEncryptionConfiguration", ResourceType::Bucket),
+    (
+        "s3:PutIntelligentTieringConfiguration",
+        ResourceType::Bucket,
+    ),
+    ("s3:PutInventoryConfiguration", ResourceType::Bucket),
+    ("s3:PutLifecycleConfiguration", ResourceType::Bucket),
+    ("s3:PutMetricsConfiguration", ResourceType::Bucket),
+    ("s3:PutObject", ResourceType::Object),
+    ("s3:PutObjectAcl", ResourceType::Object),
+    ("s3:PutObjectAnnotation", ResourceType::Object),
+    ("s3:PutObjectLegalHold", ResourceType::Object),
+    ("s3:PutObjectRetention", ResourceType::Object),
+    ("s3:PutObjectTagging", ResourceType::Object),
+    ("s3:PutObjectVersionAcl", ResourceType::Object),
+    ("s3:PutObjectVersionAnnotation", ResourceType::Object),
+    ("s3:PutObjectVersionTagging", ResourceType::Object),
+    ("s3:PutReplicationConfiguration", ResourceType::Bucket),
+    ("s3:ReplicateDelete", ResourceType::Object),
+    ("s3:ReplicateObject", ResourceType::Object),
+    ("s3:ReplicateObjectAnnotation", ResourceType::Object),
+    ("s3:ReplicateTags", ResourceType::Object),
+    ("s3:RestoreObject", ResourceType::Object),
+    ("s3:TagResource", ResourceType::Bucket),
+    ("s3:UntagResource", ResourceType::Bucket),
+    (
+        "s3:UpdateBucketMetadataAnnotationTableConfiguration",
+        ResourceType::Bucket,
+    ),
+    (
+        "s3:UpdateBucketMetadataInventoryTableConfiguration",
+        ResourceType::Bucket,
+    ),
+    (
+        "s3:UpdateBucketMetadataJournalTableConfiguration",
+        ResourceType::Bucket,
+    ),
+    ("s3:UpdateObjectEncryption", ResourceType::Object),
+];
+
+/// The S3 action of [`S3_ACTIONS`] that `action` names, compared without case as IAM does, in
+/// the table's spelling.
+pub fn s3_action(action: &str) -> Option<(&'static str, ResourceType)> {
+    S3_ACTIONS
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(action))
+        .copied()
+}
+
+/// The S3 actions of [`S3_ACTIONS`] an action pattern (`s3:GetObject*`) matches, as IAM
+/// matches actions: `*` and `?` are wildcards, case is ignored.
+pub fn s3_actions_matching(
+    pattern: &str,
+) -> impl Iterator<Item = (&'static str, ResourceType)> + '_ {
+    S3_ACTIONS
+        .iter()
+        .filter(move |(known, _)| glob_ignore_case(pattern, known))
+        .copied()
+}
+
+/// The actions crossgrant emits itself, with the one type of resource each applies to.
+/// Consolidation merges statements only across these; the S3 actions a scenario adds are in
+/// [`S3_ACTIONS`].
 const EMITTED_ACTIONS: [(&str, ResourceType); 7] = [
     (s3::LIST_BUCKET, ResourceType::Bucket),
     (s3::GET_OBJECT, ResourceType::Object),
@@ -114,9 +277,29 @@ pub fn action_resource_type(action: &str) -> Option<ResourceType> {
         .map(|(_, resource_type)| *resource_type)
 }
 
-/// Whether an S3 action applies to the bucket ARN rather than to object ARNs.
+/// Whether an S3 action, or every S3 action a pattern matches, applies to the bucket ARN
+/// rather than to object ARNs.
 pub fn is_bucket_level(action: &str) -> bool {
-    action.contains("Bucket")
+    let mut matches = s3_actions_matching(action).peekable();
+    matches.peek().is_some()
+        && matches.all(|(_, resource_type)| resource_type == ResourceType::Bucket)
+}
+
+/// The S3 actions that read or write access control lists: with object ownership
+/// `BucketOwnerEnforced` a bucket has no ACLs, and they do nothing.
+const ACL_ACTIONS: [&str; 6] = [
+    "s3:GetBucketAcl",
+    "s3:PutBucketAcl",
+    s3::GET_OBJECT_ACL,
+    s3::PUT_OBJECT_ACL,
+    "s3:GetObjectVersionAcl",
+    "s3:PutObjectVersionAcl",
+];
+
+pub fn is_acl_action(action: &str) -> bool {
+    ACL_ACTIONS
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(action))
 }
 
 /// The KMS call S3 makes on the caller's behalf for each S3 action that makes one.
@@ -264,3 +447,164 @@ pub const KEY_POLICY_BYTES: usize = 32_768;
 pub const ROLE_INLINE_POLICIES_CHARACTERS: usize = 10_240;
 /// IAM: a customer-managed policy is at most 6,144 characters.
 pub const MANAGED_POLICY_CHARACTERS: usize = 6_144;
+
+/// What IAM reads as more than literal text where it matches a value against a request: the
+/// `Resource` element and the `ArnEquals`, `ArnLike` and `StringLike` operators take `*` and `?`
+/// as wildcards, and every policy of version 2012-10-17 substitutes `${…}` policy variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatternSyntax {
+    /// `*` (any run of characters) or `?` (any one character).
+    Wildcard(char),
+    /// `${`, the start of a policy variable.
+    PolicyVariable,
+}
+
+/// The first piece of pattern syntax in `text`, if any: a text without one names exactly
+/// itself wherever crossgrant puts it in a policy.
+pub fn pattern_syntax(text: &str) -> Option<PatternSyntax> {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '?' => return Some(PatternSyntax::Wildcard(c)),
+            '$' if chars.peek() == Some(&'{') => return Some(PatternSyntax::PolicyVariable),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// IAM: a role or user name, `[\w+=,.@-]{1,64}`.
+pub fn is_iam_name(text: &str) -> bool {
+    is_iam_name_of(text, 64)
+}
+
+/// IAM: a customer-managed policy name, `[\w+=,.@-]{1,128}`.
+pub fn is_policy_name(text: &str) -> bool {
+    is_iam_name_of(text, 128)
+}
+
+fn is_iam_name_of(text: &str, max: usize) -> bool {
+    (1..=max).contains(&text.len())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// Why a text is not an IAM path (`/`, or 1 to 512 printable ASCII characters between two
+/// `/`), if it is not. Pattern syntax is checked apart, by [`pattern_syntax`].
+pub fn iam_path_problem(path: &str) -> Option<&'static str> {
+    if !path.starts_with('/') || !path.ends_with('/') {
+        Some("must start and end with `/`")
+    } else if path.len() > 512 {
+        Some("is longer than the 512 characters IAM allows")
+    } else if path.contains("//") {
+        Some("has an empty segment (`//`)")
+    } else if !path.chars().all(|c| c.is_ascii_graphic()) {
+        Some("contains a character IAM paths do not allow (only printable ASCII, no spaces)")
+    } else {
+        None
+    }
+}
+
+/// The ARN prefix of IAM in the `aws` partition: `arn:aws:iam::`.
+pub const IAM_ARN_PREFIX: &str = "arn:aws:iam::";
+/// The account field of the ARNs of AWS-managed policies.
+pub const AWS_MANAGED_POLICY_ACCOUNT: &str = "aws";
+
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Why `arn` is not the ARN of an IAM principal a key policy can name (an account root, a
+/// role or a user of a 12-digit account), if it is not.
+pub fn principal_arn_problem(arn: &str) -> Option<&'static str> {
+    let Some(rest) = arn.strip_prefix(IAM_ARN_PREFIX) else {
+        return Some("does not start with `arn:aws:iam::`");
+    };
+    let Some((account, resource)) = rest.split_once(':') else {
+        return Some("has no account id");
+    };
+    if !is_account_id(account) {
+        return Some("does not name a 12-digit account id");
+    }
+    if resource == "root" {
+        return None;
+    }
+    let Some(named) = resource
+        .strip_prefix("role/")
+        .or_else(|| resource.strip_prefix("user/"))
+    else {
+        return Some("names neither `root`, a `role/` nor a `user/`");
+    };
+    path_and_name_problem(named, is_iam_name)
+}
+
+/// Why `arn` is not the ARN of a managed policy (`arn:aws:iam::aws:policy/…` or
+/// `arn:aws:iam::<12 digits>:policy/…`), if it is not.
+pub fn policy_arn_problem(arn: &str) -> Option<&'static str> {
+    let Some(rest) = arn.strip_prefix(IAM_ARN_PREFIX) else {
+        return Some("does not start with `arn:aws:iam::`");
+    };
+    let Some((account, resource)) = rest.split_once(':') else {
+        return Some("has no account id");
+    };
+    if account != AWS_MANAGED_POLICY_ACCOUNT && !is_account_id(account) {
+        return Some("names neither `aws` nor a 12-digit account id");
+    }
+    let Some(named) = resource.strip_prefix("policy/") else {
+        return Some("does not name a `policy/`");
+    };
+    path_and_name_problem(named, is_policy_name)
+}
+
+/// `path/name` after the resource type of an IAM ARN: an optional path and a name.
+fn path_and_name_problem(named: &str, is_name: fn(&str) -> bool) -> Option<&'static str> {
+    let (path, name) = match named.rfind('/') {
+        Some(at) => (&named[..=at], &named[at + 1..]),
+        None => ("", named),
+    };
+    if !path.is_empty() && iam_path_problem(&format!("/{path}")).is_some() {
+        return Some("has a path IAM does not allow");
+    }
+    if !is_name(name) {
+        return Some("ends in a name IAM does not allow (letters, digits and `+=,.@_-`)");
+    }
+    None
+}
+
+/// The tag EC2 shows as an instance's name; crossgrant adds it to every instance that has none.
+pub const NAME_TAG: &str = "Name";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_s3_action_table_names_each_action_once_and_agrees_with_what_crossgrant_emits() {
+        for (index, (action, _)) in S3_ACTIONS.iter().enumerate() {
+            assert!(action.starts_with("s3:") && pattern_syntax(action).is_none());
+            assert_eq!(s3_action(action).map(|(known, _)| known), Some(*action));
+            assert!(S3_ACTIONS[..index]
+                .iter()
+                .all(|(other, _)| !other.eq_ignore_ascii_case(action)));
+        }
+        for (action, resource_type) in EMITTED_ACTIONS {
+            if action.starts_with("s3:") {
+                assert_eq!(s3_action(action), Some((action, resource_type)));
+            }
+        }
+    }
+
+    #[test]
+    fn pattern_syntax_is_wildcards_and_policy_variables() {
+        assert_eq!(pattern_syntax("/a*/"), Some(PatternSyntax::Wildcard('*')));
+        assert_eq!(pattern_syntax("a?b"), Some(PatternSyntax::Wildcard('?')));
+        assert_eq!(
+            pattern_syntax("/${aws:username}/"),
+            Some(PatternSyntax::PolicyVariable)
+        );
+        for literal in ["/apps/", "cost$/", "{x}", "$", "a$b{c}"] {
+            assert_eq!(pattern_syntax(literal), None, "{literal}");
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! offending text underlined, what is wrong and how to fix it. Validation collects every
 //! problem of a run; the CLI prints them all and exits 2.
 
-use crate::aws::{s3, EC2_SERVICE, LAMBDA_SERVICE};
+use crate::aws::{s3, PatternSyntax, EC2_SERVICE, LAMBDA_SERVICE};
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
@@ -138,6 +138,7 @@ pub enum Problem {
     },
     InvalidRolePath {
         path: String,
+        reason: &'static str,
         span: Span,
     },
     InvalidServicePrincipal {
@@ -168,8 +169,45 @@ pub enum Problem {
         span: Span,
     },
     InvalidArn {
-        what: &'static str,
+        kind: ArnKind,
         value: String,
+        reason: &'static str,
+        span: Span,
+    },
+    /// A value that IAM would read as a pattern or a policy variable where crossgrant means it
+    /// literally: it would match more than it names.
+    PatternInValue {
+        field: &'static str,
+        value: String,
+        syntax: PatternSyntax,
+        span: Span,
+    },
+    /// A resource with more tags than AWS allows, the scenario's own counted with its own.
+    TooManyTags {
+        count: usize,
+        scenario_wide: usize,
+        span: Span,
+    },
+    /// An action that is not one of the S3 actions on a bucket or an object.
+    UnknownAction {
+        action: String,
+        suggestion: Option<&'static str>,
+        span: Span,
+    },
+    DuplicateManagedPolicy {
+        role: String,
+        arn: String,
+        span: Span,
+    },
+    TooManyManagedPolicies {
+        role: String,
+        count: usize,
+        max: u32,
+        span: Span,
+    },
+    /// A `[keys]` table named like the value buckets use for the AWS-managed key.
+    ReservedKeyName {
+        name: String,
         span: Span,
     },
     DeletionWindow {
@@ -209,6 +247,23 @@ pub enum Problem {
         help: &'static str,
         span: Span,
     },
+}
+
+/// The kinds of ARN a scenario names itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArnKind {
+    KeyAdministrator,
+    ManagedPolicy,
+}
+
+impl ArnKind {
+    /// The field the ARN is written in, as messages name it.
+    pub fn field(self) -> &'static str {
+        match self {
+            ArnKind::KeyAdministrator => "key administrator ARN",
+            ArnKind::ManagedPolicy => "managed policy ARN",
+        }
+    }
 }
 
 /// A value short enough to quote in a headline.
@@ -274,6 +329,12 @@ impl Problem {
             | InvalidImage { span, .. }
             | InvalidSubnet { span, .. }
             | InvalidArn { span, .. }
+            | PatternInValue { span, .. }
+            | TooManyTags { span, .. }
+            | UnknownAction { span, .. }
+            | DuplicateManagedPolicy { span, .. }
+            | TooManyManagedPolicies { span, .. }
+            | ReservedKeyName { span, .. }
             | DeletionWindow { span, .. }
             | InvalidTag { span, .. }
             | InvalidProfile { span, .. }
@@ -402,10 +463,10 @@ impl Problem {
                 "invalid role name",
                 "role names are 1-64 characters of letters, digits and `+=,.@_-`".into(),
             ),
-            InvalidRolePath { path, .. } => d(
-                format!("`{path}` is not a valid IAM path"),
+            InvalidRolePath { path, reason, .. } => d(
+                format!("`{}` is not a valid IAM path: it {reason}", shorten(path)),
                 "invalid path",
-                "a path starts and ends with `/`, e.g. \"/\" or \"/apps/\"".into(),
+                "a path is `/` or up to 512 printable ASCII characters between two `/`, e.g. \"/apps/\"".into(),
             ),
             InvalidServicePrincipal { service, .. } => d(
                 format!("`{service}` is not a service principal"),
@@ -437,10 +498,56 @@ impl Problem {
                 "invalid subnet",
                 "write a subnet id such as \"subnet-0123456789abcdef0\"".into(),
             ),
-            InvalidArn { what, value, .. } => d(
-                format!("`{value}` is not a valid {what}"),
+            InvalidArn { kind, value, reason, .. } => d(
+                format!("`{}` is not a valid {}: it {reason}", shorten(value), kind.field()),
                 "invalid ARN",
-                "write a full ARN, e.g. \"arn:aws:iam::111111111111:role/KeyAdmin\"".into(),
+                match kind {
+                    ArnKind::KeyAdministrator => "name an IAM principal of a 12-digit account: arn:aws:iam::111111111111:root, …:role/KeyAdmin or …:user/alice (a path may come before the name)",
+                    ArnKind::ManagedPolicy => "name a managed policy: arn:aws:iam::aws:policy/ReadOnlyAccess (AWS-managed) or arn:aws:iam::111111111111:policy/AppPolicy",
+                }
+                .into(),
+            ),
+            PatternInValue { field, value, syntax: PatternSyntax::Wildcard(c), .. } => d(
+                format!("{field} `{}` contains a wildcard (`{c}`): IAM would match it against more than it names", shorten(value)),
+                "wildcard",
+                format!("crossgrant puts the {field} into ARNs and condition values that IAM matches as patterns, where `*` and `?` match any text; write the exact value, without `*` or `?`"),
+            ),
+            PatternInValue { field, value, syntax: PatternSyntax::PolicyVariable, .. } => d(
+                format!("{field} `{}` contains a policy variable (`${{`): IAM would replace it with a value of each request", shorten(value)),
+                "policy variable",
+                format!("crossgrant puts the {field} into policies, where IAM substitutes `${{…}}` (e.g. `${{aws:username}}`) per request; write the exact value, without `${{`"),
+            ),
+            TooManyTags { count, scenario_wide, .. } => d(
+                format!("{count} tags on one resource, more than the 50 AWS allows"),
+                "over the limit",
+                if *scenario_wide > 0 {
+                    format!("the {scenario_wide} scenario-wide tags ([tags]) count together with the resource's own; drop tags here or there")
+                } else {
+                    "drop tags until at most 50 are left".into()
+                },
+            ),
+            UnknownAction { action, suggestion, .. } => d(
+                format!("`{}` is not an S3 action on a bucket or its objects", shorten(action)),
+                "unknown action",
+                match suggestion {
+                    Some(known) => format!("did you mean `{known}`?"),
+                    None => format!("name an action of the Service Authorization Reference for Amazon S3, e.g. \"{}\" (README.md lists the ones a grant takes)", s3::DELETE_OBJECT),
+                },
+            ),
+            DuplicateManagedPolicy { role, arn, .. } => d(
+                format!("role `{role}` names managed policy `{}` twice", shorten(arn)),
+                "named again",
+                "IAM attaches a managed policy to a role once; drop the repetition".into(),
+            ),
+            TooManyManagedPolicies { role, count, max, .. } => d(
+                format!("role `{role}` names {count} managed policies, more than the {max} IAM attaches to one role (max_managed_policies)"),
+                "over the quota",
+                "drop managed policies, or raise the IAM quota \"Managed policies per role\" and set max_managed_policies (at most 20); crossgrant may need some of the quota for the role's own access policies".into(),
+            ),
+            ReservedKeyName { name, .. } => d(
+                format!("a key cannot be named `{name}`"),
+                "reserved name",
+                format!("buckets write key = \"{name}\" for the AWS-managed key aws/s3; give this [keys] table another name"),
             ),
             DeletionWindow { days, .. } => d(
                 format!("a key deletion window of {days} days is outside what KMS accepts"),

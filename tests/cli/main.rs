@@ -17,3 +17,4 @@ mod input_errors;
 mod output_names;
 mod output_safety;
 mod templates;
+mod validation_limits;

@@ -50,6 +50,7 @@ fn pipeline(text: &str) {
             return;
         }
     };
+    assert_names_only_itself(&scenario);
     let lowered = crossgrant::lower::lower(scenario);
     // The evaluator proves every grant; it must not panic on any scenario that validates.
     let report = crossgrant::eval::check::check(&lowered);
@@ -63,6 +64,40 @@ fn pipeline(text: &str) {
         let files = render::render_all(templates(), &lowered, &steps, Options { target, format })
             .unwrap_or_else(|error| panic!("a valid scenario failed to render: {error}"));
         assert!(!files.is_empty());
+    }
+}
+
+/// Every value of an accepted scenario that reaches a policy is literal under IAM matching: no
+/// `*`, `?` or `${` slipped through validation. Grant actions are names of the S3 table.
+fn assert_names_only_itself(scenario: &crossgrant::model::Scenario) {
+    use crossgrant::aws::{pattern_syntax, s3_action};
+    let mut values: Vec<&str> = Vec::new();
+    for account in scenario.accounts.values() {
+        values.push(&account.deploy_role);
+        values.extend(account.role_paths.iter().map(String::as_str));
+    }
+    for key in scenario.keys.values() {
+        values.extend(key.administrators.iter().map(String::as_str));
+    }
+    for bucket in scenario.buckets.values() {
+        values.push(&bucket.bucket_name);
+    }
+    for role in scenario.roles.values() {
+        values.extend([role.role_name.as_str(), role.path.as_str()]);
+        values.extend(role.managed_policy_arns.iter().map(String::as_str));
+    }
+    for grant in &scenario.grants {
+        values.push(&grant.prefix);
+        for action in &grant.extra_actions {
+            assert_eq!(
+                s3_action(action).map(|(known, _)| known),
+                Some(action.as_str()),
+                "grant action {action:?} is not in the S3 table"
+            );
+        }
+    }
+    for value in values {
+        assert_eq!(pattern_syntax(value), None, "{value:?} was accepted");
     }
 }
 
@@ -267,6 +302,9 @@ const ACTIONS: &[&str] = &[
     "s3:GetObjectTagging",
     "s3:ListBucketVersions",
     "s3:GetObjectAttributes",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetObject*",
+    "s3:getobjectretention",
 ];
 const ROLE_NAMES: &[&str] = &["app-role", "Reader+1", "x.y@z"];
 const PATHS: &[&str] = &["/", "/team/", "/a/b/"];
@@ -281,9 +319,13 @@ const OWNERSHIP: &[&str] = &[
     "ObjectWriter",
 ];
 const ENFORCEMENT: &[&str] = &["if-present", "strict", "off"];
-const ARNS: &[&str] = &[
+const ADMIN_ARNS: &[&str] = &[
     "arn:aws:iam::111111111111:role/KeyAdmin",
+    "arn:aws:iam::222222222222:root",
+];
+const POLICY_ARNS: &[&str] = &[
     "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "arn:aws:iam::111111111111:policy/team/App",
 ];
 const IMAGES: &[&str] = &["ami-0123456789abcdef0", "/aws/service/x"];
 const SUBNETS: &[&str] = &["subnet-0abc"];
@@ -453,7 +495,7 @@ fn scenario(seed: u64) -> String {
         w.maybe_bool("rotation");
         w.maybe_bool("via_s3_only");
         w.maybe_int("deletion_window_days", &[7, 30, 14]);
-        w.maybe_list("administrators", ARNS);
+        w.maybe_list("administrators", ADMIN_ARNS);
         w.tags(&format!("keys.{}", toml_key(&name)));
         keys.push((name, owner));
     }
@@ -535,7 +577,7 @@ fn scenario(seed: u64) -> String {
             w.maybe_string(40, "service", SERVICES);
         }
         w.maybe_bool("instance_profile");
-        w.maybe_list("managed_policy_arns", ARNS);
+        w.maybe_list("managed_policy_arns", POLICY_ARNS);
         w.tags(&table);
         roles.push((name, owner));
     }

@@ -328,13 +328,15 @@ fn hostile_values_are_rejected_with_a_location_or_rendered_exactly() {
         }
         accepted_by_field.push((field.name, accepted));
     }
-    // Everything AWS accepts must render; the test proves nothing if all is rejected.
+    // Everything AWS accepts must render; the test proves nothing if all is rejected. Role
+    // paths and administrator ARNs take fewer: `*`, `?` and `${` would widen a policy, and an
+    // administrator ARN ends in an IAM name.
     for (name, minimum) in [
         ("key description", 30),
         ("grant prefix", 20),
-        ("role path", 12),
+        ("role path", 11),
         ("access log prefix", 20),
-        ("key administrator ARN", 15),
+        ("key administrator ARN", 5),
         ("tag value", 4),
     ] {
         let accepted = accepted_by_field
@@ -360,7 +362,8 @@ fn hostile_values_are_rejected_with_a_location_or_rendered_exactly() {
 }
 
 /// Interpolation sequences in every field at once: were one left unescaped, Terraform would
-/// look for `var.secret` or `aws_iam_role.nope` and `validate` would fail.
+/// look for `var.secret`, `var.nope` or `local.x` and `validate` would fail. Fields that reach a
+/// policy refuse `${`, which IAM reads as a policy variable, so they carry `%{…}` directives.
 #[test]
 fn terraform_never_interpolates_scenario_text() {
     let text = BASE
@@ -368,15 +371,15 @@ fn terraform_never_interpolates_scenario_text() {
             "@DESCRIPTION@",
             r#"description = "${var.secret} %{ if true }x%{ endif }""#,
         )
-        .replace("@PATH@", r#"path = "/${aws_iam_role.nope.arn}/""#)
-        .replace("@PREFIX@", r#"prefix = "${local.x}/""#)
+        .replace("@PATH@", r#"path = "/%{if(var.nope)}x%{endif}/""#)
+        .replace("@PREFIX@", r#"prefix = "%{ if local.x }y%{ endif }/""#)
         .replace(
             "@LOG_PREFIX@",
             r#"access_log_prefix = "%{ for x in [] }y%{ endfor }/""#,
         )
         .replace(
             "@ADMINISTRATORS@",
-            r#"administrators = ["arn:aws:iam::111111111111:role/${data.x.y}"]"#,
+            r#"administrators = ["arn:aws:iam::111111111111:role/%{if(data.x.y)}z%{endif}/Admin"]"#,
         )
         .replace("\n@TAG@\n", "\n")
         .replace("\n@MANAGED@\n", "\n");

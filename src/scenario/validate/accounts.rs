@@ -1,7 +1,7 @@
 //! `[accounts.*]`: twelve-digit ids used once, CLI profiles, deploy roles, and the role paths
 //! the scenario declares every role under.
 
-use super::{in_source_order, is_role_name, span, Checker};
+use super::{in_source_order, span, Checker};
 use crate::policy::Name;
 use crate::scenario::diag::Problem;
 use crate::scenario::model::{Account, DEFAULT_DEPLOY_ROLE};
@@ -49,12 +49,7 @@ pub(super) fn accounts(
         };
         let deploy_role = match &account.deploy_role {
             Some(role) => {
-                if !is_role_name(role.get_ref()) {
-                    check.report(Problem::InvalidRoleName {
-                        name: role.get_ref().clone(),
-                        span: span(role),
-                    });
-                }
+                check.role_name("deploy role", role);
                 role.get_ref().clone()
             }
             None => DEFAULT_DEPLOY_ROLE.to_string(),

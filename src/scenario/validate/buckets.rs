@@ -2,7 +2,7 @@
 //! the AWS-managed one), object ownership, encryption enforcement, access logs and the
 //! lifecycle of unfinished uploads.
 
-use super::{in_source_order, span, Checker, Declared};
+use super::{in_source_order, span, Checker, Declared, AWS_MANAGED_KEY};
 use crate::policy::Name;
 use crate::scenario::diag::Problem;
 use crate::scenario::model::{
@@ -10,8 +10,8 @@ use crate::scenario::model::{
 };
 use crate::scenario::schema::{RawBucket, RawScenario};
 use std::collections::BTreeMap;
+use toml::Spanned;
 
-const AWS_MANAGED_KEY: &str = "aws-managed";
 /// Unfinished multipart uploads are removed after this many days unless a bucket says
 /// otherwise: long enough for any upload still in progress, short enough not to pay for
 /// abandoned parts for long.
@@ -37,14 +37,10 @@ pub(super) fn buckets(
             Some(region) => check.region(region),
             None => declared.region.to_string(),
         };
-        if let Some(reason) = bucket_name_problem(bucket.name.get_ref()) {
-            check.report(Problem::InvalidBucketName {
-                name: bucket.name.get_ref().clone(),
-                reason,
-                span: span(&bucket.name),
-            });
-        } else if let Some(first) =
-            physical_buckets.insert(bucket.name.get_ref().clone(), name.get_ref().clone())
+        let name_ok = bucket_name(check, &bucket.name);
+        if let Some(first) = name_ok
+            .then(|| physical_buckets.insert(bucket.name.get_ref().clone(), name.get_ref().clone()))
+            .flatten()
         {
             check.report(Problem::Duplicate {
                 what: "bucket name",
@@ -114,7 +110,7 @@ pub(super) fn buckets(
                 None
             }
         };
-        let tags = check.tags(declared.tags, &bucket.tags);
+        let tags = check.tags(declared.tags, &bucket.tags, &[], name);
         buckets.insert(
             name.get_ref().clone(),
             Bucket {
@@ -136,6 +132,22 @@ pub(super) fn buckets(
         );
     }
     buckets
+}
+
+/// Whether `name` is a bucket name that names one bucket; reports it if not.
+fn bucket_name(check: &mut Checker, name: &Spanned<String>) -> bool {
+    if !check.literal("bucket name", name) {
+        return false;
+    }
+    let Some(reason) = bucket_name_problem(name.get_ref()) else {
+        return true;
+    };
+    check.report(Problem::InvalidBucketName {
+        name: name.get_ref().clone(),
+        reason,
+        span: span(name),
+    });
+    false
 }
 
 /// Why a bucket name breaks the S3 naming rules, if it does.
@@ -198,13 +210,7 @@ fn access_logs(check: &mut Checker, bucket: &RawBucket) -> Option<AccessLogs> {
         }
         return None;
     };
-    if let Some(reason) = bucket_name_problem(target.get_ref()) {
-        check.report(Problem::InvalidBucketName {
-            name: target.get_ref().clone(),
-            reason,
-            span: span(target),
-        });
-    } else if target.get_ref() == bucket.name.get_ref() {
+    if bucket_name(check, target) && target.get_ref() == bucket.name.get_ref() {
         check.report(Problem::InvalidSetting {
             field: "access_log_bucket",
             value: target.get_ref().clone(),

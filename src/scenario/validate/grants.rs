@@ -2,12 +2,15 @@
 //! actions that mean something on the bucket, and no AWS-managed key shared across accounts.
 
 use super::{span, Checker, Declared};
-use crate::aws::{s3, split_action};
+use crate::aws::{
+    is_acl_action, pattern_syntax, s3, s3_action, s3_actions_matching, split_action, S3_ACTIONS,
+};
 use crate::policy::Name;
 use crate::scenario::diag::Problem;
 use crate::scenario::model::{Access, Bucket, Encryption, Grant, Role};
 use crate::scenario::schema::RawScenario;
 use std::collections::BTreeMap;
+use toml::Spanned;
 
 const ACCESS_CHOICES: &[&str] = &["read", "write", "read-write"];
 
@@ -29,37 +32,24 @@ pub(super) fn grants(
         };
         let prefix = match &grant.prefix {
             Some(prefix) => {
-                if let Some(reason) = prefix_problem(prefix.get_ref()) {
-                    check.report(Problem::InvalidPrefix {
-                        prefix: prefix.get_ref().clone(),
-                        reason,
-                        span: span(prefix),
-                    });
+                if check.literal("prefix", prefix) {
+                    if let Some(reason) = prefix_problem(prefix.get_ref()) {
+                        check.report(Problem::InvalidPrefix {
+                            prefix: prefix.get_ref().clone(),
+                            reason,
+                            span: span(prefix),
+                        });
+                    }
                 }
                 prefix.get_ref().clone()
             }
             None => String::new(),
         };
-        for action in &grant.actions {
-            if let Some(reason) = action_problem(action.get_ref()) {
-                check.report(Problem::InvalidAction {
-                    action: action.get_ref().clone(),
-                    reason,
-                    span: span(action),
-                });
-            } else if bucket_ok
-                && action.get_ref().contains("Acl")
-                && !buckets[grant.bucket.get_ref()]
-                    .object_ownership
-                    .acls_enabled()
-            {
-                check.report(Problem::AclsDisabled {
-                    bucket: grant.bucket.get_ref().clone(),
-                    action: action.get_ref().clone(),
-                    span: span(action),
-                });
-            }
-        }
+        let acls_disabled = bucket_ok
+            && !buckets[grant.bucket.get_ref()]
+                .object_ownership
+                .acls_enabled();
+        let extra_actions = actions(check, &grant.actions, grant.bucket.get_ref(), acls_disabled);
         if role_ok && bucket_ok {
             let role = &roles[grant.role.get_ref()];
             let bucket = &buckets[grant.bucket.get_ref()];
@@ -78,7 +68,7 @@ pub(super) fn grants(
             bucket: grant.bucket.get_ref().clone(),
             access,
             prefix,
-            extra_actions: grant.actions.iter().map(|a| a.get_ref().clone()).collect(),
+            extra_actions,
         });
     }
     if raw.grants.is_empty() {
@@ -94,8 +84,6 @@ pub(super) fn grants(
 fn prefix_problem(prefix: &str) -> Option<&'static str> {
     if prefix.starts_with('/') {
         Some("starts with `/`, but S3 object keys do not")
-    } else if prefix.contains(['*', '?']) {
-        Some("contains a wildcard; prefixes are matched literally")
     } else if prefix.chars().any(char::is_control) {
         Some("contains a control character")
     } else if prefix.len() > 512 {
@@ -107,15 +95,84 @@ fn prefix_problem(prefix: &str) -> Option<&'static str> {
     }
 }
 
-fn action_problem(action: &str) -> Option<&'static str> {
-    let Some((s3::SERVICE, name)) = split_action(action) else {
-        return Some("is not an S3 action (it must start with `s3:`)");
+/// The S3 actions a grant names beyond its access level, each one of [`S3_ACTIONS`] in the
+/// table's spelling: a pattern is replaced by the actions it matches, so lowering knows the
+/// resource type of every one.
+fn actions(
+    check: &mut Checker,
+    named: &[Spanned<String>],
+    bucket: &str,
+    acls_disabled: bool,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |action: &str| {
+        if !out.iter().any(|known| known == action) {
+            out.push(action.to_string());
+        }
     };
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '*') {
-        return Some("is not a well-formed action name");
+    for action in named {
+        let text = action.get_ref();
+        let invalid = |reason| Problem::InvalidAction {
+            action: text.clone(),
+            reason,
+            span: span(action),
+        };
+        let Some((s3::SERVICE, name)) = split_action(text) else {
+            check.report(invalid("is not an S3 action (it must start with `s3:`)"));
+            continue;
+        };
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "*?".contains(c))
+        {
+            check.report(invalid("is not a well-formed action name"));
+            continue;
+        }
+        if pattern_syntax(text).is_none() {
+            match s3_action(text) {
+                Some((known, _)) if acls_disabled && is_acl_action(known) => {
+                    check.report(Problem::AclsDisabled {
+                        bucket: bucket.to_string(),
+                        action: text.clone(),
+                        span: span(action),
+                    });
+                }
+                Some((known, _)) => add(known),
+                None => check.report(Problem::UnknownAction {
+                    action: text.clone(),
+                    suggestion: closest_action(text),
+                    span: span(action),
+                }),
+            }
+            continue;
+        }
+        let matched: Vec<&str> = s3_actions_matching(text).map(|(known, _)| known).collect();
+        if matched.len() == S3_ACTIONS.len() {
+            check.report(invalid(
+                "would grant every S3 action; name the actions the role needs",
+            ));
+        } else if matched.is_empty() {
+            check.report(invalid("matches no S3 action on a bucket or its objects"));
+        } else {
+            matched.into_iter().for_each(&mut add);
+        }
     }
-    if name.contains('*') && name.chars().all(|c| c == '*') {
-        return Some("would grant every S3 action; name the actions the role needs");
-    }
-    None
+    out
+}
+
+/// The action of [`S3_ACTIONS`] a misspelt one most likely meant.
+fn closest_action(action: &str) -> Option<&'static str> {
+    let action = action.to_ascii_lowercase();
+    S3_ACTIONS
+        .iter()
+        .map(|(known, _)| {
+            (
+                strsim::levenshtein(&action, &known.to_ascii_lowercase()),
+                *known,
+            )
+        })
+        .filter(|(distance, _)| *distance <= 3)
+        .min()
+        .map(|(_, known)| known)
 }

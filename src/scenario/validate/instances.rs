@@ -2,6 +2,7 @@
 //! image (AMI or SSM parameter) and a subnet.
 
 use super::{span, Checker, Declared};
+use crate::aws::NAME_TAG;
 use crate::policy::Name;
 use crate::scenario::diag::Problem;
 use crate::scenario::model::{Image, Instance, Role, DEFAULT_IMAGE_PARAMETER};
@@ -90,7 +91,7 @@ pub(super) fn instances(
             Some(region) => check.region(region),
             None => declared.region.to_string(),
         };
-        let tags = check.tags(declared.tags, &instance.tags);
+        let tags = check.tags(declared.tags, &instance.tags, &[NAME_TAG], name);
         instances.insert(
             name.get_ref().clone(),
             Instance {

@@ -1,9 +1,9 @@
 //! `[keys.*]`: account and region, an alias unique in both, deletion window, administrators and
 //! a description KMS accepts.
 
-use super::{in_source_order, span, Checker, Declared};
+use super::{in_source_order, span, Checker, Declared, AWS_MANAGED_KEY};
 use crate::policy::Name;
-use crate::scenario::diag::Problem;
+use crate::scenario::diag::{ArnKind, Problem};
 use crate::scenario::model::Key;
 use crate::scenario::schema::RawScenario;
 use std::collections::BTreeMap;
@@ -19,6 +19,12 @@ pub(super) fn keys(
     let mut keys = BTreeMap::new();
     let mut aliases: BTreeMap<(String, String, String), String> = BTreeMap::new();
     for (name, key) in in_source_order(&raw.keys) {
+        if name.get_ref() == AWS_MANAGED_KEY {
+            check.report(Problem::ReservedKeyName {
+                name: name.get_ref().clone(),
+                span: span(name),
+            });
+        }
         check.reference("account", &key.account, &declared.accounts);
         let key_region = match &key.region {
             Some(region) => check.region(region),
@@ -63,7 +69,7 @@ pub(super) fn keys(
             None => 30,
         };
         for admin in &key.administrators {
-            check.arn("key administrator ARN", admin);
+            check.arn(ArnKind::KeyAdministrator, admin);
         }
         if let Some(description) = &key.description {
             if description.get_ref().chars().count() > MAX_KEY_DESCRIPTION {
@@ -76,7 +82,7 @@ pub(super) fn keys(
                 });
             }
         }
-        let tags = check.tags(declared.tags, &key.tags);
+        let tags = check.tags(declared.tags, &key.tags, &[], name);
         keys.insert(
             name.get_ref().clone(),
             Key {

@@ -14,13 +14,20 @@ mod outputs;
 mod roles;
 mod settings;
 
-use super::diag::{Problem, Span};
+use super::diag::{ArnKind, Problem, Span};
 use super::model::Scenario;
 use super::schema::{RawScenario, Tags};
-use crate::aws::REGIONS;
+use crate::aws::{
+    iam_path_problem, is_iam_name, pattern_syntax, policy_arn_problem, principal_arn_problem,
+    REGIONS,
+};
 use crate::names::pascal;
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
+
+/// What a bucket's `key` names for the AWS-managed `aws/s3` key, so no `[keys]` table may be
+/// named so.
+const AWS_MANAGED_KEY: &str = "aws-managed";
 
 /// What the checks of one table need from the rest of the scenario: the names each table
 /// declares, and the scenario-wide values entries default to.
@@ -28,6 +35,7 @@ struct Declared<'a> {
     scenario_name: &'a str,
     region: &'a str,
     tags: &'a BTreeMap<String, String>,
+    max_managed_policies: u32,
     accounts: BTreeSet<String>,
     keys: BTreeSet<String>,
     buckets: BTreeSet<String>,
@@ -43,6 +51,7 @@ pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
         scenario_name: &settings.name,
         region: &settings.region,
         tags: &settings.tags,
+        max_managed_policies: settings.max_managed_policies,
         accounts: raw.accounts.keys().map(|k| k.get_ref().clone()).collect(),
         keys: raw.keys.keys().map(|k| k.get_ref().clone()).collect(),
         buckets: raw.buckets.keys().map(|k| k.get_ref().clone()).collect(),
@@ -121,6 +130,9 @@ impl Checker {
     fn owned_paths(&mut self, paths: &[Spanned<String>]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for path in paths {
+            if !self.literal("role path", path) {
+                continue;
+            }
             if let Some(reason) = owned_path_problem(path.get_ref()) {
                 self.report(Problem::InvalidOwnedRolePath {
                     path: path.get_ref().clone(),
@@ -215,23 +227,53 @@ impl Checker {
         found
     }
 
-    fn tags(&mut self, base: &BTreeMap<String, String>, tags: &Tags) -> BTreeMap<String, String> {
+    /// Whether `value` names only itself where IAM matches patterns; reports it if not.
+    fn literal(&mut self, field: &'static str, value: &Spanned<String>) -> bool {
+        match pattern_syntax(value.get_ref()) {
+            None => true,
+            Some(syntax) => {
+                self.report(Problem::PatternInValue {
+                    field,
+                    value: value.get_ref().clone(),
+                    syntax,
+                    span: span(value),
+                });
+                false
+            }
+        }
+    }
+
+    /// An IAM role name, literal and in IAM's character set.
+    fn role_name(&mut self, field: &'static str, name: &Spanned<String>) -> bool {
+        if !self.literal(field, name) {
+            return false;
+        }
+        if !is_iam_name(name.get_ref()) {
+            self.report(Problem::InvalidRoleName {
+                name: name.get_ref().clone(),
+                span: span(name),
+            });
+            return false;
+        }
+        true
+    }
+
+    /// The tags of one resource: the scenario's, overridden by its own, checked one by one and
+    /// counted together with `added` (keys the renderers add unless the scenario sets them).
+    /// `table` is where to point when the resource itself names no tag.
+    fn tags(
+        &mut self,
+        base: &BTreeMap<String, String>,
+        tags: &Tags,
+        added: &[&str],
+        table: &Spanned<String>,
+    ) -> BTreeMap<String, String> {
         let mut out = base.clone();
-        for (key, value) in tags {
-            let reason = if key.get_ref().is_empty() || key.get_ref().len() > 128 {
-                Some("has a key of the wrong length")
-            } else if key.get_ref().starts_with("aws:") {
-                Some("uses the reserved `aws:` prefix")
-            } else if value.get_ref().len() > 256 {
-                Some("has a value longer than 256 characters")
-            } else if !key.get_ref().chars().all(is_tag_char) {
-                Some("has a key with a character AWS does not allow in tags")
-            } else if !value.get_ref().chars().all(is_tag_char) {
-                Some("has a value with a character AWS does not allow in tags")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
+        let mut own: Vec<_> = tags.iter().collect();
+        own.sort_by_key(|(key, _)| key.span().start);
+        let mut over = None;
+        for (key, value) in own {
+            if let Some(reason) = tag_problem(key.get_ref(), value.get_ref()) {
                 self.report(Problem::InvalidTag {
                     key: key.get_ref().clone(),
                     reason,
@@ -239,25 +281,41 @@ impl Checker {
                 });
             }
             out.insert(key.get_ref().clone(), value.get_ref().clone());
+            if over.is_none() && tag_count(&out, added) > MAX_TAGS {
+                over = Some(span(key));
+            }
+        }
+        let count = tag_count(&out, added);
+        // More scenario-wide tags than any resource may have are reported once, there.
+        if count > MAX_TAGS && base.len() <= MAX_TAGS {
+            self.report(Problem::TooManyTags {
+                count,
+                scenario_wide: base.len(),
+                span: over.unwrap_or_else(|| span(table)),
+            });
         }
         out
     }
 
-    fn arn(&mut self, what: &'static str, value: &Spanned<String>) {
-        let parts: Vec<&str> = value.get_ref().splitn(6, ':').collect();
-        let valid = parts.len() == 6
-            && parts[0] == "arn"
-            && parts[1].starts_with("aws")
-            && !parts[2].is_empty()
-            && !parts[5].is_empty()
-            && !value.get_ref().contains(char::is_whitespace);
-        if !valid {
+    /// An ARN of the kind `kind` that names exactly one thing.
+    fn arn(&mut self, kind: ArnKind, value: &Spanned<String>) -> bool {
+        if !self.literal(kind.field(), value) {
+            return false;
+        }
+        let problem = match kind {
+            ArnKind::KeyAdministrator => principal_arn_problem(value.get_ref()),
+            ArnKind::ManagedPolicy => policy_arn_problem(value.get_ref()),
+        };
+        if let Some(reason) = problem {
             self.report(Problem::InvalidArn {
-                what,
+                kind,
                 value: value.get_ref().clone(),
+                reason,
                 span: span(value),
             });
+            return false;
         }
+        true
     }
 }
 
@@ -265,8 +323,42 @@ fn span<T>(value: &Spanned<T>) -> Span {
     value.span()
 }
 
-/// The characters S3, KMS and IAM all accept in tag keys and values: letters, digits,
-/// separators (spaces) and `_ . : / = + - @`.
+/// AWS: at most 50 tags on a resource (tags with the reserved `aws:` prefix, which only AWS
+/// sets, do not count).
+const MAX_TAGS: usize = 50;
+/// Tag keys and values are counted in characters, not bytes.
+const MAX_TAG_KEY_CHARS: usize = 128;
+const MAX_TAG_VALUE_CHARS: usize = 256;
+const RESERVED_TAG_PREFIX: &str = "aws:";
+
+fn tag_count(tags: &BTreeMap<String, String>, added: &[&str]) -> usize {
+    tags.len() + added.iter().filter(|key| !tags.contains_key(**key)).count()
+}
+
+/// Why a tag breaks the rules S3, KMS, IAM and EC2 share, if it does.
+fn tag_problem(key: &str, value: &str) -> Option<&'static str> {
+    let key_chars = key.chars().count();
+    let reserved = key
+        .get(..RESERVED_TAG_PREFIX.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(RESERVED_TAG_PREFIX));
+    if key_chars == 0 || key_chars > MAX_TAG_KEY_CHARS {
+        Some("has a key of the wrong length (1 to 128 characters)")
+    } else if reserved {
+        Some("uses the `aws:` prefix, which AWS reserves for its own tags (in any case)")
+    } else if value.chars().count() > MAX_TAG_VALUE_CHARS {
+        Some("has a value longer than 256 characters")
+    } else if !key.chars().all(is_tag_char) {
+        Some("has a key with a character AWS does not allow in tags")
+    } else if !value.chars().all(is_tag_char) {
+        Some("has a value with a character AWS does not allow in tags")
+    } else {
+        None
+    }
+}
+
+/// The characters S3, KMS, IAM and EC2 all accept in tag keys and values
+/// (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`): letters and digits of any script, separators (spaces) and
+/// `_ . : / = + - @`.
 fn is_tag_char(c: char) -> bool {
     c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
 }
@@ -279,26 +371,11 @@ fn in_source_order<T>(map: &BTreeMap<Spanned<String>, T>) -> Vec<(&Spanned<Strin
     entries
 }
 
-fn is_role_name(text: &str) -> bool {
-    (1..=64).contains(&text.len())
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
-}
-
 /// Why a path cannot be declared as one under which the scenario declares every role.
 fn owned_path_problem(path: &str) -> Option<&'static str> {
-    if !path.starts_with('/') || !path.ends_with('/') {
-        Some("must start and end with `/`")
-    } else if path == "/" {
+    if path == "/" {
         Some("is the root path, which holds roles no scenario declares (the deploy role, for one)")
-    } else if path.contains("//") || path.len() > 512 {
-        Some("is not a valid IAM path")
-    } else if path.contains(['*', '?']) {
-        Some("contains a wildcard; IAM paths are matched literally")
-    } else if !path.chars().all(|c| c.is_ascii_graphic()) {
-        Some("contains a character IAM paths do not allow")
     } else {
-        None
+        iam_path_problem(path)
     }
 }

@@ -1,13 +1,16 @@
 //! `[roles.*]`: IAM role names unique per account, paths, the service that assumes the role,
 //! and the managed policies it already has.
 
-use super::{in_source_order, is_role_name, span, Checker, Declared};
-use crate::aws::{EC2_SERVICE, SERVICE_PRINCIPAL_SUFFIX};
+use super::{in_source_order, span, Checker, Declared};
+use crate::aws::{iam_path_problem, EC2_SERVICE, SERVICE_PRINCIPAL_SUFFIX};
 use crate::policy::Name;
+use crate::scenario::diag::ArnKind;
 use crate::scenario::diag::Problem;
 use crate::scenario::model::Role;
+use crate::scenario::schema::RawRole;
 use crate::scenario::schema::RawScenario;
 use std::collections::BTreeMap;
+use toml::Spanned;
 
 const DEFAULT_SERVICE: &str = EC2_SERVICE;
 
@@ -20,41 +23,33 @@ pub(super) fn roles(
     let mut role_ids: BTreeMap<(String, String), String> = BTreeMap::new();
     for (name, role) in in_source_order(&raw.roles) {
         check.reference("account", &role.account, &declared.accounts);
-        if !is_role_name(role.name.get_ref()) {
-            check.report(Problem::InvalidRoleName {
-                name: role.name.get_ref().clone(),
-                span: span(&role.name),
-            });
-        } else if let Some(first) = role_ids.insert(
-            (
-                role.account.get_ref().clone(),
-                role.name.get_ref().to_lowercase(),
-            ),
-            name.get_ref().clone(),
-        ) {
-            // IAM role names are unique per account regardless of case.
-            check.report(Problem::Duplicate {
-                what: "role name",
-                value: role.name.get_ref().clone(),
-                first,
-                span: span(&role.name),
-            });
+        // IAM role names are unique per account regardless of case.
+        let role_id = (
+            role.account.get_ref().clone(),
+            role.name.get_ref().to_lowercase(),
+        );
+        if check.role_name("role name", &role.name) {
+            if let Some(first) = role_ids.insert(role_id, name.get_ref().clone()) {
+                check.report(Problem::Duplicate {
+                    what: "role name",
+                    value: role.name.get_ref().clone(),
+                    first,
+                    span: span(&role.name),
+                });
+            }
         }
         let path = match &role.path {
             Some(path) => {
-                let text = path.get_ref();
-                let valid = text.starts_with('/')
-                    && text.ends_with('/')
-                    && text.len() <= 512
-                    && !text.contains("//")
-                    && text.chars().all(|c| c.is_ascii_graphic());
-                if !valid {
-                    check.report(Problem::InvalidRolePath {
-                        path: text.clone(),
-                        span: span(path),
-                    });
+                if check.literal("role path", path) {
+                    if let Some(reason) = iam_path_problem(path.get_ref()) {
+                        check.report(Problem::InvalidRolePath {
+                            path: path.get_ref().clone(),
+                            reason,
+                            span: span(path),
+                        });
+                    }
                 }
-                text.clone()
+                path.get_ref().clone()
             }
             None => "/".to_string(),
         };
@@ -76,10 +71,8 @@ pub(super) fn roles(
             }
             None => DEFAULT_SERVICE.to_string(),
         };
-        for arn in &role.managed_policy_arns {
-            check.arn("managed policy ARN", arn);
-        }
-        let tags = check.tags(declared.tags, &role.tags);
+        managed_policies(check, name, role, declared.max_managed_policies);
+        let tags = check.tags(declared.tags, &role.tags, &[], name);
         roles.insert(
             name.get_ref().clone(),
             Role {
@@ -99,4 +92,31 @@ pub(super) fn roles(
         );
     }
     roles
+}
+
+/// The managed policies a role names: policy ARNs, each once, no more than IAM attaches.
+fn managed_policies(check: &mut Checker, name: &Spanned<String>, role: &RawRole, max: u32) {
+    let mut seen: Vec<&str> = Vec::new();
+    for arn in &role.managed_policy_arns {
+        if !check.arn(ArnKind::ManagedPolicy, arn) {
+            continue;
+        }
+        if seen.contains(&arn.get_ref().as_str()) {
+            check.report(Problem::DuplicateManagedPolicy {
+                role: name.get_ref().clone(),
+                arn: arn.get_ref().clone(),
+                span: span(arn),
+            });
+        } else {
+            seen.push(arn.get_ref());
+        }
+    }
+    if let Some(over) = role.managed_policy_arns.get(max as usize) {
+        check.report(Problem::TooManyManagedPolicies {
+            role: name.get_ref().clone(),
+            count: role.managed_policy_arns.len(),
+            max,
+            span: span(over),
+        });
+    }
 }

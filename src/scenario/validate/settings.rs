@@ -42,7 +42,7 @@ pub(super) fn settings(check: &mut Checker, raw: &RawScenario) -> Settings {
             _ => PrincipalStyle::Account,
         },
     };
-    let scenario_tags = check.tags(&BTreeMap::new(), &raw.tags);
+    let scenario_tags = check.tags(&BTreeMap::new(), &raw.tags, &[], &raw.name);
     let organization = raw.organization.as_ref().map(|organization| {
         if !is_organization_id(organization.get_ref()) {
             check.report(Problem::InvalidOrganization {
