@@ -511,10 +511,6 @@ pub const IAM_ARN_PREFIX: &str = "arn:aws:iam::";
 /// The account field of the ARNs of AWS-managed policies.
 pub const AWS_MANAGED_POLICY_ACCOUNT: &str = "aws";
 
-pub fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.chars().all(|c| c.is_ascii_digit())
-}
-
 /// Why `arn` is not the ARN of an IAM principal a key policy can name (an account root, a
 /// role or a user of a 12-digit account), if it is not.
 pub fn principal_arn_problem(arn: &str) -> Option<&'static str> {
