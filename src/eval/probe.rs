@@ -878,6 +878,11 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
         .as_deref()
         .map(|organization| (organization, &members));
 
+    let granted: BTreeSet<(&str, &str)> = scenario
+        .grants
+        .iter()
+        .map(|grant| (grant.role.as_str(), grant.bucket.as_str()))
+        .collect();
     let mut out = Vec::new();
     for (kind, caller) in &callers {
         for bucket in scenario.buckets.values() {
@@ -889,11 +894,8 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                     role, privileged, ..
                 } => {
                     let owner_id = &scenario.account(owner).id;
-                    let granted = scenario
-                        .grants
-                        .iter()
-                        .any(|grant| grant.role == *role && grant.bucket == bucket.name);
-                    granted && *privileged == (caller.account() != Some(owner_id.as_str()))
+                    granted.contains(&(role.as_str(), bucket.name.as_str()))
+                        && *privileged == (caller.account() != Some(owner_id.as_str()))
                 }
                 _ => true,
             };

@@ -4,39 +4,25 @@
 
 use crate::common;
 
-use std::path::Path;
-
-/// Runs `crossgrant check` on `bytes` written to a file and returns its stderr, asserting exit 2.
-fn refused(dir: &Path, bytes: &[u8]) -> String {
-    let path = dir.join("scenario.toml");
-    std::fs::write(&path, bytes).unwrap();
-    let output = common::crossgrant(&["check", path.to_str().unwrap()]);
-    let stderr = common::text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    stderr
-}
-
 #[test]
 fn a_scenario_that_is_not_utf8_is_located_at_its_first_bad_byte() {
-    let dir = tempfile::tempdir().unwrap();
     let blog = std::fs::read(common::root().join("examples/blog.toml")).unwrap();
     // A Latin-1 `é` at the start of line 3, column 3.
     let mut lines: Vec<Vec<u8>> = blog.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
     lines[2] = [b"# ".as_slice(), &[0xE9], b" caf\xE9"].concat();
-    let stderr = refused(dir.path(), &lines.join(&b'\n'));
+    let stderr = common::check_refuses(lines.join(&b'\n'));
     assert!(stderr.contains("scenario.toml:3:3"), "{stderr}");
     assert!(stderr.contains("not UTF-8"), "{stderr}");
 }
 
 #[test]
 fn a_utf16_scenario_is_named_as_such() {
-    let dir = tempfile::tempdir().unwrap();
     let blog = std::fs::read_to_string(common::root().join("examples/blog.toml")).unwrap();
     let mut bytes = vec![0xFF, 0xFE];
     for unit in blog.encode_utf16() {
         bytes.extend_from_slice(&unit.to_le_bytes());
     }
-    let stderr = refused(dir.path(), &bytes);
+    let stderr = common::check_refuses(&bytes);
     assert!(stderr.contains("scenario.toml:1:1"), "{stderr}");
     assert!(stderr.contains("UTF-16"), "{stderr}");
     assert!(!stderr.contains('\0'), "no raw UTF-16 is echoed");
@@ -46,7 +32,6 @@ fn a_utf16_scenario_is_named_as_such() {
 /// problem is still located.
 #[test]
 fn a_message_never_echoes_a_megabyte_value() {
-    let dir = tempfile::tempdir().unwrap();
     let blog = std::fs::read_to_string(common::root().join("examples/blog.toml")).unwrap();
     let huge = "a".repeat(1 << 20);
     let spaced = format!("{} b", "a ".repeat(1 << 19));
@@ -61,7 +46,7 @@ fn a_message_never_echoes_a_megabyte_value() {
         assert!(blog.contains(field), "{field} is in the blog example");
         let key = field.split(" = ").next().unwrap();
         let text = blog.replacen(field, &format!("{key} = \"{value}\""), 1);
-        let stderr = refused(dir.path(), text.as_bytes());
+        let stderr = common::check_refuses(&text);
         assert!(
             stderr.len() < 4096,
             "{key}: {} bytes of diagnostics:\n{}",

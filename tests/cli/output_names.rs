@@ -45,19 +45,9 @@ access = "read"
     )
 }
 
-fn refused(scenario_text: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("scenario.toml");
-    std::fs::write(&path, scenario_text).unwrap();
-    let output = crossgrant(&["check", path.to_str().unwrap()]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    stderr
-}
-
 #[test]
 fn an_account_in_a_region_and_an_account_named_after_it_are_refused_naming_both() {
-    let stderr = refused(&scenario("shared-data", "a", "a-us-west-2", "us-west-2"));
+    let stderr = check_refuses(scenario("shared-data", "a", "a-us-west-2", "us-west-2"));
     assert!(
         stderr.contains(
             "account `a-us-west-2` and account `a` in us-west-2 would both render as `a-us-west-2`"
@@ -72,7 +62,7 @@ fn an_account_in_a_region_and_an_account_named_after_it_are_refused_naming_both(
 
 #[test]
 fn an_account_name_that_makes_an_invalid_stack_name_is_refused_at_its_line() {
-    let stderr = refused(&scenario("shared-data", "data_lake", "app", "us-east-1"));
+    let stderr = check_refuses(scenario("shared-data", "data_lake", "app", "us-east-1"));
     assert!(
         stderr.contains("CloudFormation stack name `shared-data-data_lake-"),
         "{stderr}"
@@ -83,7 +73,7 @@ fn an_account_name_that_makes_an_invalid_stack_name_is_refused_at_its_line() {
 #[test]
 fn a_scenario_name_too_long_for_the_session_name_is_refused() {
     let name = format!("s{}", "x".repeat(55));
-    let stderr = refused(&scenario(&name, "data", "app", "us-east-1"));
+    let stderr = check_refuses(scenario(&name, "data", "app", "us-east-1"));
     assert!(stderr.contains("session name `crossgrant-s"), "{stderr}");
     assert!(stderr.contains("scenario.toml:1:8"), "{stderr}");
 }

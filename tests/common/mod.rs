@@ -154,3 +154,15 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
     }
     out
 }
+
+/// Runs `crossgrant check` on a file `scenario.toml` holding `bytes`, asserts that it is refused
+/// as bad input (exit 2) and returns what it printed on stderr.
+pub fn check_refuses(bytes: impl AsRef<[u8]>) -> String {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("scenario.toml");
+    fs::write(&path, bytes).expect("the scenario is written");
+    let output = crossgrant(&["check", path.to_str().unwrap()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    stderr
+}
