@@ -350,3 +350,23 @@ fn an_existing_role_needs_its_instance_profile_named_and_no_creation_settings() 
         assert!(stderr.contains(message), "{message}:\n{stderr}");
     }
 }
+
+#[test]
+fn a_key_policy_first_replaced_then_captured_keeps_its_administrator() {
+    let (dir, scenario) = existing_bucket(|text| {
+        text.replace(
+            "policy_file = \"live/existing-bucket/key-policy.json\"\n",
+            "",
+        )
+    });
+    let (_, key) = rendered_policies(&scenario, &dir.path().join("first"));
+    // The policy deployed without a capture is captured afterwards and named.
+    write_live(&dir.path().join(KEY_POLICY), &key);
+    let text = fs::read_to_string(&scenario).unwrap().replace(
+        "arn = \"arn:aws:kms:eu-west-1:111111111111:key/0b5b9f2e-3c1d-4e8a-9f10-2a6c7d8e9f01\"\n",
+        "arn = \"arn:aws:kms:eu-west-1:111111111111:key/0b5b9f2e-3c1d-4e8a-9f10-2a6c7d8e9f01\"\npolicy_file = \"live/existing-bucket/key-policy.json\"\n",
+    );
+    fs::write(&scenario, text).unwrap();
+    let (_, key_again) = rendered_policies(&scenario, &dir.path().join("second"));
+    assert_eq!(key, key_again);
+}
