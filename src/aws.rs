@@ -51,6 +51,10 @@ pub mod kms {
 /// STS actions.
 pub mod sts {
     pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+    pub const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
+    pub const TAG_SESSION: &str = "sts:TagSession";
+    /// The audience EKS service-account tokens carry for STS.
+    pub const AUDIENCE: &str = "sts.amazonaws.com";
 }
 
 pub const READ_OBJECT_ACTIONS: [&str; 2] = [s3::GET_OBJECT, s3::GET_OBJECT_VERSION];
@@ -370,6 +374,71 @@ pub const ASSUMED_ROLE: &str = "AssumedRole";
 pub const SERVICE_PRINCIPAL_SUFFIX: &str = ".amazonaws.com";
 pub const EC2_SERVICE: &str = "ec2.amazonaws.com";
 pub const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
+/// EKS Pod Identity assumes roles with `sts:AssumeRole` and `sts:TagSession`.
+pub const EKS_POD_IDENTITY_SERVICE: &str = "pods.eks.amazonaws.com";
+
+/// The actions a service principal needs in a role's trust policy.
+pub fn service_trust_actions(service: &str) -> &'static [&'static str] {
+    if service == EKS_POD_IDENTITY_SERVICE {
+        &[sts::ASSUME_ROLE, sts::TAG_SESSION]
+    } else {
+        &[sts::ASSUME_ROLE]
+    }
+}
+
+/// The issuer of an IAM OIDC provider ARN (`arn:aws:iam::ACCOUNT:oidc-provider/ISSUER`), which
+/// prefixes its condition keys (`ISSUER:sub`, `ISSUER:aud`), and the account, or why the ARN is
+/// not one.
+pub fn oidc_provider_parts(arn: &str) -> Result<(&str, &str), &'static str> {
+    let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
+        return Err("is not an IAM ARN (arn:aws:iam::ACCOUNT:oidc-provider/ISSUER)");
+    };
+    let Some((account, resource)) = rest.split_once(':') else {
+        return Err("is not an IAM ARN (arn:aws:iam::ACCOUNT:oidc-provider/ISSUER)");
+    };
+    if !is_account_id(account) {
+        return Err("has no 12-digit account id");
+    }
+    let Some(issuer) = resource.strip_prefix("oidc-provider/") else {
+        return Err("does not name an OIDC provider (`oidc-provider/ISSUER`)");
+    };
+    let valid = !issuer.is_empty()
+        && !issuer.starts_with('/')
+        && issuer
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "./-_".contains(c));
+    if !valid {
+        return Err("has an issuer that is not a host name and path (`oidc.eks.REGION.amazonaws.com/id/ID`)");
+    }
+    Ok((account, issuer))
+}
+
+/// Why a Kubernetes service-account subject (`system:serviceaccount:NAMESPACE:NAME`) is not one
+/// that names exactly one service account, if it is not.
+pub fn service_account_subject_problem(subject: &str) -> Option<&'static str> {
+    let Some(rest) = subject.strip_prefix("system:serviceaccount:") else {
+        return Some("does not start with `system:serviceaccount:`");
+    };
+    let Some((namespace, name)) = rest.split_once(':') else {
+        return Some("names no service account (`system:serviceaccount:NAMESPACE:NAME`)");
+    };
+    let label = |text: &str, max: usize, dots: bool| {
+        !text.is_empty()
+            && text.len() <= max
+            && text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && text.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && text.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (dots && c == '.')
+            })
+    };
+    if !label(namespace, 63, false) {
+        Some("has a namespace that is not a Kubernetes name (lowercase letters, digits and `-`, at most 63)")
+    } else if !label(name, 253, true) {
+        Some("has a service account name that is not a Kubernetes name (lowercase letters, digits, `-` and `.`, at most 253)")
+    } else {
+        None
+    }
+}
 
 /// The S3 endpoint that calls KMS on a caller's behalf in a region (`kms:ViaService`).
 pub fn s3_service(region: &str) -> String {

@@ -3,7 +3,7 @@
 
 use super::access::{BucketAccess, S3Statements};
 use crate::aws::{self, condition_key, sts};
-use crate::model::{Key, Scenario};
+use crate::model::{Key, Scenario, Trust};
 use crate::names::pascal;
 use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -94,17 +94,41 @@ pub(super) fn with_identity_key_limits(
     policies
 }
 
-/// Each role's trust policy: its service may assume it.
+/// Each role's trust policy: its service may assume it (EKS Pod Identity also tags the
+/// session), or one Kubernetes service account through the cluster's OIDC provider, for STS.
 pub(super) fn trust_policies(scenario: &Scenario) -> BTreeMap<Name, PolicyDocument> {
     scenario
         .roles
         .values()
         .map(|role| {
+            let statement = match &role.trust {
+                Trust::Service(service) => Statement::allow("AssumeByService")
+                    .principal(Principal::service(service))
+                    .actions(aws::service_trust_actions(service).iter().copied()),
+                Trust::WebIdentity {
+                    provider_arn,
+                    issuer,
+                    subject,
+                } => Statement::allow("AssumeByServiceAccount")
+                    .principal(Principal::Typed(BTreeMap::from([(
+                        "Federated".to_string(),
+                        vec![Value::lit(provider_arn)],
+                    )])))
+                    .actions([sts::ASSUME_ROLE_WITH_WEB_IDENTITY])
+                    .condition(
+                        "StringEquals",
+                        &format!("{issuer}:sub"),
+                        [Value::lit(subject)],
+                    )
+                    .condition(
+                        "StringEquals",
+                        &format!("{issuer}:aud"),
+                        [Value::lit(sts::AUDIENCE)],
+                    ),
+            };
             let trust = PolicyDocument::new(vec![Statement {
                 resource: None,
-                ..Statement::allow("AssumeByService")
-                    .principal(Principal::service(&role.service))
-                    .actions([sts::ASSUME_ROLE])
+                ..statement
             }]);
             (role.name.clone(), trust)
         })

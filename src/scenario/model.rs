@@ -279,7 +279,8 @@ pub struct Role {
     pub role_name: String,
     /// IAM path, `/` by default; always starts and ends with `/`.
     pub path: String,
-    pub service: String,
+    /// Who may assume the role.
+    pub trust: Trust,
     pub instance_profile: bool,
     pub managed_policy_arns: Vec<String>,
     pub tags: BTreeMap<String, String>,
@@ -294,6 +295,20 @@ impl Role {
             self.path, self.role_name
         )
     }
+}
+
+/// Who may assume a role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// A service principal (`ec2.amazonaws.com`, `pods.eks.amazonaws.com`, …).
+    Service(String),
+    /// One Kubernetes service account through the cluster's IAM OIDC provider (IRSA).
+    WebIdentity {
+        provider_arn: String,
+        /// The provider's issuer, which prefixes its condition keys.
+        issuer: String,
+        subject: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -123,12 +123,23 @@ pub struct RawRole {
     pub path: Option<Spanned<String>>,
     #[serde(default)]
     pub service: Option<Spanned<String>>,
+    /// IAM roles for service accounts (EKS): the cluster's OIDC provider and the service
+    /// account, instead of `service`.
+    #[serde(default)]
+    pub oidc: Option<Spanned<RawOidc>>,
     #[serde(default)]
     pub instance_profile: Option<Spanned<bool>>,
     #[serde(default)]
     pub managed_policy_arns: Vec<Spanned<String>>,
     #[serde(default)]
     pub tags: Tags,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidc {
+    pub provider_arn: Spanned<String>,
+    pub subject: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

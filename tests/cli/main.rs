@@ -9,6 +9,7 @@ mod common;
 
 mod check_cli;
 mod check_flag;
+mod consumers;
 mod diagnostics;
 mod existing;
 mod exit_codes;

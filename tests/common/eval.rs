@@ -4,7 +4,7 @@
 use crossgrant::lower::Lowered;
 use crossgrant::model::{
     Access, Account, Bucket, Encryption, EncryptionEnforcement, Grant, Key, ObjectOwnership,
-    PrincipalStyle, Role, Scenario,
+    PrincipalStyle, Role, Scenario, Trust,
 };
 use crossgrant::policy::{Clause, Principal, Ref, Statement, Value};
 use std::collections::BTreeMap;
@@ -77,7 +77,7 @@ pub fn role(name: &str, account: &str) -> Role {
         account: account.into(),
         role_name: format!("{name}-role"),
         path: "/".into(),
-        service: "ec2.amazonaws.com".into(),
+        trust: Trust::Service("ec2.amazonaws.com".into()),
         instance_profile: false,
         managed_policy_arns: Vec::new(),
         tags: BTreeMap::new(),

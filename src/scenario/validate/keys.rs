@@ -1,7 +1,7 @@
 //! `[keys.*]`: account and region, an alias unique in both, deletion window, administrators and
 //! a description KMS accepts.
 
-use super::{in_source_order, span, Checker, Declared, AWS_MANAGED_KEY};
+use super::{account_id, in_source_order, span, Checker, Declared, AWS_MANAGED_KEY};
 use crate::aws::{key_arn_parts, kms};
 use crate::eval::matching::glob_ignore_case;
 use crate::policy::Name;
@@ -202,11 +202,7 @@ fn existing_key(
         }
         Some(arn) => {
             if check.literal("key ARN", arn) {
-                let account_id = raw
-                    .accounts
-                    .iter()
-                    .find(|(account, _)| account.get_ref() == key.account.get_ref())
-                    .map(|(_, account)| account.id.get_ref().as_str());
+                let account_id = account_id(raw, key.account.get_ref());
                 let reason = match key_arn_parts(arn.get_ref()) {
                     Err(reason) => Some(reason.to_string()),
                     Ok((arn_region, _, _)) if arn_region != region => Some(format!(

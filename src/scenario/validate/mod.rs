@@ -419,6 +419,14 @@ impl Checker {
     }
 }
 
+/// The id the scenario gives an account, if it declares the account.
+fn account_id<'a>(raw: &'a RawScenario, account: &str) -> Option<&'a str> {
+    raw.accounts
+        .iter()
+        .find(|(name, _)| name.get_ref() == account)
+        .map(|(_, declared)| declared.id.get_ref().as_str())
+}
+
 fn span<T>(value: &Spanned<T>) -> Span {
     value.span()
 }

@@ -1,12 +1,15 @@
 //! `[roles.*]`: IAM role names unique per account, paths, the service that assumes the role,
 //! and the managed policies it already has.
 
-use super::{in_source_order, span, Checker, Declared};
-use crate::aws::{iam_path_problem, EC2_SERVICE, SERVICE_PRINCIPAL_SUFFIX};
+use super::{account_id, in_source_order, span, Checker, Declared};
+use crate::aws::{
+    iam_path_problem, oidc_provider_parts, service_account_subject_problem, EC2_SERVICE,
+    SERVICE_PRINCIPAL_SUFFIX,
+};
 use crate::policy::Name;
 use crate::scenario::diag::ArnKind;
 use crate::scenario::diag::Problem;
-use crate::scenario::model::Role;
+use crate::scenario::model::{Role, Trust};
 use crate::scenario::schema::RawRole;
 use crate::scenario::schema::RawScenario;
 use std::collections::BTreeMap;
@@ -53,24 +56,23 @@ pub(super) fn roles(
             }
             None => "/".to_string(),
         };
-        let service = match &role.service {
-            Some(service) => {
-                let text = service.get_ref();
-                let valid = text.ends_with(SERVICE_PRINCIPAL_SUFFIX)
-                    && text.len() > SERVICE_PRINCIPAL_SUFFIX.len()
-                    && text
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c));
-                if !valid {
-                    check.report(Problem::InvalidServicePrincipal {
-                        service: text.clone(),
-                        span: span(service),
-                    });
-                }
-                text.clone()
+        let trust = trust(check, name, role, account_id(raw, role.account.get_ref()));
+        let is_ec2 = trust == Trust::Service(EC2_SERVICE.to_string());
+        if let Some(flag) = role
+            .instance_profile
+            .as_ref()
+            .filter(|flag| *flag.get_ref())
+        {
+            if !is_ec2 {
+                check.report(Problem::InvalidSetting {
+                    field: "instance_profile",
+                    value: "true".into(),
+                    reason: "is only for roles EC2 assumes (service = \"ec2.amazonaws.com\")",
+                    help: "remove `instance_profile`: only EC2 instances use instance profiles",
+                    span: span(flag),
+                });
             }
-            None => DEFAULT_SERVICE.to_string(),
-        };
+        }
         let existing = role.existing.as_ref().is_some_and(|flag| *flag.get_ref());
         if existing {
             check.creation_only(
@@ -78,6 +80,7 @@ pub(super) fn roles(
                 name,
                 &[
                     ("service", role.service.as_ref().map(span)),
+                    ("oidc", role.oidc.as_ref().map(span)),
                     ("instance_profile", role.instance_profile.as_ref().map(span)),
                     (
                         "managed_policy_arns",
@@ -97,11 +100,12 @@ pub(super) fn roles(
                 role_name: role.name.get_ref().clone(),
                 path,
                 instance_profile: !existing
+                    && is_ec2
                     && role
                         .instance_profile
                         .as_ref()
-                        .map_or(service == DEFAULT_SERVICE, |flag| *flag.get_ref()),
-                service,
+                        .is_none_or(|flag| *flag.get_ref()),
+                trust,
                 managed_policy_arns: role
                     .managed_policy_arns
                     .iter()
@@ -113,6 +117,85 @@ pub(super) fn roles(
         );
     }
     roles
+}
+
+/// Who may assume the role: its service (EC2 unless it says), or one Kubernetes service
+/// account through an OIDC provider of the role's account.
+fn trust(
+    check: &mut Checker,
+    name: &Spanned<String>,
+    role: &RawRole,
+    account_id: Option<&str>,
+) -> Trust {
+    if let (Some(_), Some(oidc)) = (&role.service, &role.oidc) {
+        check.report(Problem::InvalidSetting {
+            field: "oidc",
+            value: name.get_ref().clone(),
+            reason: "is set beside `service`; a role has one kind of trust",
+            help: "keep `service` for a role a service assumes, or `oidc` for an EKS service account (IRSA), not both",
+            span: span(oidc),
+        });
+    }
+    if let Some(oidc) = &role.oidc {
+        let oidc = oidc.get_ref();
+        let issuer = match oidc_provider_parts(oidc.provider_arn.get_ref()) {
+            Ok((account, issuer)) => {
+                if account_id.is_some_and(|own| own != account) {
+                    check.report(Problem::InvalidSetting {
+                        field: "oidc.provider_arn",
+                        value: oidc.provider_arn.get_ref().clone(),
+                        reason: "is in another account than the role; IAM trusts only an OIDC provider of the role's own account",
+                        help: "create the cluster's IAM OIDC provider in the role's account (eksctl utils associate-iam-oidc-provider) and name that ARN",
+                        span: span(&oidc.provider_arn),
+                    });
+                }
+                issuer.to_string()
+            }
+            Err(reason) => {
+                check.report(Problem::InvalidSetting {
+                    field: "oidc.provider_arn",
+                    value: oidc.provider_arn.get_ref().clone(),
+                    reason,
+                    help: "name the cluster's IAM OIDC provider, e.g. arn:aws:iam::222222222222:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE (aws iam list-open-id-connect-providers)",
+                    span: span(&oidc.provider_arn),
+                });
+                String::new()
+            }
+        };
+        check.literal("oidc.subject", &oidc.subject);
+        if let Some(reason) = service_account_subject_problem(oidc.subject.get_ref()) {
+            check.report(Problem::InvalidSetting {
+                field: "oidc.subject",
+                value: oidc.subject.get_ref().clone(),
+                reason,
+                help: "name one service account: system:serviceaccount:NAMESPACE:NAME",
+                span: span(&oidc.subject),
+            });
+        }
+        return Trust::WebIdentity {
+            provider_arn: oidc.provider_arn.get_ref().clone(),
+            issuer,
+            subject: oidc.subject.get_ref().clone(),
+        };
+    }
+    match &role.service {
+        Some(service) => {
+            let text = service.get_ref();
+            let valid = text.ends_with(SERVICE_PRINCIPAL_SUFFIX)
+                && text.len() > SERVICE_PRINCIPAL_SUFFIX.len()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c));
+            if !valid {
+                check.report(Problem::InvalidServicePrincipal {
+                    service: text.clone(),
+                    span: span(service),
+                });
+            }
+            Trust::Service(text.clone())
+        }
+        None => Trust::Service(DEFAULT_SERVICE.to_string()),
+    }
 }
 
 /// The managed policies a role names: policy ARNs, each once, no more than IAM attaches.
