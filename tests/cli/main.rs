@@ -13,6 +13,7 @@ mod diagnostics;
 mod exit_codes;
 mod explain_cli;
 mod harden_diagnostics;
+mod import;
 mod input_errors;
 mod output_names;
 mod output_safety;
