@@ -415,3 +415,6 @@ pub fn import(setup: &LiveSetup, options: &ImportOptions) -> Imported {
         },
     )
 }
+
+#[cfg(test)]
+mod tests;
