@@ -31,6 +31,7 @@ pub mod kms {
     pub const GENERATE_DATA_KEY_ANY: &str = "kms:GenerateDataKey*";
     pub const RE_ENCRYPT_ANY: &str = "kms:ReEncrypt*";
     pub const DESCRIBE_KEY: &str = "kms:DescribeKey";
+    pub const PUT_KEY_POLICY: &str = "kms:PutKeyPolicy";
     pub const CANCEL_KEY_DELETION: &str = "kms:CancelKeyDeletion";
     pub const SCHEDULE_KEY_DELETION: &str = "kms:ScheduleKeyDeletion";
     pub const TAG_RESOURCE: &str = "kms:TagResource";
@@ -420,6 +421,33 @@ pub fn is_account_id(id: &str) -> bool {
 
 /// How S3 ARNs of the `aws` partition begin; they name neither region nor account.
 pub const S3_ARN_PREFIX: &str = "arn:aws:s3:::";
+
+/// The region, account and key id of a KMS key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`), or
+/// why it is not one that names exactly one key.
+pub fn key_arn_parts(arn: &str) -> Result<(&str, &str, &str), &'static str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return Err("is not an ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID)");
+    };
+    if prefix != "arn" || !partition.starts_with("aws") || service != kms::SERVICE {
+        return Err("is not a KMS ARN");
+    }
+    let Some(id) = resource.strip_prefix("key/") else {
+        return Err(
+            "does not name a key (`key/KEY-ID`; an alias ARN resolves in the caller's account)",
+        );
+    };
+    if !is_account_id(account) {
+        return Err("has no 12-digit account id");
+    }
+    if !REGIONS.contains(&region) {
+        return Err("has no AWS region");
+    }
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err("has a key id that is not letters, digits and `-`");
+    }
+    Ok((region, account, id))
+}
 
 pub fn bucket_arn(bucket_name: &str) -> String {
     format!("{S3_ARN_PREFIX}{bucket_name}")

@@ -46,7 +46,9 @@ pub fn dependencies(lowered: &Lowered) -> Vec<BTreeMap<UnitId, Vec<Ref>>> {
                     .into_iter()
                     .chain(resource.direct_refs());
                 for reference in refs {
-                    let from = producer(lowered, &reference);
+                    let Some(from) = producer(lowered, &reference) else {
+                        continue;
+                    };
                     if from != unit.id {
                         let list = needs.entry(from).or_default();
                         if !list.contains(&reference) {

@@ -5,6 +5,7 @@
 
 use serde_json::{Map as JsonMap, Value as Json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A scenario name of a key, role, bucket or account (the table key in the TOML).
 pub type Name = String;
@@ -126,6 +127,18 @@ impl Principal {
 /// values. Ordered maps keep rendering deterministic.
 pub type Conditions = BTreeMap<String, BTreeMap<String, Vec<Value>>>;
 
+/// A statement taken from a live policy: where it comes from, and its JSON exactly as written
+/// there, which is what every target prints for it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Verbatim {
+    /// The policy file, as the scenario names it.
+    pub file: Arc<str>,
+    /// The statement's position in the file, counting from 1.
+    pub index: usize,
+    /// The statement's JSON, minified, keys in the file's order.
+    pub json: Arc<str>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Statement {
     pub sid: Option<String>,
@@ -135,6 +148,8 @@ pub struct Statement {
     /// Absent only in trust policies.
     pub resource: Option<Clause<Vec<Value>>>,
     pub condition: Conditions,
+    /// Set on a statement kept from a live policy: it is printed as it was written.
+    pub verbatim: Option<Arc<Verbatim>>,
 }
 
 impl Statement {
@@ -146,6 +161,7 @@ impl Statement {
             action: Clause::Is(Vec::new()),
             resource: None,
             condition: Conditions::new(),
+            verbatim: None,
         }
     }
 
@@ -272,6 +288,11 @@ impl Statement {
 
 impl Statement {
     fn to_json(&self, resolve: &dyn Fn(&Ref) -> Json) -> Json {
+        if let Some(verbatim) = &self.verbatim {
+            if let Ok(json) = serde_json::from_str(&verbatim.json) {
+                return json;
+            }
+        }
         let values = |values: &[Value]| -> Json {
             let mut items: Vec<Json> = values
                 .iter()

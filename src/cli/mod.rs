@@ -83,7 +83,32 @@ pub(crate) fn load(
         });
     }
     let _ = stderr.write_all(lowered.budget.render_warnings().as_bytes());
+    let _ = stderr.write_all(replaced_policy_warnings(&lowered.scenario).as_bytes());
     Ok(lowered)
+}
+
+/// A warning for each existing bucket or key whose live policy the scenario did not capture:
+/// deploying replaces it with crossgrant's statements alone.
+fn replaced_policy_warnings(scenario: &crate::model::Scenario) -> String {
+    let mut out = String::new();
+    for key in scenario.keys.values() {
+        if key.existing.is_some() && key.live_policy().is_none() {
+            out.push_str(&format!(
+                "warning: key `{}` exists already and names no policy_file: deploying replaces its live key policy with crossgrant's statements alone; capture it with `aws kms get-key-policy --key-id {} --policy-name default` and name the file with policy_file to keep its statements\n",
+                key.name,
+                key.known_arn().unwrap_or_default()
+            ));
+        }
+    }
+    for bucket in scenario.buckets.values() {
+        if bucket.existing.is_some() && bucket.live_policy().is_none() {
+            out.push_str(&format!(
+                "warning: bucket `{}` exists already and names no policy_file: deploying replaces its live bucket policy with crossgrant's statements alone; capture it with `aws s3api get-bucket-policy --bucket {}` and name the file with policy_file to keep its statements\n",
+                bucket.name, bucket.bucket_name
+            ));
+        }
+    }
+    out
 }
 
 /// Loads, lowers and plans a scenario.

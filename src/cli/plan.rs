@@ -6,7 +6,9 @@ use super::load_planned;
 use crate::error::{report, Error, Status};
 use crate::limits::{Budget, Document};
 use crate::lower::Resource;
+use crate::model::{LivePolicy, Scenario};
 use crate::plan::stem;
+use crate::policy::PolicyDocument;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -42,7 +44,7 @@ pub fn run(
         let creates: Vec<String> = lowered.units[step.unit]
             .resources
             .iter()
-            .map(describe)
+            .map(|resource| describe(scenario, resource))
             .collect();
         text.push_str(&format!("       creates: {}\n", creates.join(", ")));
         for resource in &lowered.units[step.unit].resources {
@@ -66,7 +68,9 @@ pub fn run(
 /// The size line of a resource's policy document, if it has one with a limit.
 fn size_line(budget: &Budget, resource: &Resource) -> Option<String> {
     let document = match resource {
-        Resource::Key { key, .. } => Document::KeyPolicy(key.clone()),
+        Resource::Key { key, .. } | Resource::KeyPolicy { key, .. } => {
+            Document::KeyPolicy(key.clone())
+        }
         Resource::BucketPolicy { bucket, .. } => Document::BucketPolicy(bucket.clone()),
         Resource::RolePolicy { role, .. } => Document::RoleInline(role.clone()),
         Resource::ManagedPolicy { role, number, .. } => Document::ManagedPolicy {
@@ -78,18 +82,54 @@ fn size_line(budget: &Budget, resource: &Resource) -> Option<String> {
     Some(budget.get(&document)?.describe())
 }
 
-fn describe(resource: &Resource) -> String {
+fn describe(scenario: &Scenario, resource: &Resource) -> String {
     match resource {
         Resource::Key { key, .. } => format!("KMS key {key}"),
         Resource::Alias { key } => format!("alias of key {key}"),
+        Resource::KeyPolicy { key, policy } => format!(
+            "policy of existing key {key} ({})",
+            changes(scenario.keys[key].live_policy(), policy)
+        ),
         Resource::Bucket { bucket } => format!("bucket {bucket}"),
-        Resource::BucketPolicy { bucket, .. } => format!("bucket policy of {bucket}"),
+        Resource::BucketPolicy { bucket, policy } => match &scenario.buckets[bucket].existing {
+            Some(existing) => format!(
+                "policy of existing bucket {bucket} ({})",
+                changes(existing.policy.as_ref(), policy)
+            ),
+            None => format!("bucket policy of {bucket}"),
+        },
         Resource::Role { role, .. } => format!("role {role}"),
         Resource::InstanceProfile { role } => format!("instance profile of {role}"),
+        Resource::RolePolicy { role, .. } if scenario.roles[role].existing => {
+            format!("access policy of existing role {role}")
+        }
         Resource::RolePolicy { role, .. } => format!("access policy of {role}"),
         Resource::ManagedPolicy { role, number, .. } => {
             format!("managed access policy {number} of {role}")
         }
         Resource::Instance { instance } => format!("instance {instance}"),
+    }
+}
+
+/// What changes on the policy of an existing resource.
+fn changes(live: Option<&LivePolicy>, policy: &PolicyDocument) -> String {
+    let own = policy
+        .statements
+        .iter()
+        .filter(|statement| statement.verbatim.is_none())
+        .count();
+    match live {
+        None => format!("replaces the live policy with {own} statements of crossgrant's"),
+        Some(live) => {
+            let kept = live.kept().count();
+            let mut text = format!("keeps {kept} statements of {}, adds {own}", live.file);
+            if live.replaced() > 0 {
+                text.push_str(&format!(
+                    " in place of the {} crossgrant wrote before",
+                    live.replaced()
+                ));
+            }
+            text
+        }
     }
 }

@@ -323,6 +323,7 @@ fn related_statements(layer: Layer, request: &Request, policies: &PolicySet) -> 
                     policy: policy.name.to_string(),
                     index: index + 1,
                     sid: statement.sid.clone(),
+                    kept_from: None,
                 },
                 scope,
                 conditions,

@@ -35,6 +35,9 @@ pub enum Outcome {
 pub struct ProbeResult {
     pub probe: Probe,
     pub steps: Vec<StepResult>,
+    /// Allowed, not by the grants, but by statements kept from live policies (it is allowed
+    /// with every `Allow` of crossgrant's taken out): access that was there before.
+    pub kept: bool,
 }
 
 impl ProbeResult {
@@ -50,7 +53,7 @@ impl ProbeResult {
 
     pub fn passed(&self) -> bool {
         match self.outcome() {
-            Outcome::Allowed => self.probe.intended,
+            Outcome::Allowed => self.probe.intended || self.kept,
             Outcome::Denied => !self.probe.intended,
             Outcome::Error => false,
         }
@@ -86,6 +89,12 @@ impl CheckReport {
         self.results.iter().filter(|result| !result.passed())
     }
 
+    pub fn kept(&self) -> impl Iterator<Item = &ProbeResult> {
+        self.results
+            .iter()
+            .filter(|result| result.kept && result.outcome() == Outcome::Allowed)
+    }
+
     pub fn request_count(&self) -> usize {
         self.results.iter().map(|result| result.steps.len()).sum()
     }
@@ -94,10 +103,20 @@ impl CheckReport {
 /// Evaluates every probe of the scenario.
 pub fn check(lowered: &Lowered) -> CheckReport {
     let world = World::build(lowered);
+    let scenario = &lowered.scenario;
+    let live = scenario
+        .buckets
+        .values()
+        .any(|bucket| bucket.live_policy().is_some())
+        || scenario
+            .keys
+            .values()
+            .any(|key| key.live_policy().is_some());
+    let kept_world = live.then(|| world.kept_only());
     let results = probes(lowered)
         .into_iter()
         .map(|probe| {
-            let steps = probe
+            let steps: Vec<StepResult> = probe
                 .steps
                 .iter()
                 .map(|step| StepResult {
@@ -106,7 +125,16 @@ pub fn check(lowered: &Lowered) -> CheckReport {
                     outcome: evaluate(&step.request, &world.policies(step)),
                 })
                 .collect();
-            ProbeResult { probe, steps }
+            let allowed = steps.iter().all(StepResult::allowed);
+            let kept = !probe.intended
+                && allowed
+                && kept_world.as_ref().is_some_and(|kept_world| {
+                    probe.steps.iter().all(|step| {
+                        evaluate(&step.request, &kept_world.policies(step))
+                            .is_ok_and(|decision| decision.verdict.is_allowed())
+                    })
+                });
+            ProbeResult { probe, steps, kept }
         })
         .collect();
     CheckReport {

@@ -122,6 +122,35 @@ pub fn parse_policy_json(text: &str) -> Result<PolicyDocument, DocumentProblem> 
     parse_document(&document)
 }
 
+/// Reads a live policy to be kept: like [`parse_policy_json`], and every statement remembers
+/// its JSON as written and where it comes from (`file`, as the scenario names it). Also gives
+/// the policy itself, unwrapped from any aws CLI output around it.
+pub fn parse_live_policy(
+    text: &str,
+    file: &str,
+) -> Result<(Json, PolicyDocument), DocumentProblem> {
+    let json: Json = serde_json::from_str(text).map_err(|error| DocumentProblem::NotJson {
+        line: error.line(),
+        column: error.column(),
+        message: strip_position(&error.to_string()),
+    })?;
+    let document = unwrap(json)?;
+    let mut parsed = parse_document(&document)?;
+    let raw: Vec<&Json> = match &document["Statement"] {
+        Json::Array(items) => items.iter().collect(),
+        single => vec![single],
+    };
+    let file: std::sync::Arc<str> = file.into();
+    for (index, (statement, raw)) in parsed.statements.iter_mut().zip(raw).enumerate() {
+        statement.verbatim = Some(std::sync::Arc::new(crate::policy::Verbatim {
+            file: file.clone(),
+            index: index + 1,
+            json: raw.to_string().into(),
+        }));
+    }
+    Ok((document, parsed))
+}
+
 fn strip_position(message: &str) -> String {
     match message.find(" at line ") {
         Some(at) => message[..at].to_string(),
@@ -397,6 +426,7 @@ fn parse_statement(index: usize, json: &Json) -> Result<Statement, DocumentProbl
         action,
         resource,
         condition,
+        verbatim: None,
     })
 }
 

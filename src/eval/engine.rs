@@ -401,6 +401,7 @@ fn collect(
             policy: policy.name.to_string(),
             index: index + 1,
             sid: statement.sid.clone(),
+            kept_from: statement.verbatim.clone(),
         };
         let applies = statement_applies(request, statement, kind).map_err(|problem| EvalError {
             statement: Some(at.clone()),

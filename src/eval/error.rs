@@ -12,13 +12,19 @@ pub struct StatementRef {
     pub policy: String,
     pub index: usize,
     pub sid: Option<String>,
+    /// For a statement kept from a live policy: its file and its position there.
+    pub kept_from: Option<std::sync::Arc<crate::policy::Verbatim>>,
 }
 
 impl fmt::Display for StatementRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.sid {
-            Some(sid) => write!(f, "{} statement \"{}\"", self.policy, sid),
-            None => write!(f, "{} statement #{}", self.policy, self.index),
+            Some(sid) => write!(f, "{} statement \"{}\"", self.policy, sid)?,
+            None => write!(f, "{} statement #{}", self.policy, self.index)?,
+        }
+        match &self.kept_from {
+            Some(kept) => write!(f, " (kept from {}, statement #{})", kept.file, kept.index),
+            None => Ok(()),
         }
     }
 }

@@ -13,13 +13,14 @@ use super::engine::{NamedPolicy, PolicySet};
 use super::matching::glob_ignore_case;
 use super::request::{Caller, Context, Request};
 use super::resolve::{aws_managed_s3_key_policy, ScenarioArns};
+use crate::aws::is_account_id;
 use crate::aws::{
     condition_key, is_bucket_level, kms, s3, s3_arn, s3_encryption_context, split_action,
     LEGACY_ACL_ACTION, SSE_KMS,
 };
 use crate::lower::Lowered;
 use crate::model::{Bucket, Encryption, EncryptionEnforcement, Scenario};
-use crate::policy::{Clause, Effect, Name, PolicyDocument, Statement, Value};
+use crate::policy::{Clause, Effect, Name, PolicyDocument, Principal, Statement, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -67,6 +68,11 @@ pub enum CallerKind {
         role: Name,
         resemblance: Resemblance,
         privileged: bool,
+    },
+    /// A principal that a statement kept from a live policy names, allowed everything by its
+    /// identity policy: what the kept statements let it do is listed, not judged.
+    Kept {
+        principal: String,
     },
     Anonymous,
 }
@@ -116,6 +122,9 @@ impl fmt::Display for CallerKind {
                     "no policy"
                 };
                 write!(f, "look-alike of role {role} ({resemblance}; {policy})")
+            }
+            CallerKind::Kept { principal } => {
+                write!(f, "{principal}, named by a kept statement")
             }
             CallerKind::Anonymous => f.write_str("anonymous"),
         }
@@ -328,6 +337,14 @@ impl World {
                 vec![(ADMIN_POLICY.to_string(), admin.clone())],
             );
         }
+        for (_, caller) in kept_principals(scenario) {
+            if let Some(arn) = caller.arn() {
+                world.identity_policies.insert(
+                    arn.to_string(),
+                    vec![(ADMIN_POLICY.to_string(), admin.clone())],
+                );
+            }
+        }
         for (kind, caller) in look_alikes(scenario) {
             if let (
                 CallerKind::LookAlike {
@@ -343,6 +360,36 @@ impl World {
             }
         }
         world
+    }
+
+    /// The same world with only what the live policies give: every `Allow` of crossgrant's
+    /// own taken out of the resource policies (its `Deny`s stay). A request still allowed here
+    /// is allowed by statements that were there before crossgrant.
+    pub fn kept_only(&self) -> World {
+        let keep = |(name, document): &(String, PolicyDocument)| {
+            let statements = document
+                .statements
+                .iter()
+                .filter(|statement| {
+                    statement.verbatim.is_some() || statement.effect == Effect::Deny
+                })
+                .cloned()
+                .collect();
+            (name.clone(), PolicyDocument::new(statements))
+        };
+        World {
+            bucket_policies: self
+                .bucket_policies
+                .iter()
+                .map(|(bucket, policy)| (bucket.clone(), keep(policy)))
+                .collect(),
+            key_policies: self
+                .key_policies
+                .iter()
+                .map(|(key, policy)| (key.clone(), keep(policy)))
+                .collect(),
+            identity_policies: self.identity_policies.clone(),
+        }
     }
 
     pub fn policies(&self, step: &ProbeStep) -> PolicySet<'_> {
@@ -447,6 +494,73 @@ pub fn look_alikes(scenario: &Scenario) -> Vec<(CallerKind, Caller)> {
                 },
                 caller,
             ));
+        }
+    }
+    out
+}
+
+/// The principals that `Allow` statements kept from live policies name, each with the buckets
+/// whose bucket or key policy names it, as probe callers: a role by its ARN, an account by an
+/// administrator role in it. Roles of the scenario are probed as themselves already.
+pub fn kept_principals(scenario: &Scenario) -> Vec<(CallerKind, Caller)> {
+    kept_principal_buckets(scenario)
+        .into_keys()
+        .filter_map(|principal| {
+            let caller = match principal.strip_suffix(":root") {
+                Some(account) => {
+                    let id = account.rsplit(':').next().unwrap_or_default();
+                    Caller::role(role_arn(id, ADMIN_ROLE))?
+                }
+                None => Caller::role(principal.clone())?,
+            };
+            Some((CallerKind::Kept { principal }, caller))
+        })
+        .collect()
+}
+
+/// Each principal (ARN, or account root) that a kept `Allow` statement names, with the buckets
+/// whose policies name it.
+fn kept_principal_buckets(scenario: &Scenario) -> BTreeMap<String, BTreeSet<Name>> {
+    let scenario_roles: BTreeSet<String> = scenario
+        .roles
+        .keys()
+        .map(|role| scenario.role_arn(role))
+        .collect();
+    let mut out: BTreeMap<String, BTreeSet<Name>> = BTreeMap::new();
+    for bucket in scenario.buckets.values() {
+        // The owner account's root only delegates to the owner's IAM policies.
+        let owner_root = scenario.account(&bucket.account).root_arn();
+        let key_policy = bucket
+            .key()
+            .and_then(|key| scenario.keys[key].live_policy());
+        let kept = bucket
+            .live_policy()
+            .into_iter()
+            .chain(key_policy)
+            .flat_map(|live| live.kept());
+        for statement in kept {
+            if statement.effect != Effect::Allow {
+                continue;
+            }
+            let Some(Clause::Is(Principal::Typed(map))) = &statement.principal else {
+                continue;
+            };
+            for value in map.get("AWS").into_iter().flatten() {
+                let Some(arn) = value.as_lit() else { continue };
+                // An account id on its own stands for the account's root; patterns and `*`
+                // are asked about by the stranger and the anonymous caller.
+                let arn = if is_account_id(arn) {
+                    format!("arn:aws:iam::{arn}:root")
+                } else if arn.starts_with("arn:") && !arn.contains(['*', '?']) {
+                    arn.to_string()
+                } else {
+                    continue;
+                };
+                if scenario_roles.contains(&arn) || arn == owner_root {
+                    continue;
+                }
+                out.entry(arn).or_default().insert(bucket.name.clone());
+            }
         }
     }
     out
@@ -866,7 +980,9 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
         ));
     }
     callers.extend(look_alikes(scenario));
+    callers.extend(kept_principals(scenario));
     callers.push((CallerKind::Anonymous, Caller::Anonymous));
+    let kept_buckets = kept_principal_buckets(scenario);
     let members: BTreeSet<String> = scenario
         .accounts
         .values()
@@ -897,6 +1013,9 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                     granted.contains(&(role.as_str(), bucket.name.as_str()))
                         && *privileged == (caller.account() != Some(owner_id.as_str()))
                 }
+                CallerKind::Kept { principal } => kept_buckets
+                    .get(principal)
+                    .is_some_and(|buckets| buckets.contains(&bucket.name)),
                 _ => true,
             };
             if !relevant {

@@ -68,8 +68,11 @@ pub fn write_human(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> 
         };
         writeln!(out)?;
         let all_passed = members.iter().all(|result| result.passed());
+        let any_kept = members
+            .iter()
+            .any(|result| result.kept && result.outcome() == Outcome::Allowed);
         let probe_caller = !matches!(kind, CallerKind::Role { .. });
-        if probe_caller && all_passed {
+        if probe_caller && all_passed && !any_kept {
             let layers: BTreeSet<String> = members
                 .iter()
                 .filter_map(|result| result.denied_step())
@@ -89,7 +92,14 @@ pub fn write_human(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> 
         let mut rows: Vec<[String; 6]> = Vec::new();
         for result in &members {
             let row = [
-                if result.passed() { "ok" } else { "WRONG" }.to_string(),
+                if !result.passed() {
+                    "WRONG"
+                } else if result.kept && result.outcome() == Outcome::Allowed {
+                    "kept"
+                } else {
+                    "ok"
+                }
+                .to_string(),
                 operation_label(result),
                 result.probe.operation.target(),
                 if result.probe.intended {
@@ -133,7 +143,14 @@ pub fn write_human(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> 
         }
     }
     writeln!(out)?;
-    if wrong == 0 {
+    let kept = report.kept().count();
+    if wrong == 0 && kept > 0 {
+        writeln!(
+            out,
+            "OK: every grant works and nothing else is granted ({} operations as intended; {kept} allowed by statements kept from live policies, rows marked kept).",
+            report.results.len()
+        )
+    } else if wrong == 0 {
         writeln!(
             out,
             "OK: every grant works and nothing else is granted ({} operations as intended).",
@@ -169,6 +186,8 @@ struct JsonResult<'a> {
     intended: bool,
     outcome: &'static str,
     passed: bool,
+    /// Allowed by statements kept from live policies.
+    kept: bool,
     requests: Vec<JsonRequest<'a>>,
 }
 
@@ -206,6 +225,7 @@ pub fn write_json(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
             intended: result.probe.intended,
             outcome: outcome_word(result.outcome()),
             passed: result.passed(),
+            kept: result.kept && result.outcome() == Outcome::Allowed,
             requests: result
                 .steps
                 .iter()

@@ -39,6 +39,9 @@ impl<'a> ScenarioArns<'a> {
 
     pub fn key_arn(&self, key: &str) -> String {
         let key = &self.scenario.keys[key];
+        if let Some(arn) = key.known_arn() {
+            return arn.to_string();
+        }
         let account = &self.scenario.account(&key.account).id;
         format!(
             "arn:aws:kms:{}:{}:key/{}",

@@ -771,21 +771,36 @@ pub fn fit_all(
             },
         );
     };
-    let mut fit_resources = |policies: BTreeMap<Name, PolicyDocument>,
-                             limit: Limit,
-                             document: fn(Name) -> Document| {
-        policies
-            .into_iter()
-            .map(|(name, policy)| {
-                let (policy, size, steps) = fit_resource_policy(policy, limit, &sizer, &scope, fit);
-                measure(document(name.clone()), size, steps);
-                (name, policy)
-            })
-            .collect::<BTreeMap<_, _>>()
-    };
-    let bucket_policies =
-        fit_resources(bucket_policies, Limit::BucketPolicy, Document::BucketPolicy);
-    let key_policies = fit_resources(key_policies, Limit::KeyPolicy, Document::KeyPolicy);
+    // The policy of an existing resource keeps its live statements, which are not crossgrant's
+    // to consolidate: they are added once crossgrant's own fit, and counted with them.
+    let mut fit_resources =
+        |policies: BTreeMap<Name, PolicyDocument>,
+         limit: Limit,
+         document: fn(Name) -> Document,
+         merge: fn(&Scenario, &str, PolicyDocument) -> PolicyDocument| {
+            policies
+                .into_iter()
+                .map(|(name, policy)| {
+                    let (policy, _, steps) =
+                        fit_resource_policy(policy, limit, &sizer, &scope, fit);
+                    let policy = merge(scenario, &name, policy);
+                    measure(document(name.clone()), sizer.document(&policy), steps);
+                    (name, policy)
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+    let bucket_policies = fit_resources(
+        bucket_policies,
+        Limit::BucketPolicy,
+        Document::BucketPolicy,
+        super::existing::merge_bucket,
+    );
+    let key_policies = fit_resources(
+        key_policies,
+        Limit::KeyPolicy,
+        Document::KeyPolicy,
+        super::existing::merge_key,
+    );
     let mut too_many = Vec::new();
     let mut role_layouts = BTreeMap::new();
     for (role, policy) in role_policies {

@@ -63,10 +63,16 @@ pub(super) fn key_policies(
         .values()
         .map(|key| {
             let account = scenario.account(&key.account);
-            let mut statements = vec![Statement::allow(ROOT_KEY_SID)
-                .principal(Principal::aws([Value::lit(account.root_arn())]))
-                .actions(ROOT_KEY_ACTIONS)
-                .resources([Value::lit("*")])];
+            let mut statements = Vec::new();
+            // A live key policy keeps its own administrators; crossgrant adds its grants.
+            if key.live_policy().is_none() {
+                statements.push(
+                    Statement::allow(ROOT_KEY_SID)
+                        .principal(Principal::aws([Value::lit(account.root_arn())]))
+                        .actions(ROOT_KEY_ACTIONS)
+                        .resources([Value::lit("*")]),
+                );
+            }
             if !key.administrators.is_empty() {
                 statements.push(
                     Statement::allow(KEY_ADMIN_SID)

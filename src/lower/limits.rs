@@ -145,6 +145,9 @@ impl<'a> Sizer<'a> {
     /// The longest text a reference can resolve to at deploy time.
     pub fn worst_case(&self, reference: &Ref) -> String {
         let scenario = self.scenario;
+        if let Some(text) = super::known(scenario, reference) {
+            return text;
+        }
         match reference {
             Ref::KeyArn(key) => {
                 let key = &scenario.keys[key];
@@ -182,6 +185,9 @@ impl<'a> Sizer<'a> {
     /// What one statement adds to a document, without the comma that separates it from the
     /// next.
     pub fn statement(&self, statement: &Statement) -> usize {
+        if let Some(verbatim) = &statement.verbatim {
+            return verbatim.json.len();
+        }
         let sid = statement
             .sid
             .as_ref()

@@ -15,6 +15,7 @@ mod access;
 mod bucket_policy;
 pub mod consolidate;
 mod consumers;
+mod existing;
 mod identity;
 mod key_policy;
 pub mod limits;
@@ -22,7 +23,7 @@ mod units;
 
 pub use access::{bucket_access, BucketAccess};
 pub use key_policy::{KEY_ADMIN_SID, ROOT_KEY_SID};
-pub use units::{producer, Phase, Resource, Unit, UnitId};
+pub use units::{known, producer, Phase, Resource, Unit, UnitId};
 
 use crate::model::Scenario;
 use crate::parallel::{side_by_side, SIDE_BY_SIDE_GRANTS};
@@ -73,6 +74,13 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
             )
         },
         || with_identity_key_limits(&scenario, role_policies(&scenario, &access, &s3)),
+    );
+    let bucket_policies = existing::with_replaced_policies(
+        bucket_policies,
+        scenario
+            .buckets
+            .iter()
+            .filter_map(|(name, bucket)| Some((name, bucket.live_policy()?))),
     );
     let fitted = fit_all(&scenario, bucket_policies, key_policies, role_policies, fit);
     let role_policies = fitted

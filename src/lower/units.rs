@@ -3,7 +3,7 @@
 
 use super::consolidate::RoleLayout;
 use super::Lowered;
-use crate::model::PrincipalStyle;
+use crate::model::{PrincipalStyle, Scenario};
 use crate::policy::{Name, PolicyDocument, Ref};
 use std::collections::BTreeMap;
 
@@ -45,6 +45,11 @@ pub enum Resource {
     Alias {
         key: Name,
     },
+    /// The policy of a key that exists already (crossgrant does not create it).
+    KeyPolicy {
+        key: Name,
+        policy: PolicyDocument,
+    },
     Bucket {
         bucket: Name,
     },
@@ -80,6 +85,7 @@ impl Resource {
     pub fn policy(&self) -> Option<&PolicyDocument> {
         match self {
             Resource::Key { policy, .. }
+            | Resource::KeyPolicy { policy, .. }
             | Resource::BucketPolicy { policy, .. }
             | Resource::RolePolicy { policy, .. }
             | Resource::ManagedPolicy { policy, .. } => Some(policy),
@@ -93,6 +99,23 @@ impl Resource {
         match self {
             Resource::Instance { instance } => vec![Ref::InstanceProfile(instance.clone())],
             _ => Vec::new(),
+        }
+    }
+
+    /// The scenario table this resource belongs to, as `(kind, name)`.
+    pub fn table(&self) -> (&'static str, &Name) {
+        match self {
+            Resource::Key { key, .. }
+            | Resource::Alias { key }
+            | Resource::KeyPolicy { key, .. } => ("key", key),
+            Resource::Bucket { bucket } | Resource::BucketPolicy { bucket, .. } => {
+                ("bucket", bucket)
+            }
+            Resource::Role { role, .. }
+            | Resource::InstanceProfile { role }
+            | Resource::RolePolicy { role, .. }
+            | Resource::ManagedPolicy { role, .. } => ("role", role),
+            Resource::Instance { instance } => ("instance", instance),
         }
     }
 }
@@ -124,6 +147,18 @@ pub(super) fn place(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayo
     };
     for key in scenario.keys.values() {
         let policy = lowered.key_policies[&key.name].clone();
+        if key.existing.is_some() {
+            place(
+                &key.account,
+                &key.region,
+                Phase::Data,
+                Resource::KeyPolicy {
+                    key: key.name.clone(),
+                    policy,
+                },
+            );
+            continue;
+        }
         place(
             &key.account,
             &key.region,
@@ -143,14 +178,16 @@ pub(super) fn place(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayo
         );
     }
     for bucket in scenario.buckets.values() {
-        place(
-            &bucket.account,
-            &bucket.region,
-            Phase::Data,
-            Resource::Bucket {
-                bucket: bucket.name.clone(),
-            },
-        );
+        if bucket.existing.is_none() {
+            place(
+                &bucket.account,
+                &bucket.region,
+                Phase::Data,
+                Resource::Bucket {
+                    bucket: bucket.name.clone(),
+                },
+            );
+        }
         if let Some(policy) = lowered.bucket_policies.get(&bucket.name) {
             place(
                 &bucket.account,
@@ -166,15 +203,17 @@ pub(super) fn place(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayo
     for role in scenario.roles.values() {
         // IAM is global: roles deploy with the scenario's home region.
         let region = scenario.region.clone();
-        place(
-            &role.account,
-            &region,
-            role_phase,
-            Resource::Role {
-                role: role.name.clone(),
-                trust: lowered.trust_policies[&role.name].clone(),
-            },
-        );
+        if !role.existing {
+            place(
+                &role.account,
+                &region,
+                role_phase,
+                Resource::Role {
+                    role: role.name.clone(),
+                    trust: lowered.trust_policies[&role.name].clone(),
+                },
+            );
+        }
         if role.instance_profile {
             place(
                 &role.account,
@@ -227,9 +266,27 @@ pub(super) fn place(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayo
         .collect()
 }
 
-/// The unit that creates what a reference names.
-pub fn producer(lowered: &Lowered, reference: &Ref) -> UnitId {
+/// The text of a reference that names something which exists already (an existing key's ARN,
+/// an existing role's ARN, an existing role's instance profile name): known before deploy, so
+/// every target writes it as a literal and nothing waits for it.
+pub fn known(scenario: &Scenario, reference: &Ref) -> Option<String> {
+    match reference {
+        Ref::KeyArn(key) => scenario.keys[key].known_arn().map(str::to_string),
+        Ref::RoleArn(role) => scenario.roles[role]
+            .existing
+            .then(|| scenario.role_arn(role)),
+        Ref::InstanceProfile(instance) => {
+            scenario.instances[instance].instance_profile_name.clone()
+        }
+    }
+}
+
+/// The unit that creates what a reference names; none for what exists already.
+pub fn producer(lowered: &Lowered, reference: &Ref) -> Option<UnitId> {
     let scenario = &lowered.scenario;
+    if known(scenario, reference).is_some() {
+        return None;
+    }
     let role_unit = |role: &str| {
         let role = &scenario.roles[role];
         UnitId {
@@ -241,7 +298,7 @@ pub fn producer(lowered: &Lowered, reference: &Ref) -> UnitId {
             },
         }
     };
-    match reference {
+    Some(match reference {
         Ref::KeyArn(key) => {
             let key = &scenario.keys[key];
             UnitId {
@@ -252,5 +309,5 @@ pub fn producer(lowered: &Lowered, reference: &Ref) -> UnitId {
         }
         Ref::RoleArn(role) => role_unit(role),
         Ref::InstanceProfile(instance) => role_unit(&scenario.instances[instance].role),
-    }
+    })
 }

@@ -3,12 +3,14 @@
 
 use super::{TemplateError, Templates};
 use crate::aws::LIST_ACTION;
+use crate::eval::probe::CallerKind;
 use crate::lower::{bucket_access, Lowered, Resource};
-use crate::model::{Encryption, PrincipalStyle};
+use crate::model::LivePolicy;
+use crate::model::{Encryption, PrincipalStyle, Scenario};
 use crate::names::snake;
 use crate::plan::{stem, Step};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Serialize)]
 struct AccessView<'a> {
@@ -19,6 +21,24 @@ struct AccessView<'a> {
     grants: Vec<GrantView<'a>>,
     accounts: Vec<AccountView>,
     edges: Vec<EdgeView>,
+    existing: Vec<ExistingView>,
+    kept: Vec<KeptView>,
+}
+
+/// A resource that exists already, and what crossgrant does to it.
+#[derive(Serialize)]
+struct ExistingView {
+    resource: String,
+    account: String,
+    change: String,
+}
+
+/// Access that statements kept from live policies give.
+#[derive(Serialize)]
+struct KeptView {
+    principal: String,
+    bucket_name: String,
+    operations: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -65,9 +85,16 @@ struct EdgeView {
     to: String,
 }
 
-fn creates(resource: &Resource) -> Option<String> {
+fn creates(scenario: &Scenario, resource: &Resource) -> Option<String> {
     Some(match resource {
+        Resource::BucketPolicy { bucket, .. } if scenario.buckets[bucket].existing.is_some() => {
+            format!("policy of existing bucket {bucket}")
+        }
+        Resource::RolePolicy { role, .. } if scenario.roles[role].existing => {
+            format!("access policy of existing role {role}")
+        }
         Resource::Key { key, .. } => format!("KMS key {key}"),
+        Resource::KeyPolicy { key, .. } => format!("policy of existing key {key}"),
         Resource::Bucket { bucket } => format!("bucket {bucket}"),
         Resource::BucketPolicy { bucket, .. } => format!("bucket policy {bucket}"),
         Resource::Role { role, .. } => format!("role {role}"),
@@ -101,7 +128,7 @@ pub fn render(
                 creates: lowered.units[step.unit]
                     .resources
                     .iter()
-                    .filter_map(creates)
+                    .filter_map(|resource| creates(scenario, resource))
                     .collect::<Vec<_>>()
                     .join(", "),
                 needs: step.needs.keys().map(|id| stem(lowered, id)).collect(),
@@ -148,7 +175,7 @@ pub fn render(
         {
             nodes.push(NodeView {
                 id: format!("key_{}", snake(&key.name)),
-                label: format!("KMS key alias/{}", key.alias),
+                label: key.label(),
             });
         }
         for bucket in scenario
@@ -237,6 +264,85 @@ pub fn render(
         grants,
         accounts,
         edges,
+        existing: existing_views(lowered),
+        kept: kept_views(lowered),
     };
     templates.render("ACCESS.md", &view)
+}
+
+/// Every resource of the scenario that exists already.
+fn existing_views(lowered: &Lowered) -> Vec<ExistingView> {
+    let scenario = &lowered.scenario;
+    let policy_change = |live: Option<&LivePolicy>| match live {
+        Some(live) => format!(
+            "policy: keeps the {} statements of {}, adds crossgrant's",
+            live.kept().count(),
+            live.file
+        ),
+        None => "policy: replaced by crossgrant's (no policy_file captured the live one)".into(),
+    };
+    let keys = scenario.keys.values().filter_map(|key| {
+        key.existing.as_ref()?;
+        Some(ExistingView {
+            resource: key.label(),
+            account: key.account.clone(),
+            change: policy_change(key.live_policy()),
+        })
+    });
+    let buckets = scenario.buckets.values().filter_map(|bucket| {
+        bucket.existing.as_ref()?;
+        Some(ExistingView {
+            resource: format!("S3 bucket {}", bucket.bucket_name),
+            account: bucket.account.clone(),
+            change: policy_change(bucket.live_policy()),
+        })
+    });
+    let roles = scenario
+        .roles
+        .values()
+        .filter(|role| role.existing)
+        .map(|role| ExistingView {
+            resource: format!("IAM role {}", role.role_name),
+            account: role.account.clone(),
+            change: "gets crossgrant's access policy; nothing else changes".into(),
+        });
+    keys.chain(buckets).chain(roles).collect()
+}
+
+/// What statements kept from live policies let each principal do, bucket by bucket, as
+/// `check` finds it.
+fn kept_views(lowered: &Lowered) -> Vec<KeptView> {
+    let scenario = &lowered.scenario;
+    let live = scenario
+        .buckets
+        .values()
+        .any(|bucket| bucket.live_policy().is_some())
+        || scenario
+            .keys
+            .values()
+            .any(|key| key.live_policy().is_some());
+    if !live {
+        return Vec::new();
+    }
+    let report = crate::eval::check(lowered);
+    let mut kept: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for result in report.kept() {
+        let principal = match &result.probe.caller_kind {
+            CallerKind::Kept { principal } => principal.clone(),
+            other => other.to_string(),
+        };
+        kept.entry((
+            principal,
+            scenario.buckets[&result.probe.bucket].bucket_name.clone(),
+        ))
+        .or_default()
+        .insert(result.probe.operation.name());
+    }
+    kept.into_iter()
+        .map(|((principal, bucket_name), operations)| KeptView {
+            principal,
+            bucket_name,
+            operations: operations.into_iter().collect(),
+        })
+        .collect()
 }

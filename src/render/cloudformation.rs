@@ -4,7 +4,7 @@
 
 use super::checkov::{self, Flavor};
 use super::{tag_views, yaml, Format, TagView, TemplateError, Templates};
-use crate::lower::{producer, Lowered, Resource, UnitId};
+use crate::lower::{known, producer, Lowered, Resource, UnitId};
 use crate::model::Image;
 use crate::names::{access_policy_name, key_logical, key_parameter, managed_policy_name, pascal};
 use crate::plan::Step;
@@ -25,6 +25,8 @@ struct StackView {
     managed_policies: Vec<CfnRolePolicyView>,
     instances: Vec<CfnInstanceView>,
     outputs: Vec<CfnOutputView>,
+    /// Policies of buckets that exist already.
+    existing_bucket_policies: Vec<PolicyView>,
 }
 
 #[derive(Serialize)]
@@ -74,6 +76,11 @@ struct CfnAccessLogsView {
 #[derive(Serialize)]
 struct PolicyView {
     logical: String,
+    /// The bucket, by `!Ref` when the stack creates it, else by name.
+    bucket: Json,
+    bucket_name: String,
+    /// The live policy whose statements it keeps, for a bucket that exists already.
+    live_file: Option<String>,
     document: Json,
 }
 
@@ -132,11 +139,14 @@ struct CfnRefs<'a> {
 
 impl CfnRefs<'_> {
     fn local(&self, reference: &Ref) -> bool {
-        producer(self.lowered, reference) == *self.unit
+        producer(self.lowered, reference).as_ref() == Some(self.unit)
     }
 
     fn resolve(&self, reference: &Ref) -> Json {
         let scenario = &self.lowered.scenario;
+        if let Some(text) = known(scenario, reference) {
+            return Json::String(text);
+        }
         match reference {
             Ref::KeyArn(key) if self.local(reference) => {
                 json!({ "Fn::GetAtt": [key_logical(key), "Arn"] })
@@ -192,6 +202,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
         managed_policies: Vec::new(),
         instances: Vec::new(),
         outputs: Vec::new(),
+        existing_bucket_policies: Vec::new(),
     };
     for references in step.needs.values() {
         for reference in references {
@@ -251,6 +262,9 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     .get(bucket.name.as_str())
                     .map(|policy| PolicyView {
                         logical: format!("{logical}Policy"),
+                        bucket: json!({ "Ref": logical }),
+                        bucket_name: bucket.bucket_name.clone(),
+                        live_file: None,
                         document: resolver.document(policy),
                     });
                 view.outputs.push(CfnOutputView {
@@ -363,12 +377,44 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     tags: tag_views(&tags),
                 });
             }
-            Resource::Alias { .. }
-            | Resource::BucketPolicy { .. }
+            Resource::BucketPolicy { bucket, policy } => {
+                let bucket = &scenario.buckets[bucket];
+                if bucket.existing.is_some() {
+                    view.existing_bucket_policies.push(PolicyView {
+                        logical: format!("{}BucketPolicy", pascal(&bucket.name)),
+                        bucket: Json::String(bucket.bucket_name.clone()),
+                        bucket_name: bucket.bucket_name.clone(),
+                        live_file: bucket.live_policy().map(|live| live.file.clone()),
+                        document: resolver.document(policy),
+                    });
+                }
+            }
+            // Applied by the deploy script: CloudFormation cannot manage the policy of a key
+            // it did not create.
+            Resource::KeyPolicy { .. }
+            | Resource::Alias { .. }
             | Resource::InstanceProfile { .. } => {}
         }
     }
     view
+}
+
+/// Whether a unit has anything for CloudFormation: a unit that only sets the policies of
+/// existing keys has no stack.
+fn has_stack(unit: &crate::lower::Unit) -> bool {
+    unit.resources
+        .iter()
+        .any(|resource| !matches!(resource, Resource::KeyPolicy { .. }))
+}
+
+/// Where the deploy script finds the key policy it applies to an existing key, and the live
+/// policy captured for it, relative to `cloudformation/` (a directory of their own, apart from
+/// the templates, which tools find by extension).
+fn key_policy_files(key: &str) -> (String, String) {
+    (
+        format!("key-policies/{key}.json"),
+        format!("key-policies/{key}.captured.json"),
+    )
 }
 
 /// A role as a policy names it: by `!Ref` inside the stack that creates it, else by name.
@@ -391,6 +437,34 @@ pub fn render(
 ) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
     let mut files = BTreeMap::new();
     for step in steps {
+        let unit = &lowered.units[step.unit];
+        for resource in &unit.resources {
+            if let Resource::KeyPolicy { key, policy } = resource {
+                let resolver = CfnRefs {
+                    lowered,
+                    unit: &unit.id,
+                };
+                let (merged, captured) = key_policy_files(key);
+                let json_view = |document: &Json| json!({ "document": document });
+                files.insert(
+                    PathBuf::from("cloudformation").join(merged),
+                    templates.render(
+                        "cloudformation/key-policy.json",
+                        &json_view(&resolver.document(policy)),
+                    )?,
+                );
+                if let Some(live) = lowered.scenario.keys[key].live_policy() {
+                    files.insert(
+                        PathBuf::from("cloudformation").join(captured),
+                        templates
+                            .render("cloudformation/key-policy.json", &json_view(&live.document))?,
+                    );
+                }
+            }
+        }
+        if !has_stack(unit) {
+            continue;
+        }
         let yaml_text =
             templates.render("cloudformation/stack.yaml", &stack_view(lowered, step))?;
         let invalid = |error: serde_yaml::Error| TemplateError::Yaml {
@@ -428,6 +502,8 @@ pub fn render(
 struct DeployView {
     scenario: String,
     principal_style: &'static str,
+    /// Whether the script applies the policy of an existing key.
+    existing_keys: bool,
     steps: Vec<DeployStepView>,
 }
 
@@ -444,6 +520,17 @@ struct DeployStepView {
     needs: Vec<String>,
     overrides: Vec<OverrideView>,
     key_lookups: Vec<KeyLookupView>,
+    has_stack: bool,
+    key_policies: Vec<KeyPolicyStepView>,
+}
+
+/// A key policy the deploy script applies to an existing key.
+#[derive(Serialize)]
+struct KeyPolicyStepView {
+    arn: String,
+    file: String,
+    /// The live policy captured for the scenario; empty when none was.
+    captured: String,
 }
 
 #[derive(Serialize)]
@@ -512,12 +599,34 @@ fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView 
                     .collect(),
                 overrides,
                 key_lookups,
+                has_stack: has_stack(unit),
+                key_policies: unit
+                    .resources
+                    .iter()
+                    .filter_map(|resource| match resource {
+                        Resource::KeyPolicy { key, .. } => {
+                            let (file, captured) = key_policy_files(key);
+                            let key = &scenario.keys[key];
+                            Some(KeyPolicyStepView {
+                                arn: key.known_arn().unwrap_or_default().to_string(),
+                                file,
+                                captured: if key.live_policy().is_some() {
+                                    captured
+                                } else {
+                                    String::new()
+                                },
+                            })
+                        }
+                        _ => None,
+                    })
+                    .collect(),
             }
         })
         .collect();
     DeployView {
         scenario: scenario.name.clone(),
         principal_style: scenario.principal_style.as_str(),
+        existing_keys: scenario.keys.values().any(|key| key.existing.is_some()),
         steps,
     }
 }

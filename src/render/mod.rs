@@ -89,6 +89,8 @@ pub const TEMPLATES: &[Embedded] = &[
     embedded!(partial "cloudformation/checkov-skips"),
     embedded!(partial "cloudformation/deploy-functions"),
     embedded!(partial "cloudformation/deploy-step"),
+    embedded!(partial "cloudformation/bucket-policy"),
+    embedded!(template "cloudformation/key-policy.json"),
     embedded!(template "terraform/module/main.tf"),
     embedded!(template "terraform/module/variables.tf"),
     embedded!(template "terraform/module/outputs.tf"),
@@ -102,6 +104,7 @@ pub const TEMPLATES: &[Embedded] = &[
     embedded!(partial "terraform/role-policy"),
     embedded!(partial "terraform/managed-policy"),
     embedded!(partial "terraform/instance"),
+    embedded!(partial "terraform/existing-policy"),
     embedded!(partial "terraform/checkov-skips"),
     embedded!(template "ACCESS.md"),
     embedded!(partial "access/step-row"),
@@ -267,6 +270,7 @@ impl Templates {
         registry.register_helper("shell", escaping_helper(shell_text));
         registry.register_helper("mermaid", escaping_helper(mermaid_text));
         registry.register_helper("md", escaping_helper(markdown_text));
+        registry.register_helper("json", escaping_helper(json_text));
         for embedded in TEMPLATES
             .iter()
             .filter(|embedded| embedded.family() == family)
@@ -413,6 +417,11 @@ fn yaml_str(text: &str) -> String {
 /// `{{hcl value N}}`: an HCL expression whose nested lines are indented from N spaces.
 fn hcl_text(value: &Json, indent: Option<usize>) -> String {
     hcl::value(value, indent.unwrap_or(0))
+}
+
+/// `{{json value}}`: the value as pretty-printed JSON.
+fn json_text(value: &Json, _: Option<usize>) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
 /// `{{shell value}}`: a single-quoted POSIX shell word.

@@ -5,7 +5,7 @@
 
 use super::checkov::{self, Flavor};
 use super::{hcl, TemplateError, Templates};
-use crate::lower::{producer, Lowered, Resource, UnitId};
+use crate::lower::{known, producer, Lowered, Resource, UnitId};
 use crate::model::Image;
 use crate::names::{access_policy_name, managed_policy_name, snake};
 use crate::plan::Step;
@@ -50,10 +50,13 @@ struct TfRefs<'a> {
 
 impl TfRefs<'_> {
     fn local(&self, reference: &Ref) -> bool {
-        ModuleId::of(&producer(self.lowered, reference)) == *self.module
+        producer(self.lowered, reference).is_some_and(|unit| ModuleId::of(&unit) == *self.module)
     }
 
     fn expression(&self, reference: &Ref) -> String {
+        if let Some(text) = known(&self.lowered.scenario, reference) {
+            return hcl::string(&text);
+        }
         if !self.local(reference) {
             return format!("var.{}", output_name(reference));
         }
@@ -85,6 +88,8 @@ struct ModuleView {
     role_policies: Vec<TfRolePolicyView>,
     managed_policies: Vec<TfRolePolicyView>,
     instances: Vec<TfInstanceView>,
+    /// Policies of buckets and keys that exist already.
+    existing_policies: Vec<TfExistingPolicyView>,
     variables: Vec<VariableView>,
     outputs: Vec<TfOutputView>,
 }
@@ -98,6 +103,21 @@ struct TfKeyView {
     policy: Json,
     alias_name: String,
     tags: Json,
+}
+
+/// The policy of a bucket or key that exists already: the resource it goes on, by name or ARN.
+#[derive(Serialize)]
+struct TfExistingPolicyView {
+    /// `aws_s3_bucket_policy` or `aws_kms_key_policy`.
+    resource: &'static str,
+    id: String,
+    /// The argument naming the bucket or key, and its value.
+    target_argument: &'static str,
+    target: String,
+    what: String,
+    live_file: Option<String>,
+    checkov_skips: Vec<checkov::Skip>,
+    policy: Json,
 }
 
 #[derive(Serialize)]
@@ -233,6 +253,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
         role_policies: Vec::new(),
         managed_policies: Vec::new(),
         instances: Vec::new(),
+        existing_policies: Vec::new(),
         variables: Vec::new(),
         outputs: Vec::new(),
     };
@@ -245,7 +266,9 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
         inputs.extend(
             refs.into_iter()
                 .chain(resource.direct_refs())
-                .filter(|reference| !resolver.local(reference)),
+                .filter(|reference| {
+                    !resolver.local(reference) && known(scenario, reference).is_none()
+                }),
         );
     }
     for reference in &inputs {
@@ -433,9 +456,35 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                     tags: tags(&instance_tags),
                 });
             }
-            Resource::Alias { .. }
-            | Resource::BucketPolicy { .. }
-            | Resource::InstanceProfile { .. } => {}
+            Resource::BucketPolicy { bucket, policy } => {
+                let bucket = &scenario.buckets[bucket];
+                if bucket.existing.is_some() {
+                    view.existing_policies.push(TfExistingPolicyView {
+                        resource: "aws_s3_bucket_policy",
+                        id: snake(&bucket.name),
+                        target_argument: "bucket",
+                        target: bucket.bucket_name.clone(),
+                        what: format!("Bucket {}", bucket.bucket_name),
+                        live_file: bucket.live_policy().map(|live| live.file.clone()),
+                        checkov_skips: checkov::bucket_policy(policy),
+                        policy: resolver.document(policy),
+                    });
+                }
+            }
+            Resource::KeyPolicy { key, policy } => {
+                let key = &scenario.keys[key];
+                view.existing_policies.push(TfExistingPolicyView {
+                    resource: "aws_kms_key_policy",
+                    id: snake(&key.name),
+                    target_argument: "key_id",
+                    target: key.known_arn().unwrap_or_default().to_string(),
+                    what: key.label(),
+                    live_file: key.live_policy().map(|live| live.file.clone()),
+                    checkov_skips: Vec::new(),
+                    policy: resolver.document(policy),
+                });
+            }
+            Resource::Alias { .. } | Resource::InstanceProfile { .. } => {}
         }
     }
     for reference in exported_profiles(lowered, module) {
@@ -457,7 +506,9 @@ fn exported_profiles(lowered: &Lowered, module: &ModuleId) -> Vec<Ref> {
         .values()
         .map(|instance| Ref::InstanceProfile(instance.name.clone()))
         .filter(|reference| {
-            let from = ModuleId::of(&producer(lowered, reference));
+            let Some(from) = producer(lowered, reference).map(|unit| ModuleId::of(&unit)) else {
+                return false;
+            };
             let user = lowered
                 .units
                 .iter()
@@ -477,10 +528,7 @@ fn describe_ref(lowered: &Lowered, reference: &Ref) -> String {
     match reference {
         Ref::KeyArn(key) => {
             let key = &scenario.keys[key];
-            format!(
-                "ARN of KMS key alias/{} in account {}",
-                key.alias, key.account
-            )
+            format!("ARN of {} in account {}", key.label(), key.account)
         }
         Ref::RoleArn(role) => format!("ARN of role {}", scenario.roles[role].role_name),
         Ref::InstanceProfile(instance) => format!(
@@ -541,16 +589,16 @@ pub fn render(
             .variables
             .iter()
             .filter_map(|variable| Some((variable, variable.reference.as_ref()?)))
-            .map(|(variable, reference)| {
-                let from = ModuleId::of(&producer(lowered, reference));
-                InputView {
+            .filter_map(|(variable, reference)| {
+                let from = ModuleId::of(&producer(lowered, reference)?);
+                Some(InputView {
                     name: variable.name.clone(),
                     value: format!(
                         "module.{}.{}",
                         snake(&from.dir(&scenario.region)),
                         variable.name
                     ),
-                }
+                })
             })
             .collect();
         root.outputs

@@ -239,6 +239,47 @@ pub enum Problem {
         value: i64,
         span: Span,
     },
+    /// A field that configures a resource crossgrant creates, on a table marked `existing`.
+    CreationOnly {
+        kind: &'static str,
+        name: String,
+        field: &'static str,
+        span: Span,
+    },
+    /// A field that only describes an existing resource, on a table crossgrant creates.
+    NeedsExisting {
+        kind: &'static str,
+        name: String,
+        field: &'static str,
+        span: Span,
+    },
+    /// A field the table needs is not there; `span` is the table's name.
+    MissingField {
+        kind: &'static str,
+        name: String,
+        field: &'static str,
+        help: &'static str,
+        span: Span,
+    },
+    /// An existing key's ARN is not a key ARN, or disagrees with the table.
+    InvalidKeyArn {
+        arn: String,
+        reason: String,
+        span: Span,
+    },
+    /// A `policy_file` that cannot be read, or does not hold a policy.
+    PolicyFile {
+        file: String,
+        problem: String,
+        help: &'static str,
+        span: Span,
+    },
+    /// The key policy crossgrant would write leaves no one able to change it again.
+    KeyLockout {
+        key: String,
+        file: String,
+        span: Span,
+    },
     /// A setting whose value AWS (or the generated code) cannot take.
     InvalidSetting {
         field: &'static str,
@@ -342,6 +383,12 @@ impl Problem {
             | InvalidOwnedRolePath { span, .. }
             | OrganizationPathsWithoutOrganization { span }
             | MaxManagedPolicies { span, .. }
+            | CreationOnly { span, .. }
+            | NeedsExisting { span, .. }
+            | MissingField { span, .. }
+            | InvalidKeyArn { span, .. }
+            | PolicyFile { span, .. }
+            | KeyLockout { span, .. }
             | InvalidSetting { span, .. } => Some(span.clone()),
         }
     }
@@ -593,6 +640,36 @@ impl Problem {
                 format!("the {what} `{derived}` would not be valid: {rule}"),
                 "used in a derived name",
                 help.to_string(),
+            ),
+            CreationOnly { kind, name, field, .. } => d(
+                format!("`{field}` configures a {kind} crossgrant creates, but {kind} `{name}` is `existing = true`"),
+                "not for an existing resource",
+                format!("remove `{field}` (crossgrant changes only the policies of an existing {kind}), or remove `existing = true` to have crossgrant create the {kind}"),
+            ),
+            NeedsExisting { kind, name, field, .. } => d(
+                format!("`{field}` describes an existing {kind}, but crossgrant creates {kind} `{name}`"),
+                "only for an existing resource",
+                format!("add `existing = true` to [{kind}s.{name}] if the {kind} exists already, or remove `{field}`"),
+            ),
+            MissingField { kind, name, field, help, .. } => d(
+                format!("{kind} `{name}` has no `{field}`"),
+                &format!("`{field}` missing"),
+                help.to_string(),
+            ),
+            InvalidKeyArn { arn, reason, .. } => d(
+                format!("key ARN `{}` {reason}", shorten(arn)),
+                "invalid key ARN",
+                "write the key's full ARN as `aws kms describe-key` prints it: arn:aws:kms:REGION:ACCOUNT:key/KEY-ID, in the account and region of the table".into(),
+            ),
+            PolicyFile { file, problem, help, .. } => d(
+                format!("policy_file `{}`: {problem}", shorten(file)),
+                "this policy file",
+                help.to_string(),
+            ),
+            KeyLockout { key, file, .. } => d(
+                format!("the key policy of key `{key}` would let no one manage the key: no statement of `{}` allows kms:PutKeyPolicy, and the key names no administrators", shorten(file)),
+                "no administrator left",
+                "KMS refuses a key policy that locks out its administrators: capture the live policy again (`aws kms get-key-policy --key-id ARN --policy-name default`), or name the administrators with `administrators = [\"arn:aws:iam::ACCOUNT:role/…\"]`".into(),
             ),
             InvalidSetting { field, value, reason, help, .. } => d(
                 format!("{field} `{}` {reason}", shorten(value)),

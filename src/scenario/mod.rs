@@ -41,7 +41,11 @@ pub fn parse_scenario(path: &str, source: &str) -> Result<model::Scenario, Diagn
             span: error.span(),
         }])
     })?;
-    validate::validate(raw).map_err(invalid)
+    let base = Path::new(path)
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    validate::validate_in(raw, base).map_err(invalid)
 }
 
 /// Reads, parses and validates a scenario file.

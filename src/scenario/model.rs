@@ -93,6 +93,73 @@ pub struct Key {
     /// (`kms:ViaService`) and only from their own account (`kms:CallerAccount`).
     pub via_s3_only: bool,
     pub tags: BTreeMap<String, String>,
+    /// Set when the key exists already: crossgrant only writes its policy.
+    pub existing: Option<ExistingKey>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExistingKey {
+    pub arn: String,
+    /// The key's live policy, when the scenario captured it.
+    pub policy: Option<LivePolicy>,
+}
+
+/// A resource's policy as it is deployed today, read from the scenario's `policy_file`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LivePolicy {
+    /// The file as the scenario names it (relative to the scenario).
+    pub file: String,
+    /// The file's path as read.
+    pub path: std::path::PathBuf,
+    /// The policy as the file holds it (the document inside any aws CLI wrapper), for the
+    /// deploy script's check that it has not changed since.
+    pub document: serde_json::Value,
+    /// Every statement of the file, in order, each remembering its JSON.
+    pub statements: Vec<crate::policy::Statement>,
+}
+
+/// The prefix of every Sid crossgrant writes into the policy of an existing resource: a
+/// statement of the live policy whose Sid starts with it is crossgrant's own from an earlier
+/// run, and is replaced.
+pub const OWNED_SID_PREFIX: &str = "Crossgrant";
+
+impl LivePolicy {
+    /// The statements crossgrant keeps: all but its own from an earlier run.
+    pub fn kept(&self) -> impl Iterator<Item = &crate::policy::Statement> {
+        self.statements
+            .iter()
+            .filter(|statement| !is_owned_sid(statement.sid.as_deref()))
+    }
+
+    /// How many statements of the file crossgrant wrote itself (and replaces).
+    pub fn replaced(&self) -> usize {
+        self.statements.len() - self.kept().count()
+    }
+}
+
+pub fn is_owned_sid(sid: Option<&str>) -> bool {
+    sid.is_some_and(|sid| sid.starts_with(OWNED_SID_PREFIX))
+}
+
+impl Key {
+    /// The key's ARN when it is known before deploy (an existing key).
+    pub fn known_arn(&self) -> Option<&str> {
+        self.existing.as_ref().map(|existing| existing.arn.as_str())
+    }
+
+    /// How people know the key: its alias, or an existing key's ARN.
+    pub fn label(&self) -> String {
+        match (&self.existing, self.alias.is_empty()) {
+            (Some(existing), true) => format!("KMS key {}", existing.arn),
+            _ => format!("KMS key alias/{}", self.alias),
+        }
+    }
+
+    pub fn live_policy(&self) -> Option<&LivePolicy> {
+        self.existing
+            .as_ref()
+            .and_then(|existing| existing.policy.as_ref())
+    }
 }
 
 /// What encrypts a bucket's objects by default.
@@ -176,11 +243,25 @@ pub struct Bucket {
     /// Days after which an unfinished multipart upload is removed; `None` keeps them.
     pub abort_incomplete_uploads_days: Option<u32>,
     pub tags: BTreeMap<String, String>,
+    /// Set when the bucket exists already: crossgrant only writes its policy.
+    pub existing: Option<ExistingBucket>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExistingBucket {
+    /// The bucket's live policy, when the scenario captured it.
+    pub policy: Option<LivePolicy>,
 }
 
 impl Bucket {
     pub fn arn(&self) -> String {
         crate::aws::bucket_arn(&self.bucket_name)
+    }
+
+    pub fn live_policy(&self) -> Option<&LivePolicy> {
+        self.existing
+            .as_ref()
+            .and_then(|existing| existing.policy.as_ref())
     }
 
     pub fn key(&self) -> Option<&str> {
@@ -202,6 +283,8 @@ pub struct Role {
     pub instance_profile: bool,
     pub managed_policy_arns: Vec<String>,
     pub tags: BTreeMap<String, String>,
+    /// The role exists already: crossgrant attaches its access policy and creates nothing else.
+    pub existing: bool,
 }
 
 impl Role {
@@ -231,6 +314,8 @@ pub struct Instance {
     pub image: Image,
     pub subnet: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// The existing instance profile of an existing role.
+    pub instance_profile_name: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -53,13 +53,21 @@ pub struct RawAccount {
 #[serde(deny_unknown_fields)]
 pub struct RawKey {
     pub account: Spanned<String>,
-    pub alias: Spanned<String>,
+    /// Required for a key crossgrant creates; an existing key may name its alias.
+    #[serde(default)]
+    pub alias: Option<Spanned<String>>,
+    #[serde(default)]
+    pub existing: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub arn: Option<Spanned<String>>,
+    #[serde(default)]
+    pub policy_file: Option<Spanned<String>>,
     #[serde(default)]
     pub region: Option<Spanned<String>>,
     #[serde(default)]
     pub description: Option<Spanned<String>>,
     #[serde(default)]
-    pub rotation: Option<bool>,
+    pub rotation: Option<Spanned<bool>>,
     #[serde(default)]
     pub deletion_window_days: Option<Spanned<i64>>,
     #[serde(default)]
@@ -77,6 +85,10 @@ pub struct RawBucket {
     pub name: Spanned<String>,
     pub key: Spanned<String>,
     #[serde(default)]
+    pub existing: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub policy_file: Option<Spanned<String>>,
+    #[serde(default)]
     pub bucket_key: Option<bool>,
     #[serde(default)]
     pub region: Option<Spanned<String>>,
@@ -87,9 +99,9 @@ pub struct RawBucket {
     #[serde(default)]
     pub enforce_encryption: Option<Spanned<String>>,
     #[serde(default)]
-    pub block_public_access: Option<bool>,
+    pub block_public_access: Option<Spanned<bool>>,
     #[serde(default)]
-    pub versioning: Option<bool>,
+    pub versioning: Option<Spanned<bool>>,
     #[serde(default)]
     pub access_log_bucket: Option<Spanned<String>>,
     #[serde(default)]
@@ -106,11 +118,13 @@ pub struct RawRole {
     pub account: Spanned<String>,
     pub name: Spanned<String>,
     #[serde(default)]
+    pub existing: Option<Spanned<bool>>,
+    #[serde(default)]
     pub path: Option<Spanned<String>>,
     #[serde(default)]
     pub service: Option<Spanned<String>>,
     #[serde(default)]
-    pub instance_profile: Option<bool>,
+    pub instance_profile: Option<Spanned<bool>>,
     #[serde(default)]
     pub managed_policy_arns: Vec<Spanned<String>>,
     #[serde(default)]
@@ -123,6 +137,9 @@ pub struct RawInstance {
     pub account: Spanned<String>,
     pub role: Spanned<String>,
     pub instance_type: Spanned<String>,
+    /// The instance profile of an existing role, which crossgrant does not create.
+    #[serde(default)]
+    pub instance_profile_name: Option<Spanned<String>>,
     #[serde(default)]
     pub image: Option<Spanned<String>>,
     #[serde(default)]

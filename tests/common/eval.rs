@@ -47,6 +47,7 @@ pub fn key(name: &str, account: &str) -> Key {
         // Hand-built scenarios start without the secure defaults; `harden` adds them.
         via_s3_only: false,
         tags: BTreeMap::new(),
+        existing: None,
     }
 }
 
@@ -66,6 +67,7 @@ pub fn bucket(name: &str, account: &str, encryption: Encryption, bucket_key: boo
         access_logs: None,
         abort_incomplete_uploads_days: Some(7),
         tags: BTreeMap::new(),
+        existing: None,
     }
 }
 
@@ -79,6 +81,7 @@ pub fn role(name: &str, account: &str) -> Role {
         instance_profile: false,
         managed_policy_arns: Vec::new(),
         tags: BTreeMap::new(),
+        existing: false,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Generated policies grant nothing broader than asked: no wildcard principal and no wildcard
-//! action in any Allow statement, except the key administrator statements of key policies.
+//! action in any Allow statement, except the key administrator statements of key policies (and
+//! the statements of live policies, which are kept as their owners wrote them).
 
 use crate::common::*;
 use crossgrant::lower::{KEY_ADMIN_SID, ROOT_KEY_SID};
@@ -8,7 +9,8 @@ use crossgrant::policy::{Clause, Effect, PolicyDocument, Principal, Value};
 fn wildcard_findings(kind: &str, name: &str, document: &PolicyDocument) -> Vec<String> {
     let mut findings = Vec::new();
     for statement in &document.statements {
-        if statement.effect != Effect::Allow {
+        // A statement kept from a live policy is the owner's, printed as it was written.
+        if statement.effect != Effect::Allow || statement.verbatim.is_some() {
             continue;
         }
         let sid = statement.sid.as_deref().unwrap_or("");

@@ -6,7 +6,7 @@ use super::{in_source_order, span, Checker, Declared, AWS_MANAGED_KEY};
 use crate::policy::Name;
 use crate::scenario::diag::Problem;
 use crate::scenario::model::{
-    AccessLogs, Bucket, Encryption, EncryptionEnforcement, Key, ObjectOwnership,
+    AccessLogs, Bucket, Encryption, EncryptionEnforcement, ExistingBucket, Key, ObjectOwnership,
 };
 use crate::scenario::schema::{RawBucket, RawScenario};
 use std::collections::BTreeMap;
@@ -16,6 +16,8 @@ use toml::Spanned;
 /// otherwise: long enough for any upload still in progress, short enough not to pay for
 /// abandoned parts for long.
 const DEFAULT_ABORT_INCOMPLETE_UPLOADS_DAYS: u32 = 7;
+/// How to capture a bucket policy for `policy_file`.
+const BUCKET_POLICY_CAPTURE: &str = "capture the live bucket policy with `aws s3api get-bucket-policy --bucket NAME > FILE` and name that file, relative to the scenario";
 const ENFORCEMENT_CHOICES: &[&str] = &["if-present", "strict", "off"];
 const OWNERSHIP_CHOICES: &[&str] = &[
     "BucketOwnerEnforced",
@@ -94,8 +96,47 @@ pub(super) fn buckets(
                 _ => EncryptionEnforcement::IfPresent,
             },
         };
+        let existing = if bucket.existing.as_ref().is_some_and(|flag| *flag.get_ref()) {
+            check.creation_only(
+                "bucket",
+                name,
+                &[
+                    ("versioning", bucket.versioning.as_ref().map(span)),
+                    (
+                        "block_public_access",
+                        bucket.block_public_access.as_ref().map(span),
+                    ),
+                    (
+                        "access_log_bucket",
+                        bucket.access_log_bucket.as_ref().map(span),
+                    ),
+                    (
+                        "access_log_prefix",
+                        bucket.access_log_prefix.as_ref().map(span),
+                    ),
+                    (
+                        "abort_incomplete_uploads_days",
+                        bucket.abort_incomplete_uploads_days.as_ref().map(span),
+                    ),
+                    ("tags", bucket.tags.keys().next().map(span)),
+                ],
+            );
+            let policy = bucket
+                .policy_file
+                .as_ref()
+                .and_then(|file| check.live_policy(file, declared.base, BUCKET_POLICY_CAPTURE));
+            Some(ExistingBucket { policy })
+        } else {
+            check.needs_existing(
+                "bucket",
+                name,
+                &[("policy_file", bucket.policy_file.as_ref().map(span))],
+            );
+            None
+        };
         let access_logs = access_logs(check, bucket);
         let abort_incomplete_uploads_days = match &bucket.abort_incomplete_uploads_days {
+            None if existing.is_some() => None,
             None => Some(DEFAULT_ABORT_INCOMPLETE_UPLOADS_DAYS),
             Some(days) if *days.get_ref() == 0 => None,
             Some(days) if (1..=3650).contains(days.get_ref()) => Some(*days.get_ref() as u32),
@@ -123,11 +164,18 @@ pub(super) fn buckets(
                 object_ownership,
                 require_tls: bucket.require_tls.unwrap_or(true),
                 enforce_encryption,
-                block_public_access: bucket.block_public_access.unwrap_or(true),
-                versioning: bucket.versioning.unwrap_or(true),
+                block_public_access: bucket
+                    .block_public_access
+                    .as_ref()
+                    .is_none_or(|flag| *flag.get_ref()),
+                versioning: bucket
+                    .versioning
+                    .as_ref()
+                    .is_none_or(|flag| *flag.get_ref()),
                 access_logs,
                 abort_incomplete_uploads_days,
                 tags,
+                existing,
             },
         );
     }

@@ -20,6 +20,28 @@ pub(super) fn instances(
         check.reference("account", &instance.account, &declared.accounts);
         if check.reference("role", &instance.role, &declared.roles) {
             let role = &roles[instance.role.get_ref()];
+            if role.existing {
+                if let Some(profile) = &instance.instance_profile_name {
+                    check.role_name("instance profile name", profile);
+                } else {
+                    check.report(Problem::MissingField {
+                        kind: "instance",
+                        name: name.get_ref().clone(),
+                        field: "instance_profile_name",
+                        help: "an existing role keeps its own instance profile: name it, e.g. instance_profile_name = \"app-profile\" (`aws iam list-instance-profiles-for-role --role-name NAME` lists them)",
+                        span: span(name),
+                    });
+                }
+            } else {
+                check.needs_existing(
+                    "role",
+                    &instance.role,
+                    &[(
+                        "instance_profile_name",
+                        instance.instance_profile_name.as_ref().map(span),
+                    )],
+                );
+            }
             if role.account != *instance.account.get_ref() {
                 check.report(Problem::InstanceAccountMismatch {
                     instance: name.get_ref().clone(),
@@ -27,7 +49,7 @@ pub(super) fn instances(
                     role_account: role.account.clone(),
                     span: span(&instance.role),
                 });
-            } else if !role.instance_profile {
+            } else if !role.instance_profile && !role.existing {
                 check.report(Problem::RoleWithoutInstanceProfile {
                     instance: name.get_ref().clone(),
                     role: role.name.clone(),
@@ -103,6 +125,10 @@ pub(super) fn instances(
                 image,
                 subnet,
                 tags,
+                instance_profile_name: instance
+                    .instance_profile_name
+                    .as_ref()
+                    .map(|profile| profile.get_ref().clone()),
             },
         );
     }

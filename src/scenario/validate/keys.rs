@@ -2,11 +2,15 @@
 //! a description KMS accepts.
 
 use super::{in_source_order, span, Checker, Declared, AWS_MANAGED_KEY};
+use crate::aws::{key_arn_parts, kms};
+use crate::eval::matching::glob_ignore_case;
 use crate::policy::Name;
-use crate::scenario::diag::{ArnKind, Problem};
-use crate::scenario::model::Key;
-use crate::scenario::schema::RawScenario;
+use crate::policy::{Clause, Effect, Principal, Statement};
+use crate::scenario::diag::{ArnKind, Problem, Span};
+use crate::scenario::model::{ExistingKey, Key};
+use crate::scenario::schema::{RawKey, RawScenario};
 use std::collections::BTreeMap;
+use toml::Spanned;
 
 /// KMS refuses longer key descriptions.
 const MAX_KEY_DESCRIPTION: usize = 8192;
@@ -30,33 +34,57 @@ pub(super) fn keys(
             Some(region) => check.region(region),
             None => declared.region.to_string(),
         };
-        let alias = key
-            .alias
-            .get_ref()
-            .strip_prefix("alias/")
-            .unwrap_or(key.alias.get_ref())
-            .to_string();
-        if let Some(reason) = alias_problem(&alias) {
-            check.report(Problem::InvalidAlias {
-                alias: alias.clone(),
-                reason,
-                span: span(&key.alias),
-            });
-        } else if let Some(first) = aliases.insert(
-            (
-                key.account.get_ref().clone(),
-                key_region.clone(),
-                alias.clone(),
-            ),
-            name.get_ref().clone(),
-        ) {
-            check.report(Problem::Duplicate {
-                what: "key alias",
-                value: alias.clone(),
-                first,
-                span: span(&key.alias),
+        let existing = key.existing.as_ref().is_some_and(|flag| *flag.get_ref());
+        if key.alias.is_none() && !existing {
+            check.report(Problem::MissingField {
+                kind: "key",
+                name: name.get_ref().clone(),
+                field: "alias",
+                help: "name the alias crossgrant gives the key it creates, e.g. alias = \"shared-data\"; or, if the key exists already, mark it `existing = true` and give its `arn`",
+                span: span(name),
             });
         }
+        let alias = key.alias.as_ref().map_or_else(String::new, |alias| {
+            let text = alias.get_ref();
+            text.strip_prefix("alias/").unwrap_or(text).to_string()
+        });
+        if let Some(alias_span) = key.alias.as_ref().map(span) {
+            check_alias(
+                check,
+                &mut aliases,
+                key,
+                name,
+                &key_region,
+                &alias,
+                alias_span,
+            );
+        }
+        let existing = if existing {
+            check.creation_only(
+                "key",
+                name,
+                &[
+                    ("rotation", key.rotation.as_ref().map(span)),
+                    (
+                        "deletion_window_days",
+                        key.deletion_window_days.as_ref().map(span),
+                    ),
+                    ("description", key.description.as_ref().map(span)),
+                    ("tags", key.tags.keys().next().map(span)),
+                ],
+            );
+            Some(existing_key(check, raw, declared, name, key, &key_region))
+        } else {
+            check.needs_existing(
+                "key",
+                name,
+                &[
+                    ("arn", key.arn.as_ref().map(span)),
+                    ("policy_file", key.policy_file.as_ref().map(span)),
+                ],
+            );
+            None
+        };
         let deletion_window_days = match &key.deletion_window_days {
             Some(days) if !(7..=30).contains(days.get_ref()) => {
                 check.report(Problem::DeletionWindow {
@@ -99,7 +127,7 @@ pub(super) fn keys(
                     },
                     |text| text.get_ref().clone(),
                 ),
-                rotation: key.rotation.unwrap_or(true),
+                rotation: key.rotation.as_ref().is_none_or(|flag| *flag.get_ref()),
                 deletion_window_days,
                 administrators: key
                     .administrators
@@ -108,10 +136,136 @@ pub(super) fn keys(
                     .collect(),
                 via_s3_only: key.via_s3_only.unwrap_or(true),
                 tags,
+                existing,
             },
         );
     }
     keys
+}
+
+/// An alias KMS accepts, used once per account and region.
+fn check_alias(
+    check: &mut Checker,
+    aliases: &mut BTreeMap<(String, String, String), String>,
+    key: &RawKey,
+    name: &Spanned<String>,
+    region: &str,
+    alias: &str,
+    alias_span: Span,
+) {
+    if let Some(reason) = alias_problem(alias) {
+        check.report(Problem::InvalidAlias {
+            alias: alias.to_string(),
+            reason,
+            span: alias_span,
+        });
+    } else if let Some(first) = aliases.insert(
+        (
+            key.account.get_ref().clone(),
+            region.to_string(),
+            alias.to_string(),
+        ),
+        name.get_ref().clone(),
+    ) {
+        check.report(Problem::Duplicate {
+            what: "key alias",
+            value: alias.to_string(),
+            first,
+            span: alias_span,
+        });
+    }
+}
+
+/// How to capture a key policy for `policy_file`.
+const KEY_POLICY_CAPTURE: &str = "capture the live key policy with `aws kms get-key-policy --key-id ARN --policy-name default > FILE` and name that file, relative to the scenario";
+
+/// An existing key: its ARN, in the table's account and region, and its live policy, which
+/// must keep someone able to manage the key.
+fn existing_key(
+    check: &mut Checker,
+    raw: &RawScenario,
+    declared: &Declared,
+    name: &Spanned<String>,
+    key: &RawKey,
+    region: &str,
+) -> ExistingKey {
+    let arn = match &key.arn {
+        None => {
+            check.report(Problem::MissingField {
+                kind: "key",
+                name: name.get_ref().clone(),
+                field: "arn",
+                help: "give the existing key's ARN, e.g. arn = \"arn:aws:kms:REGION:ACCOUNT:key/KEY-ID\" (`aws kms describe-key --key-id alias/NAME` prints it)",
+                span: span(name),
+            });
+            String::new()
+        }
+        Some(arn) => {
+            if check.literal("key ARN", arn) {
+                let account_id = raw
+                    .accounts
+                    .iter()
+                    .find(|(account, _)| account.get_ref() == key.account.get_ref())
+                    .map(|(_, account)| account.id.get_ref().as_str());
+                let reason = match key_arn_parts(arn.get_ref()) {
+                    Err(reason) => Some(reason.to_string()),
+                    Ok((arn_region, _, _)) if arn_region != region => Some(format!(
+                        "is in region {arn_region}, but the table's region is {region}"
+                    )),
+                    Ok((_, arn_account, _)) => {
+                        account_id.filter(|id| *id != arn_account).map(|id| {
+                            format!(
+                                "is in account {arn_account}, but account `{}` is {id}",
+                                key.account.get_ref()
+                            )
+                        })
+                    }
+                };
+                if let Some(reason) = reason {
+                    check.report(Problem::InvalidKeyArn {
+                        arn: arn.get_ref().clone(),
+                        reason,
+                        span: span(arn),
+                    });
+                }
+            }
+            arn.get_ref().clone()
+        }
+    };
+    let policy = key
+        .policy_file
+        .as_ref()
+        .and_then(|file| check.live_policy(file, declared.base, KEY_POLICY_CAPTURE));
+    if let (Some(policy), Some(file)) = (&policy, &key.policy_file) {
+        if key.administrators.is_empty() && !policy.kept().any(can_manage_key) {
+            check.report(Problem::KeyLockout {
+                key: name.get_ref().clone(),
+                file: policy.file.clone(),
+                span: span(file),
+            });
+        }
+    }
+    ExistingKey { arn, policy }
+}
+
+/// Whether a key policy statement lets some AWS principal change the key's policy.
+fn can_manage_key(statement: &Statement) -> bool {
+    let matches = |actions: &Vec<String>| {
+        actions
+            .iter()
+            .any(|action| glob_ignore_case(action, kms::PUT_KEY_POLICY))
+    };
+    let names_aws = match &statement.principal {
+        Some(Clause::Is(Principal::Any)) => true,
+        Some(Clause::Is(Principal::Typed(map))) => map.contains_key("AWS"),
+        _ => false,
+    };
+    statement.effect == Effect::Allow
+        && names_aws
+        && match &statement.action {
+            Clause::Is(actions) => matches(actions),
+            Clause::Not(actions) => !matches(actions),
+        }
 }
 
 fn alias_problem(alias: &str) -> Option<&'static str> {

@@ -15,14 +15,16 @@ mod roles;
 mod settings;
 
 use super::diag::{ArnKind, Problem, Span};
-use super::model::Scenario;
+use super::model::{LivePolicy, Scenario};
 use super::schema::{RawScenario, Tags};
 use crate::aws::{
     iam_path_problem, is_iam_name, pattern_syntax, policy_arn_problem, principal_arn_problem,
     REGIONS,
 };
+use crate::eval::document::parse_live_policy;
 use crate::names::pascal;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use toml::Spanned;
 
 /// What a bucket's `key` names for the AWS-managed `aws/s3` key, so no `[keys]` table may be
@@ -32,6 +34,8 @@ const AWS_MANAGED_KEY: &str = "aws-managed";
 /// What the checks of one table need from the rest of the scenario: the names each table
 /// declares, and the scenario-wide values entries default to.
 struct Declared<'a> {
+    /// The directory `policy_file`s are relative to: the scenario file's.
+    base: &'a Path,
     scenario_name: &'a str,
     region: &'a str,
     tags: &'a BTreeMap<String, String>,
@@ -42,12 +46,19 @@ struct Declared<'a> {
     roles: BTreeSet<String>,
 }
 
-/// Builds the model from a parsed scenario, or returns every problem found.
+/// Builds the model from a parsed scenario, or returns every problem found; `policy_file`s are
+/// read relative to the working directory.
 pub fn validate(raw: RawScenario) -> Result<Scenario, Vec<Problem>> {
+    validate_in(raw, Path::new("."))
+}
+
+/// Builds the model from a parsed scenario whose `policy_file`s are relative to `base`.
+pub fn validate_in(raw: RawScenario, base: &Path) -> Result<Scenario, Vec<Problem>> {
     let mut check = Checker::default();
     let settings = settings::settings(&mut check, &raw);
     check_names(&mut check, &raw);
     let declared = Declared {
+        base,
         scenario_name: &settings.name,
         region: &settings.region,
         tags: &settings.tags,
@@ -295,6 +306,95 @@ impl Checker {
             });
         }
         out
+    }
+
+    /// Reports each field of `fields` that is set (its span given) on a table marked existing:
+    /// they configure a resource crossgrant creates.
+    fn creation_only(
+        &mut self,
+        kind: &'static str,
+        name: &Spanned<String>,
+        fields: &[(&'static str, Option<Span>)],
+    ) {
+        for (field, place) in fields {
+            if let Some(place) = place {
+                self.report(Problem::CreationOnly {
+                    kind,
+                    name: name.get_ref().clone(),
+                    field,
+                    span: place.clone(),
+                });
+            }
+        }
+    }
+
+    /// Reports each field of `fields` that is set on a table crossgrant creates: they describe
+    /// an existing resource.
+    fn needs_existing(
+        &mut self,
+        kind: &'static str,
+        name: &Spanned<String>,
+        fields: &[(&'static str, Option<Span>)],
+    ) {
+        for (field, place) in fields {
+            if let Some(place) = place {
+                self.report(Problem::NeedsExisting {
+                    kind,
+                    name: name.get_ref().clone(),
+                    field,
+                    span: place.clone(),
+                });
+            }
+        }
+    }
+
+    /// The live policy a `policy_file` holds, read relative to `base`; `capture` says how to
+    /// get the file.
+    fn live_policy(
+        &mut self,
+        file: &Spanned<String>,
+        base: &Path,
+        capture: &'static str,
+    ) -> Option<LivePolicy> {
+        let named = file.get_ref();
+        let path = base.join(named);
+        let problem = |problem: String, help: &'static str| Problem::PolicyFile {
+            file: named.clone(),
+            problem,
+            help,
+            span: span(file),
+        };
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    self.report(problem("is not UTF-8 text".into(), capture));
+                    return None;
+                }
+            },
+            Err(error) => {
+                self.report(problem(
+                    format!("cannot be read as {}: {error}", path.display()),
+                    capture,
+                ));
+                return None;
+            }
+        };
+        match parse_live_policy(&text, named) {
+            Ok((document, policy)) => Some(LivePolicy {
+                file: named.clone(),
+                path,
+                document,
+                statements: policy.statements,
+            }),
+            Err(error) => {
+                self.report(problem(
+                    format!("{} ({})", error, path.display()),
+                    "give the policy as the aws CLI prints it (`{\"Policy\": \"…\"}`) or as a bare policy document (`{\"Version\": \"2012-10-17\", \"Statement\": [...]}`)",
+                ));
+                None
+            }
+        }
     }
 
     /// An ARN of the kind `kind` that names exactly one thing.

@@ -71,6 +71,22 @@ pub(super) fn roles(
             }
             None => DEFAULT_SERVICE.to_string(),
         };
+        let existing = role.existing.as_ref().is_some_and(|flag| *flag.get_ref());
+        if existing {
+            check.creation_only(
+                "role",
+                name,
+                &[
+                    ("service", role.service.as_ref().map(span)),
+                    ("instance_profile", role.instance_profile.as_ref().map(span)),
+                    (
+                        "managed_policy_arns",
+                        role.managed_policy_arns.first().map(span),
+                    ),
+                    ("tags", role.tags.keys().next().map(span)),
+                ],
+            );
+        }
         managed_policies(check, name, role, declared.max_managed_policies);
         let tags = check.tags(declared.tags, &role.tags, &[], name);
         roles.insert(
@@ -80,7 +96,11 @@ pub(super) fn roles(
                 account: role.account.get_ref().clone(),
                 role_name: role.name.get_ref().clone(),
                 path,
-                instance_profile: role.instance_profile.unwrap_or(service == DEFAULT_SERVICE),
+                instance_profile: !existing
+                    && role
+                        .instance_profile
+                        .as_ref()
+                        .map_or(service == DEFAULT_SERVICE, |flag| *flag.get_ref()),
                 service,
                 managed_policy_arns: role
                     .managed_policy_arns
@@ -88,6 +108,7 @@ pub(super) fn roles(
                     .map(|arn| arn.get_ref().clone())
                     .collect(),
                 tags,
+                existing,
             },
         );
     }
