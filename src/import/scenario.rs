@@ -184,12 +184,9 @@ fn generated_sid(sid: &str, role_pascals: &[String]) -> bool {
 }
 
 /// The kept statements of a document, verbatim, as a bare policy; Sids crossgrant would
-/// replace are renamed.
-fn copy(
-    statements: &[Json],
-    report: &mut DocumentReport,
-    role_pascals: &[String],
-) -> Option<String> {
+/// replace are renamed. A copy with no statement is written too: it says the live policy was
+/// captured and crossgrant's statements replace all of it.
+fn copy(statements: &[Json], report: &mut DocumentReport, role_pascals: &[String]) -> String {
     let mut used: BTreeSet<String> = statements
         .iter()
         .filter_map(|statement| statement.get("Sid")?.as_str().map(str::to_string))
@@ -221,15 +218,12 @@ fn copy(
         }
         kept.push(statement);
     }
-    if kept.is_empty() {
-        return None;
-    }
     let mut policy = serde_json::Map::new();
     policy.insert("Version".into(), Json::String(POLICY_VERSION.into()));
     policy.insert("Statement".into(), Json::Array(kept));
     let mut text = serde_json::to_string_pretty(&Json::Object(policy)).unwrap_or_default();
     text.push('\n');
-    Some(text)
+    text
 }
 
 pub(super) fn write(setup: &LiveSetup, decided: Decided) -> Imported {
@@ -265,14 +259,13 @@ pub(super) fn write(setup: &LiveSetup, decided: Decided) -> Imported {
             },
             DocumentKind::IdentityPolicy => continue,
         };
-        if let Some(text) = copy(statements, document, &role_pascals) {
-            document.copy = Some(path.clone());
-            match document.kind {
-                DocumentKind::BucketPolicy => bucket_policy_file = Some(path.clone()),
-                _ => key_policy_file = Some(path.clone()),
-            }
-            policy_files.push(PolicyFile { path, text });
+        let text = copy(statements, document, &role_pascals);
+        document.copy = Some(path.clone());
+        match document.kind {
+            DocumentKind::BucketPolicy => bucket_policy_file = Some(path.clone()),
+            _ => key_policy_file = Some(path.clone()),
         }
+        policy_files.push(PolicyFile { path, text });
     }
 
     let mut accounts = BTreeMap::new();

@@ -127,9 +127,17 @@ impl Summary {
                     "Identity policy of {role} ({}), which stays on the role:",
                     document.source
                 ),
+                (None, Some(copy)) if document.statements.iter().any(|s| s.fate.is_kept()) => {
+                    writeln!(
+                        text,
+                        "{} ({}), kept statements copied to {copy}:",
+                        capitalized(document.kind.label()),
+                        document.source
+                    )
+                }
                 (None, Some(copy)) => writeln!(
                     text,
-                    "{} ({}), kept statements copied to {copy}:",
+                    "{} ({}), no statement kept ({copy} holds none):",
                     capitalized(document.kind.label()),
                     document.source
                 ),
