@@ -3,6 +3,7 @@
 //! with Sids it owns, so a statement that crossgrant wrote on an earlier run is replaced rather
 //! than repeated, and one it no longer writes goes away.
 
+use super::key_policy::ROOT_KEY_SID;
 use crate::model::{LivePolicy, Scenario, OWNED_SID_PREFIX};
 use crate::policy::{Name, PolicyDocument};
 use std::collections::BTreeMap;
@@ -22,7 +23,9 @@ pub(super) fn with_replaced_policies<'a>(
 }
 
 /// The policy an existing resource gets: the kept statements of its live policy, then
-/// crossgrant's, each Sid in crossgrant's namespace.
+/// crossgrant's, each Sid in crossgrant's namespace — except the root statement of a key
+/// whose live policy was not captured: that is the key's administrator from then on, which a
+/// policy captured later keeps.
 pub(super) fn merged(live: Option<&LivePolicy>, policy: PolicyDocument) -> PolicyDocument {
     let kept = live.into_iter().flat_map(LivePolicy::kept).cloned();
     let own = policy
@@ -31,6 +34,7 @@ pub(super) fn merged(live: Option<&LivePolicy>, policy: PolicyDocument) -> Polic
         .enumerate()
         .map(|(index, mut statement)| {
             statement.sid = Some(match statement.sid.take() {
+                Some(sid) if sid == ROOT_KEY_SID => sid,
                 Some(sid) => format!("{OWNED_SID_PREFIX}{sid}"),
                 None => format!("{OWNED_SID_PREFIX}{}", index + 1),
             });

@@ -10,6 +10,7 @@ mod common;
 mod check_cli;
 mod check_flag;
 mod diagnostics;
+mod existing;
 mod exit_codes;
 mod explain_cli;
 mod harden_diagnostics;

@@ -10,7 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::synth;
+use common::{root, synth};
 
 use crossgrant::lower::{lower, Lowered};
 use crossgrant::policy::{Clause, Effect, PolicyDocument, Principal, Ref, Statement, Value};
@@ -434,6 +434,16 @@ fn scanned() -> &'static Path {
                 &["--target", "cloudformation", "--format", "json"],
             );
             fs::remove_file(&scenario).unwrap();
+        }
+        // Examples of existing resources read their live policies from beside them.
+        for name in ["existing-bucket", "existing-role"] {
+            let scenario = root().join("examples").join(format!("{name}.toml"));
+            synth(&scenario, &dir.join(name), &[]);
+            synth(
+                &scenario,
+                &dir.join(format!("{name}-json")),
+                &["--target", "cloudformation", "--format", "json"],
+            );
         }
         render_consolidated(&dir);
         dir
