@@ -12,6 +12,7 @@ pub mod cli;
 pub mod error;
 pub mod eval;
 pub mod generate;
+pub mod import;
 pub mod lower;
 pub mod names;
 pub mod output;

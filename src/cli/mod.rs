@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod explain;
+pub mod import;
 pub mod plan;
 pub mod synth;
 
@@ -33,6 +34,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Say why a principal is or is not allowed, given the live policy documents.
     Explain(explain::ExplainArgs),
+    /// Turn a live setup (the policies the aws CLI prints) into a scenario of existing resources.
+    Import(import::ImportArgs),
 }
 
 /// Runs crossgrant with `args` (the program name first) and returns the exit code.
@@ -59,6 +62,7 @@ pub fn run(
         Command::Plan(args) => plan::run(&args, stdout, stderr),
         Command::Check(args) => check::run(&args, stdout, stderr),
         Command::Explain(args) => explain::run(&args, stdout),
+        Command::Import(args) => return import::run(&args, stdout, stderr),
     };
     finish(result, stdout, stderr)
 }
