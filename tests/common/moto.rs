@@ -81,6 +81,23 @@ impl Moto {
         }
     }
 
+    /// One server for the tests of a binary that run side by side, started by the first of them
+    /// and killed when the last one holding it ends. Tests that share it never reset it: each
+    /// works in accounts of its own.
+    pub fn shared() -> std::sync::Arc<Moto> {
+        static SHARED: std::sync::Mutex<std::sync::Weak<Moto>> =
+            std::sync::Mutex::new(std::sync::Weak::new());
+        let mut shared = SHARED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(moto) = shared.upgrade() {
+            return moto;
+        }
+        let moto = std::sync::Arc::new(Moto::start());
+        *shared = std::sync::Arc::downgrade(&moto);
+        moto
+    }
+
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -264,6 +281,19 @@ impl Profiles {
                 .unwrap_or_else(|error| panic!("{error}"));
             out.add(profile, &credentials["Credentials"]);
         }
+        out
+    }
+
+    /// A configuration of its own holding the same profiles, for a second user that adds
+    /// profiles of its own.
+    pub fn fork(&self) -> Profiles {
+        let out = Profiles {
+            endpoint: self.endpoint.clone(),
+            dir: tempfile::tempdir().expect("temporary directory for AWS profiles"),
+            credentials: self.credentials.clone(),
+            config: self.config.clone(),
+        };
+        out.write();
         out
     }
 

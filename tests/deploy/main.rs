@@ -19,6 +19,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod existing;
 
 use common::moto::{ApiCall, CliError, Moto, Profile, Profiles};
 use common::{require_tool, text};
