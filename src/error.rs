@@ -3,6 +3,7 @@
 //! input, usage or an I/O failure, 101 a bug of crossgrant's own.
 
 use crate::cli::explain::ExplainError;
+use crate::import::ImportError;
 use crate::limits::Budget;
 use crate::output::OutputError;
 use crate::plan::Cycle;
@@ -52,6 +53,8 @@ pub enum Error {
         error: OutputError,
     },
     Explain(ExplainError),
+    /// `import` was given documents or arguments it cannot use, or could not write.
+    Import(ImportError),
     /// The report could not be written to standard output (a full disk, a closed descriptor).
     Report(std::io::Error),
     /// Lowering produced deploy units that depend on each other: a bug, never the scenario's.
@@ -81,6 +84,7 @@ impl Error {
                 out.display()
             ),
             Error::Explain(error) => format!("error: {error}\n"),
+            Error::Import(error) => format!("error: {error}\n"),
             Error::Report(error) => format!("error: cannot write the report: {error}\n"),
             Error::Cycle(cycle) => format!(
                 "error: the deploy units depend on each other in a cycle: {}\n\
@@ -94,6 +98,12 @@ impl Error {
 impl From<TemplateError> for Error {
     fn from(error: TemplateError) -> Self {
         Error::Templates(error)
+    }
+}
+
+impl From<ImportError> for Error {
+    fn from(error: ImportError) -> Self {
+        Error::Import(error)
     }
 }
 

@@ -5,7 +5,7 @@
 //! what became of every statement. Exit 0 when written, 2 on bad input.
 
 use crate::aws::{is_account_id, REGIONS};
-use crate::error::{finish, report, EXIT_INPUT};
+use crate::error::{report, Error, Status};
 use crate::import::{
     import, DocumentKind, ImportError, ImportOptions, Imported, KeyArn, LiveDocument, LiveKey,
     LiveRole, LiveSetup, RoleArn,
@@ -274,16 +274,8 @@ fn execute(args: &ImportArgs) -> Result<String, ImportError> {
 }
 
 /// Runs `import` and returns the exit code.
-pub fn run(args: &ImportArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    match execute(args) {
-        Ok(text) => finish(
-            report(stdout, &text).map(|()| crate::error::Status::Done),
-            stdout,
-            stderr,
-        ),
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            EXIT_INPUT
-        }
-    }
+pub fn run(args: &ImportArgs, stdout: &mut dyn Write) -> Result<Status, Error> {
+    let text = execute(args)?;
+    report(stdout, &text)?;
+    Ok(Status::Done)
 }

@@ -62,7 +62,7 @@ pub fn run(
         Command::Plan(args) => plan::run(&args, stdout, stderr),
         Command::Check(args) => check::run(&args, stdout, stderr),
         Command::Explain(args) => explain::run(&args, stdout),
-        Command::Import(args) => return import::run(&args, stdout, stderr),
+        Command::Import(args) => import::run(&args, stdout),
     };
     finish(result, stdout, stderr)
 }

@@ -414,7 +414,8 @@ impl World {
     }
 }
 
-fn admin_policy() -> PolicyDocument {
+/// An identity policy that allows everything, as `AdministratorAccess` does.
+pub fn admin_policy() -> PolicyDocument {
     PolicyDocument::new(vec![Statement::allow("Everything")
         .actions(["*"])
         .resources([Value::lit("*")])])

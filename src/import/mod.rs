@@ -26,7 +26,8 @@ pub use grants::DerivedGrant;
 pub use scenario::PolicyFile;
 pub use statements::{Fate, Kept, StatementReport};
 
-use crate::eval::document::{parse_policy_json, DocumentProblem};
+use crate::eval::document::{parse_live_policy, DocumentProblem};
+use crate::eval::probe::admin_policy;
 use crate::eval::resolve::{aws_managed_key_arn, aws_managed_s3_key_policy};
 use crate::eval::EvalError;
 use crate::model::ObjectOwnership;
@@ -35,7 +36,7 @@ use serde_json::Value as Json;
 use statements::{principals, Applied, Classify};
 use std::collections::BTreeMap;
 use summary::{DocumentReport, Summary};
-use world::{allow_everything, Layer, LiveWorld, Target};
+use world::{Layer, LiveWorld, Target};
 
 /// A live policy document: where it came from, its statements as written (for the copies
 /// `import` keeps) and as the evaluator reads them.
@@ -50,46 +51,22 @@ pub struct LiveDocument {
 impl LiveDocument {
     /// Reads a bare policy or the output of the aws CLI command that prints one.
     pub fn parse(source: impl Into<String>, text: &str) -> Result<LiveDocument, DocumentProblem> {
-        let document = parse_policy_json(text)?;
-        let statements = serde_json::from_str(text)
-            .ok()
-            .and_then(bare_policy)
-            .map(|policy| match policy.get("Statement") {
-                Some(Json::Array(items)) => items.clone(),
-                Some(single) => vec![single.clone()],
-                None => Vec::new(),
-            })
-            .unwrap_or_default();
+        let source = source.into();
+        let (bare, mut document) = parse_live_policy(text, &source)?;
+        // The evaluator reads the statements; the copies keep the JSON as written.
+        for statement in &mut document.statements {
+            statement.verbatim = None;
+        }
+        let statements = match bare.get("Statement") {
+            Some(Json::Array(items)) => items.clone(),
+            Some(single) => vec![single.clone()],
+            None => Vec::new(),
+        };
         Ok(LiveDocument {
-            source: source.into(),
+            source,
             statements,
             document,
         })
-    }
-}
-
-/// The policy inside the wrappers the aws CLI prints (`Policy`, `PolicyDocument`,
-/// `PolicyVersion.Document`), as [`parse_policy_json`] unwraps them.
-fn bare_policy(json: Json) -> Option<Json> {
-    let Json::Object(object) = json else {
-        return None;
-    };
-    if object.contains_key("Statement") {
-        return Some(Json::Object(object));
-    }
-    let embedded = |value: &Json| match value {
-        Json::String(text) => serde_json::from_str(text).ok(),
-        other => Some(other.clone()),
-    };
-    if let Some(policy) = object
-        .get("Policy")
-        .or_else(|| object.get("PolicyDocument"))
-    {
-        return bare_policy(embedded(policy)?);
-    }
-    match object.get("PolicyVersion") {
-        Some(Json::Object(version)) => bare_policy(embedded(version.get("Document")?)?),
-        _ => None,
     }
 }
 
@@ -312,7 +289,7 @@ pub fn import(setup: &LiveSetup, options: &ImportOptions) -> Imported {
                         .map(|(document, applied)| evaluable(&document.document, applied))
                 })
                 .collect(),
-            None => vec![allow_everything()],
+            None => vec![admin_policy()],
         };
         identity.insert(role.arn.clone(), documents);
     }

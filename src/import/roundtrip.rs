@@ -9,10 +9,10 @@
 //! KMS called directly (not through S3) is left out of the comparison: it is not S3 access,
 //! and `--narrow-key-use` removes it on purpose.
 
-use super::world::allow_everything;
 use super::LiveSetup;
 use crate::eval::check::Outcome;
 use crate::eval::engine::evaluate;
+use crate::eval::probe::admin_policy;
 use crate::eval::probe::{probes, CallerKind, Operation, Probe, Transport, World};
 use crate::eval::resolve::ScenarioArns;
 use crate::lower::Lowered;
@@ -87,10 +87,7 @@ fn worlds(lowered: &Lowered, setup: &LiveSetup) -> (World, World) {
                 .into_iter()
                 .map(|document| (document.source.clone(), document.document.clone()))
                 .collect(),
-            None => vec![(
-                "not given: allowed everything".to_string(),
-                allow_everything(),
-            )],
+            None => vec![("not given: allowed everything".to_string(), admin_policy())],
         };
         synthesized
             .identity_policies

@@ -9,7 +9,7 @@ use crate::eval::engine::{evaluate, NamedPolicy, PolicySet};
 use crate::eval::probe::{OUTSIDE_PREFIX, PROBE_OBJECT};
 use crate::eval::request::{Caller, Context, Request};
 use crate::eval::EvalError;
-use crate::policy::{PolicyDocument, Statement, Value};
+use crate::policy::{PolicyDocument, Statement};
 
 /// The bucket and key the requests are about.
 #[derive(Clone, Debug)]
@@ -230,17 +230,6 @@ pub(crate) fn applies(
         Layer::Bucket | Layer::Key => &decision.resource,
     };
     Ok(!layer.allows.is_empty() || !layer.denies.is_empty())
-}
-
-/// A policy that allows everything: what a role's identity policy is taken to be when it was
-/// not given, so the resource policies alone decide.
-pub(crate) fn allow_everything() -> PolicyDocument {
-    PolicyDocument::new(vec![Statement {
-        sid: None,
-        ..Statement::allow("")
-            .actions(["*"])
-            .resources([Value::lit("*")])
-    }])
 }
 
 /// The live documents as the evaluator decides with them: the statements it cannot evaluate

@@ -81,6 +81,8 @@ struct PolicyView {
     bucket_name: String,
     /// The live policy whose statements it keeps, for a bucket that exists already.
     live_file: Option<String>,
+    /// Kept when the stack is deleted: the policy of a bucket that exists already.
+    retain: bool,
     document: Json,
 }
 
@@ -265,6 +267,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                         bucket: json!({ "Ref": logical }),
                         bucket_name: bucket.bucket_name.clone(),
                         live_file: None,
+                        retain: false,
                         document: resolver.document(policy),
                     });
                 view.outputs.push(CfnOutputView {
@@ -385,6 +388,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                         bucket: Json::String(bucket.bucket_name.clone()),
                         bucket_name: bucket.bucket_name.clone(),
                         live_file: bucket.live_policy().map(|live| live.file.clone()),
+                        retain: true,
                         document: resolver.document(policy),
                     });
                 }

@@ -5,6 +5,7 @@
 
 use super::checkov::{self, Flavor};
 use super::{hcl, TemplateError, Templates};
+use crate::aws::key_arn_parts;
 use crate::lower::{known, producer, Lowered, Resource, UnitId};
 use crate::model::Image;
 use crate::names::{access_policy_name, managed_policy_name, snake};
@@ -476,8 +477,14 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                 view.existing_policies.push(TfExistingPolicyView {
                     resource: "aws_kms_key_policy",
                     id: snake(&key.name),
+                    // The provider reads `key_id` back as the bare key id: an ARN here would
+                    // never stop showing as a change.
                     target_argument: "key_id",
-                    target: key.known_arn().unwrap_or_default().to_string(),
+                    target: key
+                        .known_arn()
+                        .and_then(|arn| key_arn_parts(arn).ok())
+                        .map(|(_, _, id)| id.to_string())
+                        .unwrap_or_default(),
                     what: key.label(),
                     live_file: key.live_policy().map(|live| live.file.clone()),
                     checkov_skips: Vec::new(),
