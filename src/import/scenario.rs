@@ -10,8 +10,7 @@ use super::error::DocumentKind;
 use super::grants::DerivedGrant;
 use super::summary::{DocumentReport, GrantLine, Summary};
 use super::{Imported, LiveSetup, RoleArn};
-use crate::lower::{KEY_ADMIN_SID, ROOT_KEY_SID};
-use crate::model::ObjectOwnership;
+use crate::model::{is_owned_sid, ObjectOwnership};
 use crate::names::pascal;
 use crate::policy::POLICY_VERSION;
 use serde::Serialize;
@@ -168,25 +167,16 @@ fn role_names(roles: &[&RoleArn]) -> BTreeMap<String, String> {
     names
 }
 
-/// Whether crossgrant generates a statement with this Sid in the imported scenario's bucket or
-/// key policy (file statements carrying one are replaced by it).
-fn generated_sid(sid: &str, role_pascals: &[String]) -> bool {
-    sid == ROOT_KEY_SID
-        || sid == KEY_ADMIN_SID
-        || role_pascals.iter().any(|base| {
-            sid.strip_prefix(base.as_str()).is_some_and(|rest| {
-                matches!(rest, "List" | "Bucket" | "UseKey")
-                    || rest
-                        .strip_prefix("Objects")
-                        .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
-            })
-        })
+/// Whether a Sid is in crossgrant's namespace: a file statement carrying one is taken for
+/// crossgrant's own and replaced, so a statement the import keeps must not carry one.
+fn generated_sid(sid: &str) -> bool {
+    is_owned_sid(Some(sid))
 }
 
 /// The kept statements of a document, verbatim, as a bare policy; Sids crossgrant would
 /// replace are renamed. A copy with no statement is written too: it says the live policy was
 /// captured and crossgrant's statements replace all of it.
-fn copy(statements: &[Json], report: &mut DocumentReport, role_pascals: &[String]) -> String {
+fn copy(statements: &[Json], report: &mut DocumentReport) -> String {
     let mut used: BTreeSet<String> = statements
         .iter()
         .filter_map(|statement| statement.get("Sid")?.as_str().map(str::to_string))
@@ -202,11 +192,11 @@ fn copy(statements: &[Json], report: &mut DocumentReport, role_pascals: &[String
             .and_then(Json::as_str)
             .map(str::to_string)
         {
-            if generated_sid(&sid, role_pascals) {
-                let mut renamed = format!("{sid}Live");
+            if generated_sid(&sid) {
+                let mut renamed = format!("Live{sid}");
                 let mut number = 2;
-                while used.contains(&renamed) || generated_sid(&renamed, role_pascals) {
-                    renamed = format!("{sid}Live{number}");
+                while used.contains(&renamed) {
+                    renamed = format!("Live{number}{sid}");
                     number += 1;
                 }
                 used.insert(renamed.clone());
@@ -239,7 +229,6 @@ pub(super) fn write(setup: &LiveSetup, decided: Decided) -> Imported {
     let mut granted: Vec<&RoleArn> = grants.iter().map(|grant| &grant.role).collect();
     granted.dedup();
     let role_tables = role_names(&granted);
-    let role_pascals: Vec<String> = role_tables.values().map(|name| pascal(name)).collect();
 
     let mut policy_files = Vec::new();
     let mut bucket_policy_file = None;
@@ -259,7 +248,7 @@ pub(super) fn write(setup: &LiveSetup, decided: Decided) -> Imported {
             },
             DocumentKind::IdentityPolicy => continue,
         };
-        let text = copy(statements, document, &role_pascals);
+        let text = copy(statements, document);
         document.copy = Some(path.clone());
         match document.kind {
             DocumentKind::BucketPolicy => bucket_policy_file = Some(path.clone()),

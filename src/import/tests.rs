@@ -35,7 +35,7 @@ fn setup(bucket: Vec<Json>, key: Option<Vec<Json>>, identity: Vec<Json>) -> Live
 }
 
 fn root_key_statement() -> Json {
-    json!({"Sid": "EnableIamPolicies", "Effect": "Allow",
+    json!({"Sid": "CrossgrantEnableIamPolicies", "Effect": "Allow",
            "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"})
 }
 
@@ -95,7 +95,7 @@ fn further_s3_actions_the_layers_allow_become_the_grants_actions() {
         imported.scenario
     );
     // Everything the bucket policy says is re-generated; the key keeps its administrator, and
-    // its Sid, one crossgrant generates, is renamed in the copy.
+    // its Sid, in crossgrant's namespace (an earlier run wrote it), is renamed in the copy.
     assert_eq!(
         imported.policy_files.len(),
         2,
@@ -105,11 +105,11 @@ fn further_s3_actions_the_layers_allow_become_the_grants_actions() {
     assert!(imported.policy_files[0].text.contains("\"Statement\": []"));
     assert!(imported.policy_files[1]
         .text
-        .contains("\"Sid\": \"EnableIamPoliciesLive\""));
+        .contains("\"Sid\": \"LiveCrossgrantEnableIamPolicies\""));
     assert!(imported
         .summary
         .render()
-        .contains("is named \"EnableIamPoliciesLive\""));
+        .contains("is named \"LiveCrossgrantEnableIamPolicies\""));
 }
 
 #[test]
