@@ -50,6 +50,7 @@ pub mod kms {
 
 /// STS actions.
 pub mod sts {
+    pub const SERVICE: &str = "sts";
     pub const ASSUME_ROLE: &str = "sts:AssumeRole";
     pub const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
     pub const TAG_SESSION: &str = "sts:TagSession";
@@ -344,10 +345,12 @@ pub mod condition_key {
     /// Encryption-context keys (`kms:EncryptionContext:<context key>`) are a family, compared
     /// case-insensitively like every condition key.
     pub const KMS_ENCRYPTION_CONTEXT_PREFIX: &str = "kms:encryptioncontext:";
+    /// The external id an `sts:AssumeRole` call presents.
+    pub const STS_EXTERNAL_ID: &str = "sts:ExternalId";
 
     /// Condition keys whose values a request built by crossgrant (or given to `explain`)
     /// carries or deliberately leaves out.
-    pub const KNOWN: [&str; 14] = [
+    pub const KNOWN: [&str; 15] = [
         PRINCIPAL_ARN,
         PRINCIPAL_ACCOUNT,
         PRINCIPAL_ORG_ID,
@@ -362,6 +365,7 @@ pub mod condition_key {
         KMS_CALLER_ACCOUNT,
         KMS_ENCRYPTION_CONTEXT_KEYS,
         KMS_S3_ENCRYPTION_CONTEXT,
+        STS_EXTERNAL_ID,
     ];
 }
 
@@ -374,6 +378,7 @@ pub const ASSUMED_ROLE: &str = "AssumedRole";
 pub const SERVICE_PRINCIPAL_SUFFIX: &str = ".amazonaws.com";
 pub const EC2_SERVICE: &str = "ec2.amazonaws.com";
 pub const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
+pub const ECS_TASKS_SERVICE: &str = "ecs-tasks.amazonaws.com";
 /// EKS Pod Identity assumes roles with `sts:AssumeRole` and `sts:TagSession`.
 pub const EKS_POD_IDENTITY_SERVICE: &str = "pods.eks.amazonaws.com";
 

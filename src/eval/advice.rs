@@ -127,6 +127,13 @@ pub fn statement_for(layer: Layer, request: &Request) -> Json {
             "Action": request.action,
             "Resource": "*",
         }),
+        // A trust policy names no resource: it is the role's own.
+        Layer::TrustPolicy => json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": request.action,
+        }),
     };
     // A list grant stays limited to the prefix asked for, in whichever layer it is added.
     if let (Layer::BucketPolicy | Layer::Identity, Some(prefix)) =
@@ -295,7 +302,9 @@ fn bucket_of_object_arn(arn: &str) -> Option<String> {
 fn related_statements(layer: Layer, request: &Request, policies: &PolicySet) -> Vec<Related> {
     let documents: Vec<&NamedPolicy> = match layer {
         Layer::Identity => policies.identity.iter().collect(),
-        Layer::BucketPolicy | Layer::KeyPolicy => policies.resource.iter().collect(),
+        Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => {
+            policies.resource.iter().collect()
+        }
     };
     let mut related = Vec::new();
     for policy in documents {
@@ -349,7 +358,7 @@ fn covers(layer: Layer, request: &Request, statement: &Statement) -> Option<Prin
             identity: vec![named],
             resource: None,
         },
-        Layer::BucketPolicy | Layer::KeyPolicy => PolicySet {
+        Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => PolicySet {
             identity: Vec::new(),
             resource: Some(named),
         },
@@ -357,7 +366,7 @@ fn covers(layer: Layer, request: &Request, statement: &Statement) -> Option<Prin
     let decision = evaluate(request, &policies).ok()?;
     let result = match layer {
         Layer::Identity => decision.identity,
-        Layer::BucketPolicy | Layer::KeyPolicy => decision.resource,
+        Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => decision.resource,
     };
     result.allows.first().map(|applied| applied.scope)
 }

@@ -19,7 +19,7 @@ use super::condition::{holds, Operator};
 use super::error::{EvalError, EvalProblem, StatementRef};
 use super::matching::{glob, glob_ignore_case};
 use super::request::{Caller, Request};
-use crate::aws::{kms, s3};
+use crate::aws::{kms, s3, sts};
 use crate::policy::{Clause, Effect, PolicyDocument, Principal, Statement, Value};
 use serde::Serialize;
 use std::fmt;
@@ -46,6 +46,8 @@ pub enum Layer {
     Identity,
     BucketPolicy,
     KeyPolicy,
+    /// A role's trust policy, for `sts:AssumeRole`.
+    TrustPolicy,
 }
 
 impl Layer {
@@ -54,6 +56,7 @@ impl Layer {
             Layer::Identity => "identity policy",
             Layer::BucketPolicy => "bucket policy",
             Layer::KeyPolicy => "key policy",
+            Layer::TrustPolicy => "trust policy",
         }
     }
 
@@ -62,6 +65,7 @@ impl Layer {
         match service {
             s3::SERVICE => Some(Layer::BucketPolicy),
             kms::SERVICE => Some(Layer::KeyPolicy),
+            sts::SERVICE => Some(Layer::TrustPolicy),
             _ => None,
         }
     }
@@ -309,7 +313,9 @@ fn decide(
     let identity_allows: Vec<&Applied> = identity.allows.iter().collect();
     let direct = resource.allows_with(PrincipalScope::Caller);
     let account = resource.allows_with(PrincipalScope::Account);
-    let is_kms = resource_layer == Layer::KeyPolicy;
+    // A key policy and a trust policy must always allow: IAM policies of the resource's own
+    // account count only when it delegates to the account.
+    let is_kms = matches!(resource_layer, Layer::KeyPolicy | Layer::TrustPolicy);
 
     if request.caller == Caller::Anonymous {
         if is_kms {
@@ -483,16 +489,21 @@ fn statement_applies(
     if action_listed == statement.action.is_negated() {
         return Ok(None);
     }
-    let resource = statement
-        .resource
-        .as_ref()
-        .ok_or(EvalProblem::MissingResource)?;
-    let mut resource_listed = false;
-    for pattern in resource.inner() {
-        resource_listed |= glob(literal(pattern)?, &request.resource);
-    }
-    if resource_listed == resource.is_negated() {
-        return Ok(None);
+    // A trust policy is the role's own and names no resource.
+    let trust =
+        kind == PolicyKind::Resource && request.service().eq_ignore_ascii_case(sts::SERVICE);
+    match statement.resource.as_ref() {
+        None if trust => {}
+        None => return Err(EvalProblem::MissingResource),
+        Some(resource) => {
+            let mut resource_listed = false;
+            for pattern in resource.inner() {
+                resource_listed |= glob(literal(pattern)?, &request.resource);
+            }
+            if resource_listed == resource.is_negated() {
+                return Ok(None);
+            }
+        }
     }
     for (operator, key, values) in &conditions {
         if !holds(operator, key, values, &request.context)? {

@@ -15,11 +15,11 @@ use super::request::{Caller, Context, Request};
 use super::resolve::{aws_managed_s3_key_policy, ScenarioArns};
 use crate::aws::is_account_id;
 use crate::aws::{
-    condition_key, is_bucket_level, kms, s3, s3_arn, s3_encryption_context, split_action,
+    condition_key, is_bucket_level, kms, s3, s3_arn, s3_encryption_context, split_action, sts,
     LEGACY_ACL_ACTION, SSE_KMS,
 };
 use crate::lower::Lowered;
-use crate::model::{Bucket, Encryption, EncryptionEnforcement, Scenario};
+use crate::model::{Bucket, Encryption, EncryptionEnforcement, Scenario, Trust};
 use crate::policy::{Clause, Effect, Name, PolicyDocument, Principal, Statement, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -189,6 +189,11 @@ pub enum Operation {
     KmsDirectDecrypt {
         key: String,
     },
+    /// sts:AssumeRole of an access role granted on the bucket (`via = "owner-role"`).
+    AssumeRole {
+        role: Name,
+        role_name: String,
+    },
 }
 
 impl Operation {
@@ -210,6 +215,7 @@ impl Operation {
             Operation::KmsGenerateDataKey { .. } => format!("{} via S3", kms::GENERATE_DATA_KEY),
             Operation::PutObjectOtherKey { .. } => "PutObject (SSE-KMS with another key)".into(),
             Operation::KmsDirectDecrypt { .. } => format!("{} called directly", kms::DECRYPT),
+            Operation::AssumeRole { .. } => sts::ASSUME_ROLE.into(),
         }
     }
 
@@ -221,6 +227,7 @@ impl Operation {
                 prefix: Some(prefix),
             } => format!("prefix {prefix}"),
             Operation::OtherBucketAction { .. } => "(bucket)".into(),
+            Operation::AssumeRole { role_name, .. } => format!("access role {role_name}"),
             Operation::GetObject { key }
             | Operation::GetObjectVersion { key }
             | Operation::PutObject { key }
@@ -251,6 +258,8 @@ pub enum Governing {
     Bucket(Name),
     /// A key by ARN (scenario keys and `aws/s3` keys alike).
     Key(String),
+    /// A role's trust policy, by the role's ARN.
+    Trust(String),
 }
 
 /// One request of an operation, and the resource policy it meets.
@@ -281,6 +290,8 @@ pub struct World {
     pub key_policies: BTreeMap<String, (String, PolicyDocument)>,
     /// Identity policies by caller ARN.
     pub identity_policies: BTreeMap<String, Vec<(String, PolicyDocument)>>,
+    /// Trust policies of access roles by role ARN.
+    pub trust_policies: BTreeMap<String, (String, PolicyDocument)>,
 }
 
 impl World {
@@ -312,6 +323,14 @@ impl World {
                         format!("key policy of aws/s3 in {}", bucket.account),
                         aws_managed_s3_key_policy(account, &bucket.region),
                     ),
+                );
+            }
+        }
+        for (role, policy) in &lowered.trust_policies {
+            if scenario.roles[role].access_role_of().is_some() {
+                world.trust_policies.insert(
+                    scenario.role_arn(role),
+                    (format!("trust policy of role {role}"), arns.literal(policy)),
                 );
             }
         }
@@ -389,6 +408,7 @@ impl World {
                 .map(|(key, policy)| (key.clone(), keep(policy)))
                 .collect(),
             identity_policies: self.identity_policies.clone(),
+            trust_policies: self.trust_policies.clone(),
         }
     }
 
@@ -408,6 +428,7 @@ impl World {
         let resource = match &step.governing {
             Governing::Bucket(bucket) => self.bucket_policies.get(bucket),
             Governing::Key(arn) => self.key_policies.get(arn),
+            Governing::Trust(arn) => self.trust_policies.get(arn),
         }
         .map(|(name, document)| NamedPolicy { name, document });
         PolicySet { identity, resource }
@@ -440,7 +461,13 @@ pub fn look_alikes(scenario: &Scenario) -> Vec<(CallerKind, Caller)> {
         .map(|role| scenario.role_arn(role))
         .collect();
     let stranger = stranger_account(scenario);
-    let granted: BTreeSet<&Name> = scenario.grants.iter().map(|grant| &grant.role).collect();
+    // A consumer that reaches a bucket through an access role is named by that role's trust
+    // policy: its look-alikes must not get in there either.
+    let granted: BTreeSet<&Name> = scenario
+        .grants
+        .iter()
+        .flat_map(|grant| std::iter::once(&grant.role).chain(&grant.via_consumer))
+        .collect();
     let mut out = Vec::new();
     for role in granted.into_iter().map(|name| &scenario.roles[name]) {
         let account = scenario.account(&role.account);
@@ -705,11 +732,14 @@ pub fn intended(scenario: &Scenario, role: &str, bucket_name: &str, operation: &
             }
             // The hardening these probes exist for forbids exactly this.
             Operation::PutObjectOtherKey { .. } | Operation::KmsDirectDecrypt { .. } => false,
+            // Decided by who the access role is for, not by grants.
+            Operation::AssumeRole { .. } => false,
         }
     })
 }
 
 struct ProbeTarget<'a> {
+    scenario: &'a Scenario,
     arns: ScenarioArns<'a>,
     bucket: &'a Bucket,
     owner_id: &'a str,
@@ -867,6 +897,32 @@ impl ProbeTarget<'_> {
                 step.request.context.remove(condition_key::KMS_VIA_SERVICE);
                 vec![step]
             }
+            Operation::AssumeRole { role, .. } => vec![self.assume_step(caller, role)],
+        }
+    }
+
+    /// sts:AssumeRole of an access role, presenting its external id (which is no secret: every
+    /// caller is asked with it).
+    fn assume_step(&self, caller: &Caller, role: &str) -> ProbeStep {
+        let scenario = self.scenario;
+        let arn = scenario.role_arn(role);
+        let mut context = self.base_context(caller, Transport::Https);
+        if let Trust::Role {
+            external_id: Some(id),
+            ..
+        } = &scenario.roles[role].trust
+        {
+            context.set(condition_key::STS_EXTERNAL_ID, id.clone());
+        }
+        ProbeStep {
+            request: Request {
+                caller: caller.clone(),
+                action: sts::ASSUME_ROLE.to_string(),
+                resource: arn.clone(),
+                resource_account: scenario.account(&scenario.roles[role].account).id.clone(),
+                context,
+            },
+            governing: Governing::Trust(arn),
         }
     }
 }
@@ -998,7 +1054,11 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
     let granted: BTreeSet<(&str, &str)> = scenario
         .grants
         .iter()
-        .map(|grant| (grant.role.as_str(), grant.bucket.as_str()))
+        .flat_map(|grant| {
+            std::iter::once(&grant.role)
+                .chain(&grant.via_consumer)
+                .map(|role| (role.as_str(), grant.bucket.as_str()))
+        })
         .collect();
     let mut out = Vec::new();
     for (kind, caller) in &callers {
@@ -1023,6 +1083,7 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 continue;
             }
             let target = ProbeTarget {
+                scenario,
                 arns: ScenarioArns::new(scenario),
                 bucket,
                 owner_id: &scenario.account(owner).id,
@@ -1076,6 +1137,18 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                     condition_key::KMS_VIA_SERVICE,
                 )
             });
+            let access_roles: BTreeSet<&Name> = scenario
+                .grants
+                .iter()
+                .filter(|grant| grant.bucket == bucket.name && grant.via_consumer.is_some())
+                .map(|grant| &grant.role)
+                .collect();
+            for role in access_roles {
+                bucket_operations.push(Operation::AssumeRole {
+                    role: role.clone(),
+                    role_name: scenario.roles[role].role_name.clone(),
+                });
+            }
             for key in &keys {
                 if pins_key_header {
                     bucket_operations.push(Operation::PutObjectOtherKey { key: key.clone() });
@@ -1085,14 +1158,20 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 }
             }
             for operation in bucket_operations {
-                let granted = match kind {
-                    CallerKind::Role { role } => intended(scenario, role, &bucket.name, &operation),
+                let granted = match (kind, &operation) {
+                    (CallerKind::Role { role }, Operation::AssumeRole { role: access, .. }) => {
+                        scenario.roles[access].access_role_of() == Some(role)
+                    }
+                    (CallerKind::Role { role }, _) => {
+                        intended(scenario, role, &bucket.name, &operation)
+                    }
                     _ => false,
                 };
                 let mut transports = vec![Transport::Https];
                 let is_kms_only = matches!(
                     operation,
-                    Operation::KmsDecrypt { .. }
+                    Operation::AssumeRole { .. }
+                        | Operation::KmsDecrypt { .. }
                         | Operation::KmsGenerateDataKey { .. }
                         | Operation::KmsDirectDecrypt { .. }
                 );

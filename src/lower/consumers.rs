@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 /// condition that pins it, per the scenario's principal style.
 pub(super) type ConsumerPrincipal = (Value, Option<Value>);
 
-fn consumer_principal(scenario: &Scenario, role: &str) -> ConsumerPrincipal {
+pub(super) fn consumer_principal(scenario: &Scenario, role: &str) -> ConsumerPrincipal {
     let account = scenario.account(&scenario.roles[role].account);
     match scenario.principal_style {
         PrincipalStyle::Account => (

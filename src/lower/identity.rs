@@ -2,6 +2,7 @@
 //! use of the keys behind them) and the trust policy that lets its service assume it.
 
 use super::access::{BucketAccess, S3Statements};
+use super::consumers::consumer_principal;
 use crate::aws::{self, condition_key, sts};
 use crate::model::{Key, Scenario, Trust};
 use crate::names::pascal;
@@ -34,6 +35,16 @@ pub(super) fn role_policies(
             kms.entry((role.clone(), key.to_string()))
                 .or_default()
                 .extend(role_access.kms_actions.iter().cloned());
+        }
+    }
+    // A consumer that reaches buckets through access roles may assume exactly those.
+    for access_role in scenario.roles.values() {
+        if let Some(consumer) = access_role.access_role_of() {
+            statements.entry(consumer.clone()).or_default().push(
+                Statement::allow(format!("Assume{}", pascal(&access_role.name)))
+                    .actions([sts::ASSUME_ROLE])
+                    .resources([Value::Ref(Ref::RoleArn(access_role.name.clone()))]),
+            );
         }
     }
     for ((role, key), actions) in kms {
@@ -102,6 +113,26 @@ pub(super) fn trust_policies(scenario: &Scenario) -> BTreeMap<Name, PolicyDocume
         .values()
         .map(|role| {
             let statement = match &role.trust {
+                Trust::Role {
+                    consumer,
+                    external_id,
+                } => {
+                    let (principal, pin) = consumer_principal(scenario, consumer);
+                    let mut statement = Statement::allow("AssumeByConsumer")
+                        .principal(Principal::aws([principal]))
+                        .actions([sts::ASSUME_ROLE]);
+                    if let Some(pin) = pin {
+                        statement.add_condition("ArnEquals", condition_key::PRINCIPAL_ARN, [pin]);
+                    }
+                    if let Some(id) = external_id {
+                        statement.add_condition(
+                            "StringEquals",
+                            condition_key::STS_EXTERNAL_ID,
+                            [Value::lit(id)],
+                        );
+                    }
+                    statement
+                }
                 Trust::Service(service) => Statement::allow("AssumeByService")
                     .principal(Principal::service(service))
                     .actions(aws::service_trust_actions(service).iter().copied()),

@@ -3,10 +3,11 @@
 
 use super::{TemplateError, Templates};
 use crate::aws::LIST_ACTION;
+use crate::aws::{EC2_SERVICE, ECS_TASKS_SERVICE};
 use crate::eval::probe::CallerKind;
 use crate::lower::{bucket_access, Lowered, Resource};
 use crate::model::LivePolicy;
-use crate::model::{Encryption, PrincipalStyle, Scenario};
+use crate::model::{Encryption, PrincipalStyle, Scenario, Trust};
 use crate::names::snake;
 use crate::plan::{stem, Step};
 use serde::Serialize;
@@ -23,6 +24,20 @@ struct AccessView<'a> {
     edges: Vec<EdgeView>,
     existing: Vec<ExistingView>,
     kept: Vec<KeptView>,
+    access_roles: Vec<AccessRoleView>,
+}
+
+/// How a consumer uses the access role crossgrant made for it in a bucket's account.
+#[derive(Serialize)]
+struct AccessRoleView {
+    consumer: String,
+    consumer_account: String,
+    role_arn: String,
+    account: String,
+    profile: String,
+    credential_source: &'static str,
+    external_id: Option<String>,
+    session_name: String,
 }
 
 /// A resource that exists already, and what crossgrant does to it.
@@ -266,6 +281,7 @@ pub fn render(
         edges,
         existing: existing_views(lowered),
         kept: kept_views(lowered),
+        access_roles: access_role_views(scenario),
     };
     templates.render("ACCESS.md", &view)
 }
@@ -345,4 +361,42 @@ fn kept_views(lowered: &Lowered) -> Vec<KeptView> {
             operations: operations.into_iter().collect(),
         })
         .collect()
+}
+
+/// Every access role, with the AWS CLI profile its consumer assumes it with.
+fn access_role_views(scenario: &Scenario) -> Vec<AccessRoleView> {
+    scenario
+        .roles
+        .values()
+        .filter_map(|role| {
+            let Trust::Role {
+                consumer,
+                external_id,
+            } = &role.trust
+            else {
+                return None;
+            };
+            let consumer_role = &scenario.roles[consumer];
+            Some(AccessRoleView {
+                consumer: consumer_role.role_name.clone(),
+                consumer_account: consumer_role.account.clone(),
+                role_arn: scenario.role_arn(&role.name),
+                account: role.account.clone(),
+                profile: role.role_name.clone(),
+                credential_source: credential_source(&consumer_role.trust),
+                external_id: external_id.clone(),
+                session_name: consumer_role.role_name.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Where the AWS CLI and SDKs of a consumer find the credentials of its own role, to assume
+/// the access role with.
+fn credential_source(trust: &Trust) -> &'static str {
+    match trust {
+        Trust::Service(service) if service == EC2_SERVICE => "Ec2InstanceMetadata",
+        Trust::Service(service) if service == ECS_TASKS_SERVICE => "EcsContainer",
+        _ => "Environment",
+    }
 }

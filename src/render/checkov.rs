@@ -4,7 +4,7 @@
 //! can satisfy with a sane default it satisfies instead; what is left is outside a
 //! scenario's scope, or a choice the scenario made on purpose.
 
-use crate::aws::condition_key::PRINCIPAL_ORG_ID;
+use crate::aws::condition_key::{PRINCIPAL_ARN, PRINCIPAL_ORG_ID};
 use crate::model::Bucket;
 use crate::policy::{Effect, PolicyDocument};
 use serde::Serialize;
@@ -48,6 +48,28 @@ pub const ORGANIZATION_PRINCIPAL: Skip = skip(
     "CKV_AWS_70",
     "Principal AWS * is bounded by aws:PrincipalOrgID and aws:PrincipalArn conditions naming the scenario's organization and roles",
 );
+
+pub const PINNED_ACCOUNT_PRINCIPAL: Skip = skip(
+    "CKV_AWS_61",
+    "The trust policy names the consumer account and pins the one consumer role with an aws:PrincipalArn condition, which the check does not read",
+);
+
+/// The checks a role does not meet by design: an access role that names its consumer's
+/// account root, pinned to the consumer role by a condition.
+pub fn role(trust: &PolicyDocument) -> Vec<Skip> {
+    let pinned_root = trust.statements.iter().any(|statement| {
+        statement.effect == Effect::Allow
+            && statement
+                .condition
+                .values()
+                .any(|keys| keys.contains_key(PRINCIPAL_ARN))
+    });
+    if pinned_root {
+        vec![PINNED_ACCOUNT_PRINCIPAL]
+    } else {
+        Vec::new()
+    }
+}
 
 /// The checks a bucket policy does not meet by design: a statement that names the
 /// organization (`{"AWS": "*"}` under `aws:PrincipalOrgID`, from consolidation) looks public to
@@ -107,7 +129,7 @@ pub fn instance(flavor: Flavor) -> Vec<Skip> {
 }
 
 /// Every skip crossgrant may emit, for documentation and tests.
-pub const ALL: [Skip; 7] = [
+pub const ALL: [Skip; 8] = [
     ACCESS_LOGGING,
     REPLICATION,
     EVENT_NOTIFICATIONS,
@@ -115,4 +137,5 @@ pub const ALL: [Skip; 7] = [
     EBS_OPTIMIZED,
     DETAILED_MONITORING,
     ORGANIZATION_PRINCIPAL,
+    PINNED_ACCOUNT_PRINCIPAL,
 ];

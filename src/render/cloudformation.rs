@@ -95,6 +95,7 @@ struct CfnRoleView {
     managed_policy_arns: Vec<String>,
     tags: Vec<TagView>,
     instance_profile: Option<String>,
+    checkov_skips: Vec<checkov::Skip>,
 }
 
 #[derive(Serialize)]
@@ -306,6 +307,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     managed_policy_arns: role.managed_policy_arns.clone(),
                     tags: tag_views(&role.tags),
                     instance_profile: has_profile.then(|| profile_logical(&role.name)),
+                    checkov_skips: checkov::role(trust),
                 });
                 view.outputs.push(CfnOutputView {
                     name: format!("{}Arn", role_logical(&role.name)),

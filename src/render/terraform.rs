@@ -154,6 +154,7 @@ struct TfRoleView {
     managed_policy_arns: Vec<ManagedPolicyView>,
     tags: Json,
     instance_profile: bool,
+    checkov_skips: Vec<checkov::Skip>,
 }
 
 #[derive(Serialize)]
@@ -360,6 +361,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                         .collect(),
                     tags: tags(&role.tags),
                     instance_profile: role.instance_profile,
+                    checkov_skips: checkov::role(trust),
                 });
                 let reference = Ref::RoleArn(role.name.clone());
                 view.outputs.push(TfOutputView {

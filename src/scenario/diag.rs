@@ -478,7 +478,7 @@ impl Problem {
             AwsManagedKeyCrossAccount { bucket, role, owner, consumer, .. } => d(
                 format!("role `{role}` in account `{consumer}` can never use bucket `{bucket}`: it is encrypted with the AWS-managed key `aws/s3` of account `{owner}`"),
                 "cross-account grant on an AWS-managed key",
-                format!("the aws/s3 key policy is fixed and allows use only from account `{owner}` (kms:CallerAccount), so no policy can share it. Either encrypt the bucket with a customer-managed key of this scenario (key = \"<a [keys] name>\"), or let the role assume a role in account `{owner}` that reads the bucket there"),
+                format!("the aws/s3 key policy is fixed and allows use only from account `{owner}` (kms:CallerAccount), so no policy can share it. Add via = \"owner-role\" to the grant (role `{role}` will assume a role in account `{owner}` that reads the bucket there), or use a customer-managed key (key = \"<a [keys] name>\")"),
             ),
             NoGrants { .. } => d(
                 "the scenario declares roles but no [[grants]]".into(),

@@ -289,6 +289,14 @@ pub struct Role {
 }
 
 impl Role {
+    /// The consumer this role is the access role of, if it is one.
+    pub fn access_role_of(&self) -> Option<&Name> {
+        match &self.trust {
+            Trust::Role { consumer, .. } => Some(consumer),
+            _ => None,
+        }
+    }
+
     pub fn arn(&self, account_id: &str) -> String {
         format!(
             "arn:aws:iam::{account_id}:role{}{}",
@@ -302,6 +310,12 @@ impl Role {
 pub enum Trust {
     /// A service principal (`ec2.amazonaws.com`, `pods.eks.amazonaws.com`, …).
     Service(String),
+    /// A consumer role of another account, which assumes this access role in the bucket's
+    /// account (`via = "owner-role"`), presenting `external_id` if one is set.
+    Role {
+        consumer: Name,
+        external_id: Option<String>,
+    },
     /// One Kubernetes service account through the cluster's IAM OIDC provider (IRSA).
     WebIdentity {
         provider_arn: String,
@@ -380,6 +394,9 @@ pub struct Grant {
     pub prefix: String,
     /// Further S3 actions the scenario asks for explicitly, beyond those `access` implies.
     pub extra_actions: Vec<String>,
+    /// For a grant `via = "owner-role"`: the consumer role the scenario names, which reaches
+    /// the bucket by assuming `role`, the access role crossgrant creates in the bucket's account.
+    pub via_consumer: Option<Name>,
 }
 
 impl Scenario {

@@ -171,6 +171,13 @@ pub struct RawGrant {
     pub prefix: Option<Spanned<String>>,
     #[serde(default)]
     pub actions: Vec<Spanned<String>>,
+    /// `"owner-role"`: the role assumes an access role in the bucket's account.
+    #[serde(default)]
+    pub via: Option<Spanned<String>>,
+    #[serde(default)]
+    pub access_role: Option<Spanned<String>>,
+    #[serde(default)]
+    pub external_id: Option<Spanned<String>>,
 }
 
 /// Parses the text; a syntax or shape error comes back with its span.

@@ -99,3 +99,119 @@ fn bad_consumer_trust_settings_are_refused_at_their_line() {
         assert!(stderr.contains(message), "{message}:\n{stderr}");
     }
 }
+
+fn owner_role() -> String {
+    std::fs::read_to_string(common::root().join("examples/owner-role.toml")).unwrap()
+}
+
+#[test]
+fn an_access_role_in_the_owner_account_is_the_consumers_only_way_in() {
+    let scenario =
+        crossgrant::load_scenario(&common::root().join("examples/owner-role.toml")).unwrap();
+    let lowered = crossgrant::lower::lower(scenario);
+    let access = &lowered.scenario.roles["app-access-data"];
+    assert_eq!(access.account, "data");
+    assert_eq!(access.role_name, "archive-reader-access");
+    // The consumer may assume that one role, and nothing else.
+    let consumer = &lowered.role_policies["app"].statements;
+    assert_eq!(consumer.len(), 1, "{consumer:?}");
+    assert_eq!(
+        consumer[0].action,
+        Clause::Is(vec!["sts:AssumeRole".into()])
+    );
+    let trust = &lowered.trust_policies["app-access-data"].statements[0];
+    assert_eq!(
+        trust.condition["ArnEquals"]["aws:PrincipalArn"],
+        vec![Value::lit("arn:aws:iam::222222222222:role/archive-reader")]
+    );
+    assert_eq!(
+        trust.condition["StringEquals"]["sts:ExternalId"],
+        vec![Value::lit("acme-archive-reader")]
+    );
+    // No resource policy names the consumer's account.
+    for policy in lowered.bucket_policies.values() {
+        let text = format!("{policy:?}");
+        assert!(!text.contains("222222222222"), "{text}");
+    }
+    let report = crossgrant::eval::check(&lowered);
+    assert!(report.passed());
+    let assumed: Vec<_> = report
+        .results
+        .iter()
+        .filter(|result| result.probe.operation.name() == "sts:AssumeRole")
+        .collect();
+    assert!(assumed.iter().any(|result| result.probe.intended
+        && result.outcome() == crossgrant::eval::check::Outcome::Allowed));
+    assert!(
+        assumed
+            .iter()
+            .filter(|result| !result.probe.intended)
+            .count()
+            >= 5,
+        "other roles of the consumer account, look-alikes, strangers and anonymous are asked"
+    );
+}
+
+#[test]
+fn check_fails_when_an_access_role_trusts_the_whole_consumer_account() {
+    let scenario =
+        crossgrant::load_scenario(&common::root().join("examples/owner-role.toml")).unwrap();
+    let mut lowered = crossgrant::lower::lower(scenario);
+    let trust = lowered.trust_policies.get_mut("app-access-data").unwrap();
+    trust.statements[0].condition.remove("ArnEquals");
+    let report = crossgrant::eval::check(&lowered);
+    let wrong: Vec<String> = report
+        .failures()
+        .map(|failure| {
+            format!(
+                "{} {}",
+                failure.probe.caller_kind,
+                failure.probe.operation.name()
+            )
+        })
+        .collect();
+    assert!(
+        wrong
+            .iter()
+            .any(|line| line == "admin role in app sts:AssumeRole"),
+        "{wrong:?}"
+    );
+}
+
+#[test]
+fn bad_access_role_settings_are_refused_at_their_line() {
+    let text = owner_role();
+    for (edit, message) in [
+        (
+            text.replace("via = \"owner-role\"\n", ""),
+            "Add via = \"owner-role\" to the grant (role `app` will assume a role in account `data`",
+        ),
+        (
+            text.replace("via = \"owner-role\"", "via = \"assume\""),
+            "`assume` is not a valid via",
+        ),
+        (
+            text.replace("via = \"owner-role\"\n", ""),
+            "external_id `acme-archive-reader` names a part of an access role",
+        ),
+        (
+            text.replace("acme-archive-reader", "a"),
+            "is not an external id STS accepts",
+        ),
+        (
+            text.replace(
+                "account = \"app\"\nname = \"archive-reader\"",
+                "account = \"data\"\nname = \"archive-reader\"",
+            ),
+            "this role is in the bucket's account already",
+        ),
+        (
+            text.replace("external_id", "access_role = \"bad role\"\nexternal_id"),
+            "`bad role` is not a valid IAM role name",
+        ),
+    ] {
+        let stderr = common::check_refuses(&edit);
+        assert!(stderr.contains(message), "{message}:\n{stderr}");
+        assert!(stderr.contains("scenario.toml:"), "{stderr}");
+    }
+}

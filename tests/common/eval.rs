@@ -92,6 +92,7 @@ pub fn grant(role: &str, bucket: &str, access: Access, prefix: &str) -> Grant {
         access,
         prefix: prefix.into(),
         extra_actions: Vec::new(),
+        via_consumer: None,
     }
 }
 

@@ -6,9 +6,9 @@ use crate::aws::{
     is_acl_action, pattern_syntax, s3, s3_action, s3_actions_matching, split_action, S3_ACTIONS,
 };
 use crate::policy::Name;
-use crate::scenario::diag::Problem;
-use crate::scenario::model::{Access, Bucket, Encryption, Grant, Role};
-use crate::scenario::schema::RawScenario;
+use crate::scenario::diag::{Problem, Span};
+use crate::scenario::model::{Access, Bucket, Encryption, Grant, Role, Trust};
+use crate::scenario::schema::{RawGrant, RawScenario};
 use std::collections::BTreeMap;
 use toml::Spanned;
 
@@ -50,10 +50,23 @@ pub(super) fn grants(
                 .object_ownership
                 .acls_enabled();
         let extra_actions = actions(check, &grant.actions, grant.bucket.get_ref(), acls_disabled);
+        let via = via(check, grant);
         if role_ok && bucket_ok {
             let role = &roles[grant.role.get_ref()];
             let bucket = &buckets[grant.bucket.get_ref()];
-            if bucket.encryption == Encryption::AwsManaged && role.account != bucket.account {
+            if let (Some(via_span), true) = (&via, role.account == bucket.account) {
+                check.report(Problem::InvalidSetting {
+                    field: "via",
+                    value: "owner-role".into(),
+                    reason: "is for a role of another account; this role is in the bucket's account already",
+                    help: "remove `via`: the role's own identity policy grants access in its own account",
+                    span: via_span.clone(),
+                });
+            }
+            if via.is_none()
+                && bucket.encryption == Encryption::AwsManaged
+                && role.account != bucket.account
+            {
                 check.report(Problem::AwsManagedKeyCrossAccount {
                     bucket: bucket.name.clone(),
                     role: role.name.clone(),
@@ -69,6 +82,7 @@ pub(super) fn grants(
             access,
             prefix,
             extra_actions,
+            via_consumer: via.map(|_| grant.role.get_ref().clone()),
         });
     }
     if raw.grants.is_empty() {
@@ -80,6 +94,142 @@ pub(super) fn grants(
     }
     grants
 }
+
+const VIA_CHOICES: &[&str] = &["owner-role"];
+
+/// Where a grant says it goes through an access role in the bucket's account, if it does;
+/// `access_role` and `external_id` belong to such a grant only, and are checked here.
+fn via(check: &mut Checker, grant: &RawGrant) -> Option<Span> {
+    let via = grant
+        .via
+        .as_ref()
+        .filter(|via| check.choice("via", via, VIA_CHOICES).is_some())
+        .map(span);
+    for (field, value) in [
+        ("access_role", &grant.access_role),
+        ("external_id", &grant.external_id),
+    ] {
+        if let (Some(value), None) = (value, &grant.via) {
+            check.report(Problem::InvalidSetting {
+                field,
+                value: value.get_ref().clone(),
+                reason:
+                    "names a part of an access role, but the grant has no `via = \"owner-role\"`",
+                help: "add via = \"owner-role\" to the grant, or remove the field",
+                span: span(value),
+            });
+        }
+    }
+    if let Some(name) = &grant.access_role {
+        check.role_name("access role name", name);
+    }
+    if let Some(id) = &grant.external_id {
+        let text = id.get_ref();
+        let valid = (2..=1224).contains(&text.chars().count())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
+        if !valid {
+            check.report(Problem::InvalidSetting {
+                field: "external_id",
+                value: text.clone(),
+                reason: "is not an external id STS accepts",
+                help: "use 2 to 1,224 characters of letters, digits and `_+=,.@:/-`",
+                span: span(id),
+            });
+        }
+    }
+    via
+}
+
+/// Each grant `via = "owner-role"` turned into a grant of an access role in the bucket's
+/// account: the access role (one per consumer role and account, named as the grant says or
+/// after the consumer) is added to `roles`, trusting the consumer role, and the grant names it.
+pub(super) fn access_roles(
+    check: &mut Checker,
+    raw: &RawScenario,
+    roles: &mut BTreeMap<Name, Role>,
+    buckets: &BTreeMap<Name, Bucket>,
+    grants: &mut [Grant],
+) {
+    let mut made: BTreeMap<(Name, Name), (Name, Option<String>)> = BTreeMap::new();
+    for (grant, written) in grants.iter_mut().zip(&raw.grants) {
+        let Some(consumer) = grant.via_consumer.clone() else {
+            continue;
+        };
+        let (Some(consumer_role), Some(bucket)) =
+            (roles.get(&consumer), buckets.get(&grant.bucket))
+        else {
+            continue;
+        };
+        let owner = bucket.account.clone();
+        let role_name = match &written.access_role {
+            Some(name) => name.get_ref().clone(),
+            None => {
+                let mut base = consumer_role.role_name.clone();
+                base.truncate(64 - ACCESS_ROLE_SUFFIX.len());
+                format!("{base}{ACCESS_ROLE_SUFFIX}")
+            }
+        };
+        let external_id = written.external_id.as_ref().map(|id| id.get_ref().clone());
+        let key = (consumer.clone(), owner.clone());
+        let table = format!("{consumer}-access-{owner}");
+        let place = written
+            .via
+            .as_ref()
+            .map_or_else(|| span(&written.role), span);
+        match made.get(&key) {
+            Some((first_name, first_id)) => {
+                if *first_name != role_name || *first_id != external_id {
+                    check.report(Problem::InvalidSetting {
+                        field: "access_role",
+                        value: role_name.clone(),
+                        reason: "differs from the access role or external id another grant of this role gives it in the same account",
+                        help: "a consumer role has one access role per account: give its grants on buckets of that account the same access_role and external_id",
+                        span: place,
+                    });
+                }
+            }
+            None => {
+                let clash = roles.iter().find(|(name, role)| {
+                    **name == table
+                        || (role.account == owner
+                            && role.role_name.eq_ignore_ascii_case(&role_name))
+                });
+                if let Some((other, _)) = clash {
+                    check.report(Problem::Duplicate {
+                        what: "access role",
+                        value: role_name.clone(),
+                        first: other.clone(),
+                        span: place,
+                    });
+                }
+                made.insert(key, (role_name.clone(), external_id.clone()));
+                roles.insert(
+                    table.clone(),
+                    Role {
+                        name: table.clone(),
+                        account: owner,
+                        role_name,
+                        path: "/".into(),
+                        trust: Trust::Role {
+                            consumer: consumer.clone(),
+                            external_id,
+                        },
+                        instance_profile: false,
+                        managed_policy_arns: Vec::new(),
+                        tags: consumer_role.tags.clone(),
+                        existing: false,
+                    },
+                );
+            }
+        }
+        grant.role = table;
+    }
+}
+
+/// What a consumer role's name gets to name its access role, unless the grant names it.
+const ACCESS_ROLE_SUFFIX: &str = "-access";
 
 fn prefix_problem(prefix: &str) -> Option<&'static str> {
     if prefix.starts_with('/') {

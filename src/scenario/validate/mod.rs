@@ -73,7 +73,9 @@ pub fn validate_in(raw: RawScenario, base: &Path) -> Result<Scenario, Vec<Proble
     let buckets = buckets::buckets(&mut check, &raw, &declared, &keys);
     let roles = roles::roles(&mut check, &raw, &declared);
     let instances = instances::instances(&mut check, &raw, &declared, &roles);
-    let grants = grants::grants(&mut check, &raw, &declared, &buckets, &roles);
+    let mut roles = roles;
+    let mut grants = grants::grants(&mut check, &raw, &declared, &buckets, &roles);
+    grants::access_roles(&mut check, &raw, &mut roles, &buckets, &mut grants);
     outputs::output_names(
         &mut check,
         &raw,
