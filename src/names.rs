@@ -83,3 +83,8 @@ pub fn is_session_name(name: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
 }
+
+/// The shell variable `deploy.sh` keeps a key's ARN in, once looked up.
+pub fn key_variable(key: &str) -> String {
+    format!("KEY_ARN_{}", key.replace('-', "_").to_uppercase())
+}

@@ -61,6 +61,15 @@ pub fn run(
             ));
         }
     }
+    for role in scenario.roles.values() {
+        if let Some(set) = &role.permission_set {
+            text.push_str(&format!(
+                "  IAM Identity Center: give permission set {set} the inline policy {} (the roles of role {} take no policy of their own; fill in ${{KEY_ARN_…}} with envsubst once the keys exist)\n",
+                crate::render::permission_set_file(set).display(),
+                role.name
+            ));
+        }
+    }
     report(stdout, &text)?;
     Ok(Status::Done)
 }

@@ -9,17 +9,38 @@ use crate::policy::{Principal, Ref, Statement, Value};
 use std::collections::{BTreeSet, HashMap};
 
 /// The principal that names a consumer role in the owner's resource policies, and the
-/// condition that pins it, per the scenario's principal style.
-pub(super) type ConsumerPrincipal = (Value, Option<Value>);
+/// `aws:PrincipalArn` values that pin it, per the scenario's principal style.
+pub(super) type ConsumerPrincipal = (Value, Vec<Value>);
 
 pub(super) fn consumer_principal(scenario: &Scenario, role: &str) -> ConsumerPrincipal {
-    let account = scenario.account(&scenario.roles[role].account);
+    let consumer = &scenario.roles[role];
+    let account = scenario.account(&consumer.account);
+    // The roles of a permission set have no ARN known in advance: they are pinned by pattern,
+    // whatever the principal style.
+    if let Some(patterns) = consumer.permission_set_patterns(&account.id) {
+        return (
+            Value::lit(account.root_arn()),
+            patterns.into_iter().map(Value::Lit).collect(),
+        );
+    }
     match scenario.principal_style {
         PrincipalStyle::Account => (
             Value::lit(account.root_arn()),
-            Some(Value::lit(scenario.role_arn(role))),
+            vec![Value::lit(scenario.role_arn(role))],
         ),
-        PrincipalStyle::Role => (Value::Ref(Ref::RoleArn(role.to_string())), None),
+        PrincipalStyle::Role => (Value::Ref(Ref::RoleArn(role.to_string())), Vec::new()),
+    }
+}
+
+/// The condition operator that matches these pins: `ArnLike` as soon as one is a pattern.
+pub(super) fn pin_operator<'a>(pins: impl IntoIterator<Item = &'a Value>) -> &'static str {
+    let patterned = pins
+        .into_iter()
+        .any(|pin| pin.as_lit().is_some_and(|text| text.contains(['*', '?'])));
+    if patterned {
+        "ArnLike"
+    } else {
+        "ArnEquals"
     }
 }
 
@@ -48,11 +69,12 @@ impl<'a> RoleNames<'a> {
 }
 
 fn with_consumer(statement: Statement, principal: ConsumerPrincipal) -> Statement {
-    let (principal, pin) = principal;
+    let (principal, pins) = principal;
     let statement = statement.principal(Principal::aws([principal]));
-    match pin {
-        Some(role_arn) => statement.condition("ArnEquals", PRINCIPAL_ARN, [role_arn]),
-        None => statement,
+    if pins.is_empty() {
+        statement
+    } else {
+        statement.condition(pin_operator(&pins), PRINCIPAL_ARN, pins)
     }
 }
 
@@ -92,13 +114,14 @@ pub(super) fn consumer_statements(mut parts: Vec<ConsumerPart>) -> Vec<Statement
                 indices.iter().map(|&index| &parts[index].2 .0).collect();
             let pins: BTreeSet<&Value> = indices
                 .iter()
-                .filter_map(|&index| parts[index].2 .1.as_ref())
+                .flat_map(|&index| &parts[index].2 .1)
                 .collect();
             let statement = statement.principal(Principal::aws(principals.into_iter().cloned()));
             if pins.is_empty() {
                 statement
             } else {
-                statement.condition("ArnEquals", PRINCIPAL_ARN, pins.into_iter().cloned())
+                let operator = pin_operator(pins.iter().copied());
+                statement.condition(operator, PRINCIPAL_ARN, pins.into_iter().cloned())
             }
         })
         .collect()

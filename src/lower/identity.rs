@@ -2,7 +2,7 @@
 //! use of the keys behind them) and the trust policy that lets its service assume it.
 
 use super::access::{BucketAccess, S3Statements};
-use super::consumers::consumer_principal;
+use super::consumers::{consumer_principal, pin_operator};
 use crate::aws::{self, condition_key, sts};
 use crate::model::{Key, Scenario, Trust};
 use crate::names::pascal;
@@ -117,12 +117,16 @@ pub(super) fn trust_policies(scenario: &Scenario) -> BTreeMap<Name, PolicyDocume
                     consumer,
                     external_id,
                 } => {
-                    let (principal, pin) = consumer_principal(scenario, consumer);
+                    let (principal, pins) = consumer_principal(scenario, consumer);
                     let mut statement = Statement::allow("AssumeByConsumer")
                         .principal(Principal::aws([principal]))
                         .actions([sts::ASSUME_ROLE]);
-                    if let Some(pin) = pin {
-                        statement.add_condition("ArnEquals", condition_key::PRINCIPAL_ARN, [pin]);
+                    if !pins.is_empty() {
+                        statement.add_condition(
+                            pin_operator(&pins),
+                            condition_key::PRINCIPAL_ARN,
+                            pins,
+                        );
                     }
                     if let Some(id) = external_id {
                         statement.add_condition(

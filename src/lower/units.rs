@@ -224,6 +224,10 @@ pub(super) fn place(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayo
                 },
             );
         }
+        // The roles of a permission set take no policy: it goes into the set (see render).
+        if role.permission_set.is_some() {
+            continue;
+        }
         if let Some(layout) = role_layouts.remove(&role.name) {
             if !layout.inline.is_empty() {
                 place(

@@ -25,6 +25,15 @@ struct AccessView<'a> {
     existing: Vec<ExistingView>,
     kept: Vec<KeptView>,
     access_roles: Vec<AccessRoleView>,
+    permission_sets: Vec<PermissionSetView>,
+}
+
+/// A permission set whose roles crossgrant grants access to.
+#[derive(Serialize)]
+struct PermissionSetView {
+    set: String,
+    account: String,
+    file: String,
 }
 
 /// How a consumer uses the access role crossgrant made for it in a bucket's account.
@@ -282,6 +291,18 @@ pub fn render(
         existing: existing_views(lowered),
         kept: kept_views(lowered),
         access_roles: access_role_views(scenario),
+        permission_sets: scenario
+            .roles
+            .values()
+            .filter_map(|role| {
+                let set = role.permission_set.as_ref()?;
+                Some(PermissionSetView {
+                    set: set.clone(),
+                    account: role.account.clone(),
+                    file: super::permission_set_file(set).display().to_string(),
+                })
+            })
+            .collect(),
     };
     templates.render("ACCESS.md", &view)
 }

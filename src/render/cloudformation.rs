@@ -6,7 +6,9 @@ use super::checkov::{self, Flavor};
 use super::{tag_views, yaml, Format, TagView, TemplateError, Templates};
 use crate::lower::{known, producer, Lowered, Resource, UnitId};
 use crate::model::Image;
-use crate::names::{access_policy_name, key_logical, key_parameter, managed_policy_name, pascal};
+use crate::names::{
+    access_policy_name, key_logical, key_parameter, key_variable, managed_policy_name, pascal,
+};
 use crate::plan::Step;
 use crate::policy::{PolicyDocument, Ref};
 use serde::Serialize;
@@ -549,10 +551,6 @@ struct OverrideView {
 struct KeyLookupView {
     variable: String,
     alias: String,
-}
-
-fn key_variable(key: &str) -> String {
-    format!("KEY_ARN_{}", key.replace('-', "_").to_uppercase())
 }
 
 fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView {

@@ -515,7 +515,50 @@ pub fn render_all(
         files.extend(rendered?);
     }
     files.insert(PathBuf::from("ACCESS.md"), access?);
+    files.extend(permission_set_policies(templates, lowered)?);
     Ok(files)
+}
+
+/// The access policy of each Identity Center permission set, to be given to the set (no one
+/// can attach a policy to the roles Identity Center makes): `identity-center/<set>.json`. A
+/// key ARN that exists only once deployed is written as `${KEY_ARN_<KEY>}`, the variable
+/// `deploy.sh` keeps it in, for `envsubst`.
+pub fn permission_set_policies(
+    templates: &Templates,
+    lowered: &Lowered,
+) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
+    let scenario = &lowered.scenario;
+    let mut files = BTreeMap::new();
+    for role in scenario.roles.values() {
+        let (Some(set), Some(policy)) =
+            (&role.permission_set, lowered.role_policies.get(&role.name))
+        else {
+            continue;
+        };
+        let document = policy.to_json(&|reference| {
+            Json::String(crate::lower::known(scenario, reference).unwrap_or_else(
+                || match reference {
+                    crate::policy::Ref::KeyArn(key) => {
+                        format!("${{{}}}", crate::names::key_variable(key))
+                    }
+                    other => format!("${{{other}}}"),
+                },
+            ))
+        });
+        files.insert(
+            permission_set_file(set),
+            templates.render(
+                "cloudformation/key-policy.json",
+                &serde_json::json!({ "document": document }),
+            )?,
+        );
+    }
+    Ok(files)
+}
+
+/// Where the access policy of a permission set is written.
+pub fn permission_set_file(set: &str) -> PathBuf {
+    PathBuf::from(format!("identity-center/{set}.json"))
 }
 
 /// A tag list as the view structs carry it.

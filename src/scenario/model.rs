@@ -286,6 +286,34 @@ pub struct Role {
     pub tags: BTreeMap<String, String>,
     /// The role exists already: crossgrant attaches its access policy and creates nothing else.
     pub existing: bool,
+    /// The IAM Identity Center permission set whose roles this is: `role_name` and `path` are
+    /// then a stand-in for the role of one account (Identity Center adds a random suffix),
+    /// resource policies match every such role by pattern, and the access policy goes into the
+    /// permission set, since no one can attach a policy to these roles.
+    pub permission_set: Option<String>,
+}
+
+/// Where IAM Identity Center creates the roles of permission sets (below it, a region).
+pub const IDENTITY_CENTER_PATH: &str = "/aws-reserved/sso.amazonaws.com/";
+/// The suffix of Identity Center role names: 16 characters, random per account.
+pub const IDENTITY_CENTER_SUFFIX_LEN: usize = 16;
+
+impl Role {
+    /// The `aws:PrincipalArn` patterns that match exactly the roles Identity Center makes for
+    /// the role's permission set in `account_id`: with or without a region below the path,
+    /// and the random suffix matched character by character, so a set whose name only starts
+    /// with this one's is not matched.
+    pub fn permission_set_patterns(&self, account_id: &str) -> Option<Vec<String>> {
+        let set = self.permission_set.as_ref()?;
+        let name = format!(
+            "AWSReservedSSO_{set}_{}",
+            "?".repeat(IDENTITY_CENTER_SUFFIX_LEN)
+        );
+        Some(vec![
+            format!("arn:aws:iam::{account_id}:role{IDENTITY_CENTER_PATH}{name}"),
+            format!("arn:aws:iam::{account_id}:role{IDENTITY_CENTER_PATH}*/{name}"),
+        ])
+    }
 }
 
 impl Role {

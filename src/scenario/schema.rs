@@ -116,7 +116,12 @@ pub struct RawBucket {
 #[serde(deny_unknown_fields)]
 pub struct RawRole {
     pub account: Spanned<String>,
-    pub name: Spanned<String>,
+    /// Required, except for the roles of an Identity Center permission set (which Identity
+    /// Center names).
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub permission_set: Option<Spanned<String>>,
     #[serde(default)]
     pub existing: Option<Spanned<bool>>,
     #[serde(default)]

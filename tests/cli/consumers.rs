@@ -215,3 +215,105 @@ fn bad_access_role_settings_are_refused_at_their_line() {
         assert!(stderr.contains("scenario.toml:"), "{stderr}");
     }
 }
+
+#[test]
+fn permission_set_roles_are_matched_exactly_and_their_policy_goes_to_a_file() {
+    use crossgrant::eval::probe::World;
+    use crossgrant::eval::request::{Caller, Context};
+    use crossgrant::eval::{evaluate, NamedPolicy, PolicySet, Request};
+    let scenario =
+        crossgrant::load_scenario(&common::root().join("examples/identity-center.toml")).unwrap();
+    let lowered = crossgrant::lower::lower(scenario);
+    let world = World::build(&lowered);
+    let (name, bucket_policy) = &world.bucket_policies["reports"];
+    let admin = crossgrant::eval::probe::admin_policy();
+    let get = |role: &str| {
+        let caller = Caller::role(format!("arn:aws:iam::555555555555:role{role}")).unwrap();
+        let request = Request {
+            context: Context::of_caller(&caller, true),
+            caller,
+            action: "s3:GetObject".into(),
+            resource: "arn:aws:s3:::acme-analytics-reports/a.csv".into(),
+            resource_account: "111111111111".into(),
+        };
+        let policies = PolicySet {
+            identity: vec![NamedPolicy {
+                name: "AdministratorAccess",
+                document: &admin,
+            }],
+            resource: Some(NamedPolicy {
+                name,
+                document: bucket_policy,
+            }),
+        };
+        evaluate(&request, &policies).unwrap().verdict.is_allowed()
+    };
+    let path = "/aws-reserved/sso.amazonaws.com/";
+    assert!(get(&format!(
+        "{path}AWSReservedSSO_DataAnalyst_0123456789abcdef"
+    )));
+    assert!(get(&format!(
+        "{path}us-east-1/AWSReservedSSO_DataAnalyst_0123456789abcdef"
+    )));
+    for other in [
+        format!("{path}us-east-1/AWSReservedSSO_DataAnalyst_x_0123456789abcdef"),
+        format!("{path}AWSReservedSSO_DataAnalystAdmin_0123456789abcdef"),
+        format!("{path}us-east-1/AWSReservedSSO_XAWSReservedSSO_DataAnalyst_0123456789abcdef"),
+        "/AWSReservedSSO_DataAnalyst_0123456789abcdef".to_string(),
+    ] {
+        assert!(
+            !get(&other),
+            "{other} is another set's role, or not Identity Center's"
+        );
+    }
+    // No policy is attached to the roles; the set's policy is a file of the output.
+    assert!(lowered.units.iter().all(|unit| unit
+        .resources
+        .iter()
+        .all(|resource| resource.table() != ("role", &"analysts".to_string()))));
+    let out = tempfile::tempdir().unwrap();
+    common::synth(
+        &common::root().join("examples/identity-center.toml"),
+        out.path(),
+        &["--target", "terraform"],
+    );
+    let file =
+        std::fs::read_to_string(out.path().join("identity-center/DataAnalyst.json")).unwrap();
+    assert!(file.contains("\"Resource\": \"${KEY_ARN_DATA}\""), "{file}");
+}
+
+#[test]
+fn a_permission_set_role_must_be_existing_and_named_by_the_set_only() {
+    let text =
+        std::fs::read_to_string(common::root().join("examples/identity-center.toml")).unwrap();
+    for (edit, message) in [
+        (
+            text.replace(
+                "permission_set = \"DataAnalyst\"\nexisting = true\n",
+                "permission_set = \"DataAnalyst\"\n",
+            ),
+            "names roles IAM Identity Center makes, so the role must be `existing = true`",
+        ),
+        (
+            text.replace(
+                "permission_set = \"DataAnalyst\"",
+                "permission_set = \"DataAnalyst\"\nname = \"analysts\"",
+            ),
+            "is chosen by IAM Identity Center for the roles of a permission set",
+        ),
+        (
+            text.replace(
+                "permission_set = \"DataAnalyst\"",
+                "permission_set = \"Data Analyst\"",
+            ),
+            "is not a permission set name IAM Identity Center accepts",
+        ),
+        (
+            text.replace("permission_set = \"DataAnalyst\"\n", ""),
+            "role `analysts` has no `name`",
+        ),
+    ] {
+        let stderr = common::check_refuses(&edit);
+        assert!(stderr.contains(message), "{message}:\n{stderr}");
+    }
+}

@@ -82,6 +82,7 @@ pub fn role(name: &str, account: &str) -> Role {
         managed_policy_arns: Vec::new(),
         tags: BTreeMap::new(),
         existing: false,
+        permission_set: None,
     }
 }
 

@@ -220,6 +220,7 @@ pub(super) fn access_roles(
                         managed_policy_arns: Vec::new(),
                         tags: consumer_role.tags.clone(),
                         existing: false,
+                        permission_set: None,
                     },
                 );
             }

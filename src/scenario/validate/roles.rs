@@ -9,7 +9,7 @@ use crate::aws::{
 use crate::policy::Name;
 use crate::scenario::diag::ArnKind;
 use crate::scenario::diag::Problem;
-use crate::scenario::model::{Role, Trust};
+use crate::scenario::model::{Role, Trust, IDENTITY_CENTER_PATH, IDENTITY_CENTER_SUFFIX_LEN};
 use crate::scenario::schema::RawRole;
 use crate::scenario::schema::RawScenario;
 use std::collections::BTreeMap;
@@ -26,35 +26,46 @@ pub(super) fn roles(
     let mut role_ids: BTreeMap<(String, String), String> = BTreeMap::new();
     for (name, role) in in_source_order(&raw.roles) {
         check.reference("account", &role.account, &declared.accounts);
-        // IAM role names are unique per account regardless of case.
-        let role_id = (
-            role.account.get_ref().clone(),
-            role.name.get_ref().to_lowercase(),
-        );
-        if check.role_name("role name", &role.name) {
-            if let Some(first) = role_ids.insert(role_id, name.get_ref().clone()) {
-                check.report(Problem::Duplicate {
-                    what: "role name",
-                    value: role.name.get_ref().clone(),
-                    first,
-                    span: span(&role.name),
+        let permission_set = role
+            .permission_set
+            .as_ref()
+            .map(|set| permission_set(check, name, role, set));
+        let (role_name, path) = match (&permission_set, &role.name) {
+            (Some(set), _) => (
+                format!(
+                    "AWSReservedSSO_{set}_{}",
+                    "0".repeat(IDENTITY_CENTER_SUFFIX_LEN)
+                ),
+                IDENTITY_CENTER_PATH.to_string(),
+            ),
+            (None, None) => {
+                check.report(Problem::MissingField {
+                    kind: "role",
+                    name: name.get_ref().clone(),
+                    field: "name",
+                    help: "give the role's IAM name, e.g. name = \"app-s3-reader\" (or, for the roles of an IAM Identity Center permission set, permission_set = \"NAME\")",
+                    span: span(name),
                 });
+                (String::new(), "/".to_string())
             }
-        }
-        let path = match &role.path {
-            Some(path) => {
-                if check.literal("role path", path) {
-                    if let Some(reason) = iam_path_problem(path.get_ref()) {
-                        check.report(Problem::InvalidRolePath {
-                            path: path.get_ref().clone(),
-                            reason,
-                            span: span(path),
+            (None, Some(role_name)) => {
+                // IAM role names are unique per account regardless of case.
+                let role_id = (
+                    role.account.get_ref().clone(),
+                    role_name.get_ref().to_lowercase(),
+                );
+                if check.role_name("role name", role_name) {
+                    if let Some(first) = role_ids.insert(role_id, name.get_ref().clone()) {
+                        check.report(Problem::Duplicate {
+                            what: "role name",
+                            value: role_name.get_ref().clone(),
+                            first,
+                            span: span(role_name),
                         });
                     }
                 }
-                path.get_ref().clone()
+                (role_name.get_ref().clone(), role_path(check, role))
             }
-            None => "/".to_string(),
         };
         let trust = trust(check, name, role, account_id(raw, role.account.get_ref()));
         let is_ec2 = trust == Trust::Service(EC2_SERVICE.to_string());
@@ -97,7 +108,7 @@ pub(super) fn roles(
             Role {
                 name: name.get_ref().clone(),
                 account: role.account.get_ref().clone(),
-                role_name: role.name.get_ref().clone(),
+                role_name,
                 path,
                 instance_profile: !existing
                     && is_ec2
@@ -113,10 +124,78 @@ pub(super) fn roles(
                     .collect(),
                 tags,
                 existing,
+                permission_set,
             },
         );
     }
     roles
+}
+
+/// A role's IAM path: `/` unless it says.
+fn role_path(check: &mut Checker, role: &RawRole) -> String {
+    let Some(path) = &role.path else {
+        return "/".to_string();
+    };
+    if check.literal("role path", path) {
+        if let Some(reason) = iam_path_problem(path.get_ref()) {
+            check.report(Problem::InvalidRolePath {
+                path: path.get_ref().clone(),
+                reason,
+                span: span(path),
+            });
+        }
+    }
+    path.get_ref().clone()
+}
+
+/// The permission set an Identity Center role belongs to: a name Identity Center accepts, on a
+/// role marked existing (Identity Center makes the roles), which names neither `name` nor
+/// `path` (Identity Center chooses them).
+fn permission_set(
+    check: &mut Checker,
+    name: &Spanned<String>,
+    role: &RawRole,
+    set: &Spanned<String>,
+) -> String {
+    let text = set.get_ref();
+    check.literal("permission set", set);
+    let valid = (1..=32).contains(&text.len())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    if !valid {
+        check.report(Problem::InvalidSetting {
+            field: "permission_set",
+            value: text.clone(),
+            reason: "is not a permission set name IAM Identity Center accepts",
+            help: "use 1 to 32 letters, digits and `_+=,.@-`, as the permission set is named",
+            span: span(set),
+        });
+    }
+    if !role.existing.as_ref().is_some_and(|flag| *flag.get_ref()) {
+        check.report(Problem::InvalidSetting {
+            field: "permission_set",
+            value: text.clone(),
+            reason: "names roles IAM Identity Center makes, so the role must be `existing = true`",
+            help: "add existing = true: crossgrant never creates the roles of a permission set",
+            span: span(set),
+        });
+    }
+    for (field, place) in [
+        ("name", role.name.as_ref().map(span)),
+        ("path", role.path.as_ref().map(span)),
+    ] {
+        if let Some(place) = place {
+            check.report(Problem::InvalidSetting {
+                field,
+                value: name.get_ref().clone(),
+                reason: "is chosen by IAM Identity Center for the roles of a permission set",
+                help: "remove it: the roles of a permission set are matched by the set's name",
+                span: place,
+            });
+        }
+    }
+    text.clone()
 }
 
 /// Who may assume the role: its service (EC2 unless it says), or one Kubernetes service
