@@ -17,6 +17,7 @@
 //! Deploy order for real AWS, where S3 and KMS reject a policy that names a role which does not
 //! exist yet, is checked on the generated files themselves (the emulator never checks it).
 
+mod access_role;
 #[path = "../common/mod.rs"]
 mod common;
 mod existing;
