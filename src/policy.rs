@@ -243,6 +243,35 @@ impl PolicyDocument {
         Json::Object(document)
     }
 
+    /// The document as [`to_json`](Self::to_json) gives it, with the values of `Bool`
+    /// conditions (`aws:SecureTransport`, …) as JSON booleans, the type IAM documents them
+    /// with and scanners expect, in every statement crossgrant writes (a statement kept from a
+    /// live policy stays as written). For the renderers; sizes are measured on the string
+    /// form, which is never shorter.
+    pub fn to_typed_json(&self, resolve: &dyn Fn(&Ref) -> Json) -> Json {
+        let mut document = self.to_json(resolve);
+        if let Some(Json::Array(statements)) = document.get_mut("Statement") {
+            for (statement, json) in self.statements.iter().zip(statements) {
+                if statement.verbatim.is_some() {
+                    continue;
+                }
+                let Some(Json::Object(condition)) = json.get_mut("Condition") else {
+                    continue;
+                };
+                for (operator, keys) in condition.iter_mut() {
+                    if !matches!(operator.as_str(), "Bool" | "BoolIfExists") {
+                        continue;
+                    }
+                    let Json::Object(keys) = keys else { continue };
+                    for value in keys.values_mut() {
+                        typed_bool(value);
+                    }
+                }
+            }
+        }
+        document
+    }
+
     /// Every reference the document makes, in a stable order.
     pub fn refs(&self) -> Vec<&Ref> {
         let mut refs: Vec<&Ref> = self
@@ -364,6 +393,17 @@ impl Statement {
             out.insert("Condition".into(), Json::Object(condition));
         }
         Json::Object(out)
+    }
+}
+
+/// `"true"` and `"false"` (alone or in a list) as JSON booleans.
+fn typed_bool(value: &mut Json) {
+    match value {
+        Json::String(text) if text == "true" || text == "false" => {
+            *value = Json::Bool(text == "true");
+        }
+        Json::Array(items) => items.iter_mut().for_each(typed_bool),
+        _ => {}
     }
 }
 

@@ -170,7 +170,7 @@ impl CfnRefs<'_> {
     }
 
     fn document(&self, policy: &PolicyDocument) -> Json {
-        policy.to_json(&|reference| self.resolve(reference))
+        policy.to_typed_json(&|reference| self.resolve(reference))
     }
 }
 

@@ -535,7 +535,7 @@ pub fn permission_set_policies(
         else {
             continue;
         };
-        let document = policy.to_json(&|reference| {
+        let document = policy.to_typed_json(&|reference| {
             Json::String(crate::lower::known(scenario, reference).unwrap_or_else(
                 || match reference {
                     crate::policy::Ref::KeyArn(key) => {

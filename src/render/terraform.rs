@@ -65,7 +65,7 @@ impl TfRefs<'_> {
     }
 
     fn document(&self, policy: &PolicyDocument) -> Json {
-        policy.to_json(&|reference| hcl::expression(self.expression(reference)))
+        policy.to_typed_json(&|reference| hcl::expression(self.expression(reference)))
     }
 }
 

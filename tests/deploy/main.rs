@@ -438,7 +438,7 @@ impl<'a> Deployed<'a> {
 
     /// A lowered document as AWS holds it once deployed: references resolved to real ARNs.
     fn expected(&self, document: &PolicyDocument) -> Json {
-        document.to_json(&|reference| match reference {
+        document.to_typed_json(&|reference| match reference {
             Ref::KeyArn(key) => json!(self.key_arns[key]),
             Ref::RoleArn(role) => json!(self.scenario().role_arn(role)),
             Ref::InstanceProfile(instance) => json!(instance),

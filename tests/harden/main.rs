@@ -436,7 +436,13 @@ fn scanned() -> &'static Path {
             fs::remove_file(&scenario).unwrap();
         }
         // Examples of existing resources read their live policies from beside them.
-        for name in ["existing-bucket", "existing-role", "eks", "owner-role", "identity-center"] {
+        for name in [
+            "existing-bucket",
+            "existing-role",
+            "eks",
+            "owner-role",
+            "identity-center",
+        ] {
             let scenario = root().join("examples").join(format!("{name}.toml"));
             synth(&scenario, &dir.join(name), &[]);
             synth(

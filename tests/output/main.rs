@@ -10,3 +10,4 @@ mod golden;
 mod hostile;
 mod least_privilege;
 mod lint;
+mod scanner_shape;

@@ -134,7 +134,7 @@ resource "aws_s3_bucket_policy" "shared" {
         Resource  = ["arn:aws:s3:::acme-shared-data", "arn:aws:s3:::acme-shared-data/*"]
         Condition = {
           Bool = {
-            "aws:SecureTransport" = "false"
+            "aws:SecureTransport" = false
           }
         }
       },
