@@ -75,18 +75,37 @@ pub fn role(trust: &PolicyDocument) -> Vec<Skip> {
 /// organization (`{"AWS": "*"}` under `aws:PrincipalOrgID`, from consolidation) looks public to
 /// checkov's Terraform check, which ignores conditions.
 pub fn bucket_policy(policy: &PolicyDocument) -> Vec<Skip> {
-    let names_organization = policy.statements.iter().any(|statement| {
+    if names_organization(policy) {
+        vec![ORGANIZATION_PRINCIPAL]
+    } else {
+        Vec::new()
+    }
+}
+
+pub const ORGANIZATION_KEY_PRINCIPAL: Skip = skip(
+    "CKV_AWS_33",
+    "Principal AWS * is bounded by aws:PrincipalOrgID and aws:PrincipalArn conditions naming the scenario's organization and roles",
+);
+
+/// The checks a key policy does not meet by design: the same organization statement, which
+/// the key-policy check reads without its conditions.
+pub fn key_policy(policy: &PolicyDocument) -> Vec<Skip> {
+    if names_organization(policy) {
+        vec![ORGANIZATION_KEY_PRINCIPAL]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether an `Allow` of the policy names the organization (`aws:PrincipalOrgID`).
+fn names_organization(policy: &PolicyDocument) -> bool {
+    policy.statements.iter().any(|statement| {
         statement.effect == Effect::Allow
             && statement
                 .condition
                 .values()
                 .any(|keys| keys.contains_key(PRINCIPAL_ORG_ID))
-    });
-    if names_organization {
-        vec![ORGANIZATION_PRINCIPAL]
-    } else {
-        Vec::new()
-    }
+    })
 }
 
 /// Which renderer a skip list is for: the two scanners' check sets differ.
@@ -129,7 +148,7 @@ pub fn instance(flavor: Flavor) -> Vec<Skip> {
 }
 
 /// Every skip crossgrant may emit, for documentation and tests.
-pub const ALL: [Skip; 8] = [
+pub const ALL: [Skip; 9] = [
     ACCESS_LOGGING,
     REPLICATION,
     EVENT_NOTIFICATIONS,
@@ -138,4 +157,5 @@ pub const ALL: [Skip; 8] = [
     DETAILED_MONITORING,
     ORGANIZATION_PRINCIPAL,
     PINNED_ACCOUNT_PRINCIPAL,
+    ORGANIZATION_KEY_PRINCIPAL,
 ];

@@ -48,8 +48,9 @@ struct CfnKeyView {
     description: String,
     rotation: bool,
     deletion_window_days: u32,
-    /// The key policy as a JSON string: some tools (and local emulators) only accept a string.
-    policy: String,
+    /// The key policy as a mapping, as the bucket policy is, so scanners read it.
+    policy: Json,
+    checkov_skips: Vec<checkov::Skip>,
     tags: Vec<TagView>,
 }
 
@@ -248,7 +249,8 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     description: key.description.clone(),
                     rotation: key.rotation,
                     deletion_window_days: key.deletion_window_days,
-                    policy: serde_json::to_string_pretty(&document).unwrap_or_default() + "\n",
+                    policy: document,
+                    checkov_skips: checkov::key_policy(policy),
                     tags: tag_views(&key.tags),
                 });
                 view.outputs.push(CfnOutputView {

@@ -67,3 +67,13 @@ fn terraform_keeps_instances_on_the_ami_parameter_and_bounds_the_provider() {
         "{versions}"
     );
 }
+
+#[test]
+fn the_key_policy_is_a_mapping_scanners_read() {
+    let template =
+        std::fs::read_to_string(root().join("out/cloudformation/data-data.yaml")).unwrap();
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&template).unwrap();
+    let policy = &yaml["Resources"]["DataKey"]["Properties"]["KeyPolicy"];
+    assert!(policy.is_mapping(), "{policy:?}");
+    assert!(policy["Statement"].is_sequence());
+}
