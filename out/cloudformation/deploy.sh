@@ -30,15 +30,34 @@ deploy() {
   fi
 }
 
+# A profile that reaches another account than the scenario says would deploy there.
+check_account() {
+  local profile=$1 expected=$2 account=$3 actual
+  if ! actual=$(aws sts get-caller-identity --profile "$profile" --query Account --output text 2>&1); then
+    printf 'profile %s (account %s) cannot be used: %s\nnothing was deployed\n' "$profile" "$account" "$actual" >&2
+    exit 1
+  fi
+  if [[ $actual != "$expected" ]]; then
+    printf 'profile %s reaches account %s, but the scenario deploys account %s (%s) with it\nnothing was deployed\n' "$profile" "$actual" "$account" "$expected" >&2
+    exit 1
+  fi
+}
+
 key_arn() {
   aws kms describe-key --key-id "$3" --profile "$1" --region "$2" \
     --query KeyMetadata.Arn --output text
 }
 
+# Before anything is deployed: every profile must reach the account the scenario names.
+check_account data 111111111111 data
+check_account app 222222222222 app
+
 # 1. shared-data-data-data: data of account data (111111111111) in ap-northeast-1
+printf '==> step %s of %s: %s\n' 1 2 shared-data-data-data
 deploy shared-data-data-data data-data.yaml data ap-northeast-1
 KEY_ARN_DATA=$(key_arn data ap-northeast-1 alias/shared-data)
 
 # 2. shared-data-app-access: access of account app (222222222222) in ap-northeast-1
 #    after: data-data
+printf '==> step %s of %s: %s\n' 2 2 shared-data-app-access
 deploy shared-data-app-access app-access.yaml app ap-northeast-1 "DataKeyArn=$KEY_ARN_DATA"

@@ -514,7 +514,17 @@ struct DeployView {
     principal_style: &'static str,
     /// Whether the script applies the policy of an existing key.
     existing_keys: bool,
+    /// Every profile the script uses, with the account it must reach.
+    accounts: Vec<AccountCheckView>,
+    total: usize,
     steps: Vec<DeployStepView>,
+}
+
+#[derive(Serialize)]
+struct AccountCheckView {
+    profile: String,
+    account: String,
+    account_id: String,
 }
 
 #[derive(Serialize)]
@@ -557,7 +567,7 @@ struct KeyLookupView {
 
 fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView {
     let scenario = &lowered.scenario;
-    let steps = steps
+    let steps: Vec<DeployStepView> = steps
         .iter()
         .enumerate()
         .map(|(index, step)| {
@@ -629,10 +639,22 @@ fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView 
             }
         })
         .collect();
+    let mut accounts: Vec<AccountCheckView> = Vec::new();
+    for step in &steps {
+        if !accounts.iter().any(|known| known.profile == step.profile) {
+            accounts.push(AccountCheckView {
+                profile: step.profile.clone(),
+                account: step.account.clone(),
+                account_id: step.account_id.clone(),
+            });
+        }
+    }
     DeployView {
         scenario: scenario.name.clone(),
         principal_style: scenario.principal_style.as_str(),
         existing_keys: scenario.keys.values().any(|key| key.existing.is_some()),
+        accounts,
+        total: steps.len(),
         steps,
     }
 }

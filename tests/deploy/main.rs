@@ -21,6 +21,7 @@ mod access_role;
 #[path = "../common/mod.rs"]
 mod common;
 mod existing;
+mod guard;
 
 use common::moto::{ApiCall, CliError, Moto, Profile, Profiles};
 use common::{require_tool, text};
