@@ -104,14 +104,7 @@ impl CheckReport {
 pub fn check(lowered: &Lowered) -> CheckReport {
     let world = World::build(lowered);
     let scenario = &lowered.scenario;
-    let live = scenario
-        .buckets
-        .values()
-        .any(|bucket| bucket.live_policy().is_some())
-        || scenario
-            .keys
-            .values()
-            .any(|key| key.live_policy().is_some());
+    let live = scenario.has_live_policies();
     let kept_world = live.then(|| world.kept_only());
     let results = probes(lowered)
         .into_iter()

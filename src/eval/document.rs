@@ -113,13 +113,15 @@ impl std::error::Error for DocumentProblem {}
 /// Reads a policy document from JSON text: a bare policy, or the output of the aws CLI commands
 /// that fetch one.
 pub fn parse_policy_json(text: &str) -> Result<PolicyDocument, DocumentProblem> {
-    let json: Json = serde_json::from_str(text).map_err(|error| DocumentProblem::NotJson {
+    parse_document(&unwrap(read_json(text)?)?)
+}
+
+fn read_json(text: &str) -> Result<Json, DocumentProblem> {
+    serde_json::from_str(text).map_err(|error| DocumentProblem::NotJson {
         line: error.line(),
         column: error.column(),
         message: strip_position(&error.to_string()),
-    })?;
-    let document = unwrap(json)?;
-    parse_document(&document)
+    })
 }
 
 /// Reads a live policy to be kept: like [`parse_policy_json`], and every statement remembers

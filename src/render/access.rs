@@ -350,14 +350,7 @@ fn existing_views(lowered: &Lowered) -> Vec<ExistingView> {
 /// `check` finds it.
 fn kept_views(lowered: &Lowered) -> Vec<KeptView> {
     let scenario = &lowered.scenario;
-    let live = scenario
-        .buckets
-        .values()
-        .any(|bucket| bucket.live_policy().is_some())
-        || scenario
-            .keys
-            .values()
-            .any(|key| key.live_policy().is_some());
+    let live = scenario.has_live_policies();
     if !live {
         return Vec::new();
     }

@@ -437,6 +437,14 @@ impl Scenario {
         role.arn(&self.accounts[&role.account].id)
     }
 
+    /// Whether any existing bucket or key keeps statements of a live policy.
+    pub fn has_live_policies(&self) -> bool {
+        self.buckets
+            .values()
+            .any(|bucket| bucket.live_policy().is_some())
+            || self.keys.values().any(|key| key.live_policy().is_some())
+    }
+
     /// Whether the grant crosses an account boundary (consumer role and bucket in different
     /// accounts).
     pub fn is_cross_account(&self, grant: &Grant) -> bool {

@@ -318,16 +318,12 @@ impl Checker {
         name: &Spanned<String>,
         fields: &[(&'static str, Option<Span>)],
     ) {
-        for (field, place) in fields {
-            if let Some(place) = place {
-                self.report(Problem::CreationOnly {
-                    kind,
-                    name: name.get_ref().clone(),
-                    field,
-                    span: place.clone(),
-                });
-            }
-        }
+        self.misplaced(fields, |field, span| Problem::CreationOnly {
+            kind,
+            name: name.get_ref().clone(),
+            field,
+            span,
+        });
     }
 
     /// Reports each field of `fields` that is set on a table crossgrant creates: they describe
@@ -338,14 +334,23 @@ impl Checker {
         name: &Spanned<String>,
         fields: &[(&'static str, Option<Span>)],
     ) {
+        self.misplaced(fields, |field, span| Problem::NeedsExisting {
+            kind,
+            name: name.get_ref().clone(),
+            field,
+            span,
+        });
+    }
+
+    /// Reports `problem` for each field of `fields` that is set.
+    fn misplaced(
+        &mut self,
+        fields: &[(&'static str, Option<Span>)],
+        problem: impl Fn(&'static str, Span) -> Problem,
+    ) {
         for (field, place) in fields {
             if let Some(place) = place {
-                self.report(Problem::NeedsExisting {
-                    kind,
-                    name: name.get_ref().clone(),
-                    field,
-                    span: place.clone(),
-                });
+                self.report(problem(field, place.clone()));
             }
         }
     }
