@@ -498,12 +498,14 @@ pub fn render(
         };
         files.insert(file_name(step, format), text);
     }
+    let view = deploy_view(lowered, steps, format);
     files.insert(
         PathBuf::from("cloudformation/deploy.sh"),
-        templates.render(
-            "cloudformation/deploy.sh",
-            &deploy_view(lowered, steps, format),
-        )?,
+        templates.render("cloudformation/deploy.sh", &view)?,
+    );
+    files.insert(
+        PathBuf::from("cloudformation/destroy.sh"),
+        templates.render("cloudformation/destroy.sh", &view)?,
     );
     Ok(files)
 }
@@ -511,6 +513,8 @@ pub fn render(
 #[derive(Serialize)]
 struct DeployView {
     scenario: String,
+    /// The steps in reverse plan order, for `destroy.sh`.
+    destroy: Vec<DestroyStepView>,
     principal_style: &'static str,
     /// Whether the script applies the policy of an existing key.
     existing_keys: bool,
@@ -518,6 +522,16 @@ struct DeployView {
     accounts: Vec<AccountCheckView>,
     total: usize,
     steps: Vec<DeployStepView>,
+}
+
+#[derive(Serialize)]
+struct DestroyStepView {
+    stack_name: String,
+    account: String,
+    profile: String,
+    region: String,
+    has_stack: bool,
+    retained: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -542,6 +556,8 @@ struct DeployStepView {
     key_lookups: Vec<KeyLookupView>,
     has_stack: bool,
     key_policies: Vec<KeyPolicyStepView>,
+    /// What CloudFormation keeps when the stack is deleted (`DeletionPolicy: Retain`).
+    retained: Vec<String>,
 }
 
 /// A key policy the deploy script applies to an existing key.
@@ -616,6 +632,30 @@ fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView 
                 overrides,
                 key_lookups,
                 has_stack: has_stack(unit),
+                retained: unit
+                    .resources
+                    .iter()
+                    .filter_map(|resource| match resource {
+                        Resource::Key { key, .. } => Some(scenario.keys[key].label()),
+                        Resource::Bucket { bucket } => Some(format!(
+                            "S3 bucket {}",
+                            scenario.buckets[bucket].bucket_name
+                        )),
+                        Resource::BucketPolicy { bucket, .. }
+                            if scenario.buckets[bucket].existing.is_some() =>
+                        {
+                            Some(format!(
+                                "the policy of existing bucket {}",
+                                scenario.buckets[bucket].bucket_name
+                            ))
+                        }
+                        Resource::KeyPolicy { key, .. } => Some(format!(
+                            "the policy of existing {} (applied by deploy.sh, not by a stack)",
+                            scenario.keys[key].label()
+                        )),
+                        _ => None,
+                    })
+                    .collect(),
                 key_policies: unit
                     .resources
                     .iter()
@@ -650,6 +690,22 @@ fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView 
         }
     }
     DeployView {
+        destroy: steps
+            .iter()
+            .rev()
+            .map(|step| DestroyStepView {
+                stack_name: step.stack_name.clone(),
+                account: step.account.clone(),
+                profile: step.profile.clone(),
+                region: step.region.clone(),
+                has_stack: step.has_stack,
+                retained: step
+                    .retained
+                    .iter()
+                    .map(|what| format!("  {what} (account {})", step.account))
+                    .collect(),
+            })
+            .collect(),
         scenario: scenario.name.clone(),
         principal_style: scenario.principal_style.as_str(),
         existing_keys: scenario.keys.values().any(|key| key.existing.is_some()),

@@ -76,6 +76,7 @@ macro_rules! embedded {
 pub const TEMPLATES: &[Embedded] = &[
     embedded!(template "cloudformation/stack.yaml"),
     embedded!(template "cloudformation/deploy.sh"),
+    embedded!(template "cloudformation/destroy.sh"),
     embedded!(partial "cloudformation/parameter"),
     embedded!(partial "cloudformation/key"),
     embedded!(partial "cloudformation/bucket"),

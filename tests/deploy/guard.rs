@@ -1,8 +1,9 @@
 //! `deploy.sh` checks, before its first step, that every profile reaches the account the
 //! scenario names: a profile pointing at another account stops the script with nothing
-//! deployed anywhere.
+//! deployed anywhere. `destroy.sh` deletes the stacks in reverse plan order and keeps what they
+//! retain.
 
-use super::args;
+use super::{args, key_policies_as_strings};
 use crate::common::moto::{Moto, Profile, Profiles};
 use crate::common::{self, require_tool, text};
 
@@ -10,36 +11,34 @@ const DATA: &str = "888888888801";
 const APP: &str = "888888888802";
 const REGION: &str = "eu-west-1";
 
-#[test]
-fn deploy_sh_stops_before_any_change_when_a_profile_reaches_another_account() {
-    require_tool("bash", &["--version"], "deploy.sh is a bash script");
-    let moto = Moto::shared();
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("guard.toml");
+/// A scenario of one owner and one reader, named `name`, in accounts `data` and `app`, rendered
+/// for CloudFormation into `dir/out`.
+fn render(dir: &std::path::Path, name: &str, data: &str, app: &str) -> std::path::PathBuf {
+    let scenario = dir.join(format!("{name}.toml"));
     std::fs::write(
         &scenario,
         format!(
-            r#"name = "guard"
+            r#"name = "{name}"
 region = "{REGION}"
 
 [accounts.data]
-id = "{DATA}"
+id = "{data}"
 
 [accounts.app]
-id = "{APP}"
+id = "{app}"
 
 [keys.data]
 account = "data"
-alias = "guard-data"
+alias = "{name}-data"
 
 [buckets.shared]
 account = "data"
-name = "acme-guard-shared"
+name = "acme-{name}-shared"
 key = "data"
 
 [roles.app]
 account = "app"
-name = "guard-reader"
+name = "{name}-reader"
 
 [[grants]]
 role = "app"
@@ -49,13 +48,49 @@ access = "read"
         ),
     )
     .unwrap();
-    let out = dir.path().join("out");
+    let out = dir.join("out");
     common::synth(&scenario, &out, &["--target", "cloudformation"]);
-    let profile = |name: &str, account_id: &str| Profile {
+    out
+}
+
+fn profile(name: &str, account_id: &str) -> Profile {
+    Profile {
         name: name.into(),
         account_id: account_id.into(),
         region: REGION.into(),
-    };
+    }
+}
+
+/// The stacks of `account` (by profile) whose names start with `prefix` and are not deleted.
+fn live_stacks(profiles: &Profiles, profile: &str, prefix: &str) -> Vec<String> {
+    let stacks = profiles
+        .json_all(&[args(&[
+            "cloudformation",
+            "list-stacks",
+            "--profile",
+            profile,
+            "--region",
+            REGION,
+        ])])
+        .remove(0)
+        .expect("list-stacks");
+    stacks["StackSummaries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|stack| stack["StackStatus"] != "DELETE_COMPLETE")
+        .filter_map(|stack| stack["StackName"].as_str())
+        .filter(|name| name.starts_with(prefix))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn deploy_sh_stops_before_any_change_when_a_profile_reaches_another_account() {
+    require_tool("bash", &["--version"], "deploy.sh is a bash script");
+    let moto = Moto::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let out = render(dir.path(), "guard", DATA, APP);
     // Profile `app` holds credentials of the owner account: a copy-paste slip in ~/.aws/config.
     let profiles = Profiles::issue(&moto, &[profile("data", DATA), profile("app", DATA)]);
     let output = profiles
@@ -76,23 +111,71 @@ access = "read"
         !text(&output.stdout).contains("==> step"),
         "no step started"
     );
-    let stacks = profiles
+    let names = live_stacks(&profiles, "data", "guard-");
+    assert!(names.is_empty(), "stacks were created: {names:?}");
+}
+
+#[test]
+fn destroy_sh_deletes_the_stacks_and_keeps_the_data() {
+    require_tool("bash", &["--version"], "destroy.sh is a bash script");
+    let moto = Moto::shared();
+    let (data, app) = ("888888888811", "888888888812");
+    let dir = tempfile::tempdir().unwrap();
+    let out = render(dir.path(), "teardown", data, app);
+    // Emulator gap: its KMS fails on a KeyPolicy mapping; its copy takes the same policy as a
+    // JSON string.
+    for stem in ["data-data", "app-access"] {
+        key_policies_as_strings(&out.join(format!("cloudformation/{stem}.yaml")));
+    }
+    let profiles = Profiles::issue(&moto, &[profile("data", data), profile("app", app)]);
+    let run = |script: &str| {
+        let output = profiles
+            .command("bash")
+            .arg(out.join("cloudformation").join(script))
+            .output()
+            .expect("bash runs the script");
+        assert!(
+            output.status.success(),
+            "{script} failed:\n{}\n{}\n{}",
+            text(&output.stdout),
+            text(&output.stderr),
+            moto.log_tail(20)
+        );
+        text(&output.stdout)
+    };
+    run("deploy.sh");
+    assert_eq!(live_stacks(&profiles, "data", "teardown-").len(), 1);
+    assert_eq!(live_stacks(&profiles, "app", "teardown-").len(), 1);
+    let stdout = run("destroy.sh");
+    let app_deleted = stdout
+        .find("==> deleting teardown-app-access")
+        .expect("app first");
+    let data_deleted = stdout
+        .find("==> deleting teardown-data-data")
+        .expect("then data");
+    assert!(app_deleted < data_deleted, "reverse plan order:\n{stdout}");
+    assert!(live_stacks(&profiles, "data", "teardown-").is_empty());
+    assert!(live_stacks(&profiles, "app", "teardown-").is_empty());
+    assert!(
+        stdout.contains("S3 bucket acme-teardown-shared (account data)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("KMS key alias/teardown-data (account data)"),
+        "{stdout}"
+    );
+    // What the stacks retain is still there.
+    let bucket = profiles
         .json_all(&[args(&[
-            "cloudformation",
-            "list-stacks",
+            "s3api",
+            "head-bucket",
+            "--bucket",
+            "acme-teardown-shared",
             "--profile",
             "data",
             "--region",
             REGION,
         ])])
-        .remove(0)
-        .expect("list-stacks");
-    let names: Vec<&str> = stacks["StackSummaries"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|stack| stack["StackName"].as_str())
-        .filter(|name| name.starts_with("guard-"))
-        .collect();
-    assert!(names.is_empty(), "stacks were created: {names:?}");
+        .remove(0);
+    assert!(bucket.is_ok(), "the bucket is retained: {bucket:?}");
 }

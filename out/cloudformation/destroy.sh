@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Deletes the stacks of scenario shared-data in reverse plan order, each after the stacks that
+# need it. What the stacks retain (DeletionPolicy: Retain) stays, and is listed at the end:
+# the data outlives the stacks, as it does in the Terraform output.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+deploy() {
+  local stack=$1 template=$2 profile=$3 region=$4
+  shift 4
+  local output extra=()
+  if (($#)); then
+    extra=(--parameter-overrides "$@")
+  fi
+  if output=$(aws cloudformation deploy \
+    --stack-name "$stack" \
+    --template-file "$template" \
+    --profile "$profile" \
+    --region "$region" \
+    --capabilities CAPABILITY_NAMED_IAM \
+    --no-fail-on-empty-changeset \
+    ${extra[@]+"${extra[@]}"} 2>&1); then
+    printf '%s\n' "$output"
+  elif grep -q "No updates are to be performed" <<<"$output"; then
+    printf '%s: no changes\n' "$stack"
+  else
+    printf '%s\n' "$output" >&2
+    return 1
+  fi
+}
+
+# A profile that reaches another account than the scenario says would deploy there.
+check_account() {
+  local profile=$1 expected=$2 account=$3 actual
+  if ! actual=$(aws sts get-caller-identity --profile "$profile" --query Account --output text 2>&1); then
+    printf 'profile %s (account %s) cannot be used: %s\nnothing was deployed\n' "$profile" "$account" "$actual" >&2
+    exit 1
+  fi
+  if [[ $actual != "$expected" ]]; then
+    printf 'profile %s reaches account %s, but the scenario deploys account %s (%s) with it\nnothing was deployed\n' "$profile" "$actual" "$account" "$expected" >&2
+    exit 1
+  fi
+}
+
+key_arn() {
+  aws kms describe-key --key-id "$3" --profile "$1" --region "$2" \
+    --query KeyMetadata.Arn --output text
+}
+
+# Before anything is deleted: every profile must reach the account the scenario names.
+check_account data 111111111111 data
+check_account app 222222222222 app
+
+printf '==> deleting %s\n' shared-data-app-access
+aws cloudformation delete-stack --stack-name shared-data-app-access --profile app --region ap-northeast-1
+aws cloudformation wait stack-delete-complete --stack-name shared-data-app-access --profile app --region ap-northeast-1
+
+printf '==> deleting %s\n' shared-data-data-data
+aws cloudformation delete-stack --stack-name shared-data-data-data --profile data --region ap-northeast-1
+aws cloudformation wait stack-delete-complete --stack-name shared-data-data-data --profile data --region ap-northeast-1
+
+echo "Kept, as the stacks retain them:"
+echo '  KMS key alias/shared-data (account data)'
+echo '  S3 bucket acme-shared-data (account data)'
