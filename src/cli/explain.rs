@@ -7,7 +7,7 @@
 //! stated not to exist (`--no-bucket-policy`, `--no-identity-policy`, `--sse-s3`), never
 //! assumed empty.
 
-use crate::aws::{is_account_id, is_bucket_level, kms, s3, REGIONS};
+use crate::aws::{is_account_id, is_bucket_level, kms, s3, sts, REGIONS};
 use crate::error::{reported, Error, Status};
 use crate::eval::document::{parse_policy_json, DocumentProblem};
 use crate::eval::engine::{Decision, LayerResult, PrincipalScope};
@@ -76,6 +76,16 @@ pub struct ExplainArgs {
     /// The role has no identity policy, inline or attached.
     #[arg(long, conflicts_with = "identity_policy")]
     pub no_identity_policy: bool,
+    /// For sts:AssumeRole: the ARN of the role to assume.
+    #[arg(long)]
+    pub role_arn: Option<String>,
+    /// For sts:AssumeRole: the role's trust policy (`aws iam get-role --role-name NAME --query
+    /// Role.AssumeRolePolicyDocument`), or the bare policy; `-` reads stdin.
+    #[arg(long)]
+    pub trust_policy: Option<PathBuf>,
+    /// For sts:AssumeRole: the external id the caller presents.
+    #[arg(long)]
+    pub external_id: Option<String>,
 }
 
 /// Why `explain` cannot answer.
@@ -129,6 +139,8 @@ fn how_to_give(needed: Needed) -> &'static str {
         Needed::Encryption => "how the bucket encrypts, for the KMS call S3 makes: pass --kms-key-arn ARN with --key-policy FILE (SSE-KMS), --aws-managed-key (the aws/s3 key), or --sse-s3 (S3 managed keys, no KMS call)",
         Needed::KeyArn => "the KMS key: pass --kms-key-arn ARN",
         Needed::KeyPolicy => "the key policy: pass --key-policy FILE (`aws kms get-key-policy --key-id ARN --policy-name default`)",
+        Needed::RoleArn => "the role to assume: pass --role-arn ARN",
+        Needed::TrustPolicy => "the role's trust policy: pass --trust-policy FILE (`aws iam get-role --role-name NAME --query Role.AssumeRolePolicyDocument`)",
     }
 }
 
@@ -154,7 +166,7 @@ impl fmt::Display for ExplainError {
             }
             ExplainError::InvalidAction { value } => write!(
                 f,
-                "--action {value:?} must be an s3: or kms: action such as s3:GetObject"
+                "--action {value:?} must be an s3: or kms: action such as s3:GetObject, or sts:AssumeRole"
             ),
             ExplainError::InvalidKeyArn { value } => write!(
                 f,
@@ -252,7 +264,10 @@ fn question(args: &ExplainArgs) -> Result<Question, ExplainError> {
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if !(service == s3::SERVICE || service == kms::SERVICE) || args.action.split(':').count() != 2 {
+    let assume = args.action.eq_ignore_ascii_case(sts::ASSUME_ROLE);
+    if !(service == s3::SERVICE || service == kms::SERVICE || assume)
+        || args.action.split(':').count() != 2
+    {
         return Err(ExplainError::InvalidAction {
             value: args.action.clone(),
         });
@@ -329,6 +344,8 @@ fn question(args: &ExplainArgs) -> Result<Question, ExplainError> {
         encryption,
         bucket_key: args.bucket_key,
         plain_http: args.plain_http,
+        role_arn: args.role_arn.clone(),
+        external_id: args.external_id.clone(),
     })
 }
 
@@ -351,6 +368,7 @@ fn answer(args: &ExplainArgs, out: &mut dyn Write) -> Result<bool, ExplainError>
         .iter()
         .chain(&args.key_policy)
         .chain(&args.identity_policy)
+        .chain(&args.trust_policy)
         .filter(|path| path.as_os_str() == "-")
         .count();
     if stdin_readers > 1 {
@@ -372,7 +390,13 @@ fn answer(args: &ExplainArgs, out: &mut dyn Write) -> Result<bool, ExplainError>
         .iter()
         .map(|path| read_document(path, &mut stdin_used))
         .collect::<Result<Vec<_>, _>>()?;
+    let trust_policy = args
+        .trust_policy
+        .as_ref()
+        .map(|path| read_document(path, &mut stdin_used))
+        .transpose()?;
     let given = GivenPolicies {
+        trust_policy,
         bucket_policy,
         key_policy,
         identity_policies: if !identity_policies.is_empty() {

@@ -9,7 +9,7 @@ use super::engine::{evaluate, Decision, NamedPolicy, PolicySet};
 use super::error::EvalError;
 use super::request::{account_of_arn, Caller, Context, Request};
 use super::resolve::{aws_managed_s3_key_policy, is_aws_managed_s3_key_policy};
-use crate::aws::{condition_key, kms, kms_action_for, s3, s3_arn, s3_encryption_context};
+use crate::aws::{condition_key, kms, kms_action_for, s3, s3_arn, s3_encryption_context, sts};
 use crate::policy::PolicyDocument;
 
 /// The request to explain, as the caller would send it.
@@ -30,6 +30,9 @@ pub struct Question {
     /// The bucket uses an S3 Bucket Key.
     pub bucket_key: bool,
     pub plain_http: bool,
+    /// For `sts:AssumeRole`: the role asked for, and the external id presented.
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
 }
 
 /// What encrypts the objects, which decides whether S3 calls KMS for an object request.
@@ -118,6 +121,8 @@ pub struct GivenPolicies {
     pub bucket_policy: Stated<GivenPolicy>,
     pub key_policy: Option<GivenPolicy>,
     pub identity_policies: Stated<Vec<GivenPolicy>>,
+    /// The trust policy of the role an `sts:AssumeRole` asks for.
+    pub trust_policy: Option<GivenPolicy>,
 }
 
 /// What a question lacks to be decided: a layer that takes part in the decision, or the key
@@ -134,6 +139,10 @@ pub enum Needed {
     KeyArn,
     /// A KMS request is decided by the key policy.
     KeyPolicy,
+    /// An `sts:AssumeRole` names its role.
+    RoleArn,
+    /// An `sts:AssumeRole` is decided by the role's trust policy.
+    TrustPolicy,
 }
 
 /// Why a question cannot be answered.
@@ -185,6 +194,14 @@ pub fn needed(question: &Question, given: &GivenPolicies) -> Vec<Needed> {
     }
     if question.caller != Caller::Anonymous && !given.identity_policies.is_given() {
         needed.push(Needed::IdentityPolicy);
+    }
+    if service == sts::SERVICE {
+        if question.role_arn.is_none() {
+            needed.push(Needed::RoleArn);
+        }
+        if given.trust_policy.is_none() {
+            needed.push(Needed::TrustPolicy);
+        }
     }
     let kms_step = service == kms::SERVICE || kms_action_for(&question.action).is_some();
     if kms_step {
@@ -251,6 +268,26 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
             PolicySet {
                 identity: identity.clone(),
                 resource: given.bucket_policy.given().map(GivenPolicy::named),
+            },
+            false,
+        ));
+    }
+    if let (true, Some(role_arn)) = (service == sts::SERVICE, &question.role_arn) {
+        let mut context = Context::of_caller(&question.caller, true);
+        if let Some(id) = &question.external_id {
+            context.set(condition_key::STS_EXTERNAL_ID, id.clone());
+        }
+        requests.push((
+            Request {
+                caller: question.caller.clone(),
+                action: question.action.clone(),
+                resource: role_arn.clone(),
+                resource_account: account_of_arn(role_arn).unwrap_or_default().to_string(),
+                context,
+            },
+            PolicySet {
+                identity: identity.clone(),
+                resource: given.trust_policy.as_ref().map(GivenPolicy::named),
             },
             false,
         ));

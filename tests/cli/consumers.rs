@@ -317,3 +317,77 @@ fn a_permission_set_role_must_be_existing_and_named_by_the_set_only() {
         assert!(stderr.contains(message), "{message}:\n{stderr}");
     }
 }
+
+#[test]
+fn explain_decides_assuming_an_access_role_from_its_trust_policy() {
+    let out = tempfile::tempdir().unwrap();
+    common::synth(
+        &common::root().join("examples/owner-role.toml"),
+        out.path(),
+        &["--target", "cloudformation", "--format", "json"],
+    );
+    let read = |file: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out.path().join(file)).unwrap()).unwrap()
+    };
+    let trust = out.path().join("trust.json");
+    std::fs::write(
+        &trust,
+        read("cloudformation/data-access.json")["Resources"]["AppAccessDataRole"]["Properties"]
+            ["AssumeRolePolicyDocument"]
+            .to_string(),
+    )
+    .unwrap();
+    let identity = out.path().join("identity.json");
+    std::fs::write(
+        &identity,
+        read("cloudformation/app-access.json")["Resources"]["AppAccessPolicy"]["Properties"]
+            ["PolicyDocument"]
+            .to_string(),
+    )
+    .unwrap();
+    let ask = |principal: &str, external_id: Option<&str>| {
+        let mut args = vec![
+            "explain",
+            "--principal",
+            principal,
+            "--action",
+            "sts:AssumeRole",
+            "--role-arn",
+            "arn:aws:iam::111111111111:role/archive-reader-access",
+            "--trust-policy",
+            trust.to_str().unwrap(),
+            "--identity-policy",
+            identity.to_str().unwrap(),
+        ];
+        if let Some(id) = external_id {
+            args.extend(["--external-id", id]);
+        }
+        let output = common::crossgrant(&args);
+        (output.status.code(), common::text(&output.stdout))
+    };
+    let consumer = "arn:aws:iam::222222222222:role/archive-reader";
+    let (code, stdout) = ask(consumer, Some("acme-archive-reader"));
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("trust policy: allows"), "{stdout}");
+    let (code, stdout) = ask(consumer, None);
+    assert_eq!(code, Some(1), "without the external id: {stdout}");
+    let (code, stdout) = ask(
+        "arn:aws:iam::222222222222:role/archive-reader-2",
+        Some("acme-archive-reader"),
+    );
+    assert_eq!(code, Some(1), "another role of the account: {stdout}");
+    let output = common::crossgrant(&[
+        "explain",
+        "--principal",
+        consumer,
+        "--action",
+        "sts:AssumeRole",
+        "--no-identity-policy",
+    ]);
+    let stderr = common::text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("--role-arn ARN") && stderr.contains("--trust-policy FILE"),
+        "{stderr}"
+    );
+}
