@@ -5,30 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-deploy() {
-  local stack=$1 template=$2 profile=$3 region=$4
-  shift 4
-  local output extra=()
-  if (($#)); then
-    extra=(--parameter-overrides "$@")
-  fi
-  if output=$(aws cloudformation deploy \
-    --stack-name "$stack" \
-    --template-file "$template" \
-    --profile "$profile" \
-    --region "$region" \
-    --capabilities CAPABILITY_NAMED_IAM \
-    --no-fail-on-empty-changeset \
-    ${extra[@]+"${extra[@]}"} 2>&1); then
-    printf '%s\n' "$output"
-  elif grep -q "No updates are to be performed" <<<"$output"; then
-    printf '%s: no changes\n' "$stack"
-  else
-    printf '%s\n' "$output" >&2
-    return 1
-  fi
-}
-
 # A profile that reaches another account than the scenario says would deploy there.
 check_account() {
   local profile=$1 expected=$2 account=$3 actual
@@ -40,11 +16,6 @@ check_account() {
     printf 'profile %s reaches account %s, but the scenario deploys account %s (%s) with it\nnothing was deployed\n' "$profile" "$actual" "$account" "$expected" >&2
     exit 1
   fi
-}
-
-key_arn() {
-  aws kms describe-key --key-id "$3" --profile "$1" --region "$2" \
-    --query KeyMetadata.Arn --output text
 }
 
 # Before anything is deleted: every profile must reach the account the scenario names.
@@ -60,5 +31,5 @@ aws cloudformation delete-stack --stack-name shared-data-data-data --profile dat
 aws cloudformation wait stack-delete-complete --stack-name shared-data-data-data --profile data --region ap-northeast-1
 
 echo "Kept, as the stacks retain them:"
-echo '  KMS key alias/shared-data (account data)'
-echo '  S3 bucket acme-shared-data (account data)'
+printf '  %s (account %s)\n' 'KMS key alias/shared-data' data
+printf '  S3 bucket %s (account %s)\n' acme-shared-data data

@@ -273,18 +273,8 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
         ));
     }
     if let (true, Some(role_arn)) = (service == sts::SERVICE, &question.role_arn) {
-        let mut context = Context::of_caller(&question.caller, true);
-        if let Some(id) = &question.external_id {
-            context.set(condition_key::STS_EXTERNAL_ID, id.clone());
-        }
         requests.push((
-            Request {
-                caller: question.caller.clone(),
-                action: question.action.clone(),
-                resource: role_arn.clone(),
-                resource_account: account_of_arn(role_arn).unwrap_or_default().to_string(),
-                context,
-            },
+            sts_request(question, role_arn),
             PolicySet {
                 identity: identity.clone(),
                 resource: given.trust_policy.as_ref().map(GivenPolicy::named),
@@ -345,6 +335,21 @@ fn s3_request(question: &Question) -> Result<Request, Unanswerable> {
         resource_account: bucket_account,
         context,
     })
+}
+
+/// The `sts:AssumeRole` request for `role_arn`, presenting the external id the question gives.
+fn sts_request(question: &Question, role_arn: &str) -> Request {
+    let mut context = Context::of_caller(&question.caller, true);
+    if let Some(id) = &question.external_id {
+        context.set(condition_key::STS_EXTERNAL_ID, id.clone());
+    }
+    Request {
+        caller: question.caller.clone(),
+        action: question.action.clone(),
+        resource: role_arn.to_string(),
+        resource_account: account_of_arn(role_arn).unwrap_or_default().to_string(),
+        context,
+    }
 }
 
 /// The KMS request: the caller's own, or the one S3 sends on its behalf, which always goes

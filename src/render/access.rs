@@ -54,7 +54,11 @@ struct AccessRoleView {
 struct ExistingView {
     resource: String,
     account: String,
-    change: String,
+    /// A role: crossgrant only attaches its access policy.
+    role: bool,
+    /// The live policy whose statements are kept, and how many; none when it is replaced.
+    live_file: Option<String>,
+    kept: usize,
 }
 
 /// Access that statements kept from live policies give.
@@ -310,38 +314,38 @@ pub fn render(
 /// Every resource of the scenario that exists already.
 fn existing_views(lowered: &Lowered) -> Vec<ExistingView> {
     let scenario = &lowered.scenario;
-    let policy_change = |live: Option<&LivePolicy>| match live {
-        Some(live) => format!(
-            "policy: keeps the {} statements of {}, adds crossgrant's",
-            live.kept().count(),
-            live.file
-        ),
-        None => "policy: replaced by crossgrant's (no policy_file captured the live one)".into(),
-    };
-    let keys = scenario.keys.values().filter_map(|key| {
-        key.existing.as_ref()?;
-        Some(ExistingView {
-            resource: key.label(),
-            account: key.account.clone(),
-            change: policy_change(key.live_policy()),
-        })
-    });
-    let buckets = scenario.buckets.values().filter_map(|bucket| {
-        bucket.existing.as_ref()?;
-        Some(ExistingView {
-            resource: format!("S3 bucket {}", bucket.bucket_name),
-            account: bucket.account.clone(),
-            change: policy_change(bucket.live_policy()),
-        })
-    });
+    let view =
+        |resource: String, account: &str, role: bool, live: Option<&LivePolicy>| ExistingView {
+            resource,
+            account: account.to_string(),
+            role,
+            live_file: live.map(|live| live.file.clone()),
+            kept: live.map_or(0, |live| live.kept().count()),
+        };
+    let keys = scenario
+        .keys
+        .values()
+        .filter(|key| key.existing.is_some())
+        .map(|key| view(key.label(), &key.account, false, key.live_policy()));
+    let buckets = scenario
+        .buckets
+        .values()
+        .filter(|bucket| bucket.existing.is_some())
+        .map(|bucket| {
+            let label = format!("S3 bucket {}", bucket.bucket_name);
+            view(label, &bucket.account, false, bucket.live_policy())
+        });
     let roles = scenario
         .roles
         .values()
         .filter(|role| role.existing)
-        .map(|role| ExistingView {
-            resource: format!("IAM role {}", role.role_name),
-            account: role.account.clone(),
-            change: "gets crossgrant's access policy; nothing else changes".into(),
+        .map(|role| {
+            view(
+                format!("IAM role {}", role.role_name),
+                &role.account,
+                true,
+                None,
+            )
         });
     keys.chain(buckets).chain(roles).collect()
 }

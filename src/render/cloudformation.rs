@@ -458,16 +458,12 @@ pub fn render(
                 let json_view = |document: &Json| json!({ "document": document });
                 files.insert(
                     PathBuf::from("cloudformation").join(merged),
-                    templates.render(
-                        "cloudformation/key-policy.json",
-                        &json_view(&resolver.document(policy)),
-                    )?,
+                    templates.render("policy.json", &json_view(&resolver.document(policy)))?,
                 );
                 if let Some(live) = lowered.scenario.keys[key].live_policy() {
                     files.insert(
                         PathBuf::from("cloudformation").join(captured),
-                        templates
-                            .render("cloudformation/key-policy.json", &json_view(&live.document))?,
+                        templates.render("policy.json", &json_view(&live.document))?,
                     );
                 }
             }
@@ -531,7 +527,16 @@ struct DestroyStepView {
     profile: String,
     region: String,
     has_stack: bool,
-    retained: Vec<String>,
+    /// What CloudFormation keeps when the stack is deleted (`DeletionPolicy: Retain`).
+    retained: Vec<RetainedView>,
+}
+
+/// One thing a stack keeps when it is deleted: `kind` is `key`, `bucket`, `bucket-policy` (of
+/// an existing bucket) or `key-policy` (of an existing key, which no stack holds).
+#[derive(Serialize)]
+struct RetainedView {
+    kind: &'static str,
+    name: String,
 }
 
 #[derive(Serialize)]
@@ -556,8 +561,6 @@ struct DeployStepView {
     key_lookups: Vec<KeyLookupView>,
     has_stack: bool,
     key_policies: Vec<KeyPolicyStepView>,
-    /// What CloudFormation keeps when the stack is deleted (`DeletionPolicy: Retain`).
-    retained: Vec<String>,
 }
 
 /// A key policy the deploy script applies to an existing key.
@@ -581,9 +584,47 @@ struct KeyLookupView {
     alias: String,
 }
 
-fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView {
+/// A step of `destroy.sh`: the stack to delete and what it keeps.
+fn destroy_step(lowered: &Lowered, step: &Step) -> DestroyStepView {
     let scenario = &lowered.scenario;
-    let steps: Vec<DeployStepView> = steps
+    let unit = &lowered.units[step.unit];
+    let account = scenario.account(&step.id.account);
+    let retained = unit
+        .resources
+        .iter()
+        .filter_map(|resource| {
+            let (kind, name) = match resource {
+                Resource::Key { key, .. } => ("key", scenario.keys[key].label()),
+                Resource::KeyPolicy { key, .. } => ("key-policy", scenario.keys[key].label()),
+                Resource::Bucket { bucket } => {
+                    ("bucket", scenario.buckets[bucket].bucket_name.clone())
+                }
+                Resource::BucketPolicy { bucket, .. }
+                    if scenario.buckets[bucket].existing.is_some() =>
+                {
+                    (
+                        "bucket-policy",
+                        scenario.buckets[bucket].bucket_name.clone(),
+                    )
+                }
+                _ => return None,
+            };
+            Some(RetainedView { kind, name })
+        })
+        .collect();
+    DestroyStepView {
+        stack_name: step.stack_name.clone(),
+        account: account.name.clone(),
+        profile: account.profile.clone(),
+        region: step.id.region.clone(),
+        has_stack: has_stack(unit),
+        retained,
+    }
+}
+
+fn deploy_view(lowered: &Lowered, plan_steps: &[Step], format: Format) -> DeployView {
+    let scenario = &lowered.scenario;
+    let steps: Vec<DeployStepView> = plan_steps
         .iter()
         .enumerate()
         .map(|(index, step)| {
@@ -632,30 +673,6 @@ fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView 
                 overrides,
                 key_lookups,
                 has_stack: has_stack(unit),
-                retained: unit
-                    .resources
-                    .iter()
-                    .filter_map(|resource| match resource {
-                        Resource::Key { key, .. } => Some(scenario.keys[key].label()),
-                        Resource::Bucket { bucket } => Some(format!(
-                            "S3 bucket {}",
-                            scenario.buckets[bucket].bucket_name
-                        )),
-                        Resource::BucketPolicy { bucket, .. }
-                            if scenario.buckets[bucket].existing.is_some() =>
-                        {
-                            Some(format!(
-                                "the policy of existing bucket {}",
-                                scenario.buckets[bucket].bucket_name
-                            ))
-                        }
-                        Resource::KeyPolicy { key, .. } => Some(format!(
-                            "the policy of existing {} (applied by deploy.sh, not by a stack)",
-                            scenario.keys[key].label()
-                        )),
-                        _ => None,
-                    })
-                    .collect(),
                 key_policies: unit
                     .resources
                     .iter()
@@ -690,21 +707,10 @@ fn deploy_view(lowered: &Lowered, steps: &[Step], format: Format) -> DeployView 
         }
     }
     DeployView {
-        destroy: steps
+        destroy: plan_steps
             .iter()
             .rev()
-            .map(|step| DestroyStepView {
-                stack_name: step.stack_name.clone(),
-                account: step.account.clone(),
-                profile: step.profile.clone(),
-                region: step.region.clone(),
-                has_stack: step.has_stack,
-                retained: step
-                    .retained
-                    .iter()
-                    .map(|what| format!("  {what} (account {})", step.account))
-                    .collect(),
-            })
+            .map(|step| destroy_step(lowered, step))
             .collect(),
         scenario: scenario.name.clone(),
         principal_style: scenario.principal_style.as_str(),

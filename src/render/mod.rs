@@ -89,9 +89,10 @@ pub const TEMPLATES: &[Embedded] = &[
     embedded!(partial "cloudformation/tag-items"),
     embedded!(partial "cloudformation/checkov-skips"),
     embedded!(partial "cloudformation/deploy-functions"),
+    embedded!(partial "cloudformation/account-check"),
     embedded!(partial "cloudformation/deploy-step"),
     embedded!(partial "cloudformation/bucket-policy"),
-    embedded!(template "cloudformation/key-policy.json"),
+    embedded!(template "policy.json"),
     embedded!(template "terraform/module/main.tf"),
     embedded!(template "terraform/module/variables.tf"),
     embedded!(template "terraform/module/outputs.tf"),
@@ -548,10 +549,7 @@ pub fn permission_set_policies(
         });
         files.insert(
             permission_set_file(set),
-            templates.render(
-                "cloudformation/key-policy.json",
-                &serde_json::json!({ "document": document }),
-            )?,
+            templates.render("policy.json", &serde_json::json!({ "document": document }))?,
         );
     }
     Ok(files)

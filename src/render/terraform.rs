@@ -115,7 +115,9 @@ struct TfExistingPolicyView {
     /// The argument naming the bucket or key, and its value.
     target_argument: &'static str,
     target: String,
-    what: String,
+    /// The bucket's name, or the key as people know it.
+    name: String,
+    bucket: bool,
     live_file: Option<String>,
     checkov_skips: Vec<checkov::Skip>,
     policy: Json,
@@ -467,7 +469,8 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                         id: snake(&bucket.name),
                         target_argument: "bucket",
                         target: bucket.bucket_name.clone(),
-                        what: format!("Bucket {}", bucket.bucket_name),
+                        name: bucket.bucket_name.clone(),
+                        bucket: true,
                         live_file: bucket.live_policy().map(|live| live.file.clone()),
                         checkov_skips: checkov::bucket_policy(policy),
                         policy: resolver.document(policy),
@@ -487,7 +490,8 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                         .and_then(|arn| key_arn_parts(arn).ok())
                         .map(|(_, _, id)| id.to_string())
                         .unwrap_or_default(),
-                    what: key.label(),
+                    name: key.label(),
+                    bucket: false,
                     live_file: key.live_policy().map(|live| live.file.clone()),
                     checkov_skips: Vec::new(),
                     policy: resolver.document(policy),

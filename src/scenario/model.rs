@@ -109,8 +109,6 @@ pub struct ExistingKey {
 pub struct LivePolicy {
     /// The file as the scenario names it (relative to the scenario).
     pub file: String,
-    /// The file's path as read.
-    pub path: std::path::PathBuf,
     /// The policy as the file holds it (the document inside any aws CLI wrapper), for the
     /// deploy script's check that it has not changed since.
     pub document: serde_json::Value,

@@ -390,7 +390,6 @@ impl Checker {
         match parse_live_policy(&text, named) {
             Ok((document, policy)) => Some(LivePolicy {
                 file: named.clone(),
-                path,
                 document,
                 statements: policy.statements,
             }),
