@@ -395,7 +395,7 @@ pub fn service_trust_actions(service: &str) -> &'static [&'static str] {
 /// prefixes its condition keys (`ISSUER:sub`, `ISSUER:aud`), and the account, or why the ARN is
 /// not one.
 pub fn oidc_provider_parts(arn: &str) -> Result<(&str, &str), &'static str> {
-    let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
+    let Some(rest) = iam_arn_rest(arn) else {
         return Err("is not an IAM ARN (arn:aws:iam::ACCOUNT:oidc-provider/ISSUER)");
     };
     let Some((account, resource)) = rest.split_once(':') else {
@@ -445,12 +445,130 @@ pub fn service_account_subject_problem(subject: &str) -> Option<&'static str> {
     }
 }
 
-/// The S3 endpoint that calls KMS on a caller's behalf in a region (`kms:ViaService`).
+/// The S3 endpoint that calls KMS on a caller's behalf in a region (`kms:ViaService`): the
+/// service's endpoint name, which ends in the partition's DNS suffix.
 pub fn s3_service(region: &str) -> String {
-    format!("s3.{region}{SERVICE_PRINCIPAL_SUFFIX}")
+    let suffix = Partition::of_region(region)
+        .unwrap_or_default()
+        .dns_suffix();
+    format!("s3.{region}.{suffix}")
 }
 
-/// Regions of the `aws` partition; the generated ARNs are written for that partition.
+/// An AWS partition: a group of regions with its own accounts, IAM and ARNs. IAM cannot grant
+/// across partitions, so every ARN of a scenario is written for the one partition its regions
+/// are in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Partition {
+    #[default]
+    Aws,
+    /// The China regions (Beijing, Ningxia).
+    China,
+    /// AWS GovCloud (US).
+    GovCloud,
+}
+
+impl Partition {
+    pub const ALL: [Partition; 3] = [Partition::Aws, Partition::China, Partition::GovCloud];
+
+    /// The partition a region is in, if it is a region crossgrant knows.
+    pub fn of_region(region: &str) -> Option<Partition> {
+        Partition::ALL
+            .into_iter()
+            .find(|partition| partition.regions().contains(&region))
+    }
+
+    /// The partition an ARN names (its second field), if it is one of the three.
+    pub fn of_arn(arn: &str) -> Option<Partition> {
+        let id = arn.strip_prefix("arn:")?.split(':').next()?;
+        Partition::ALL
+            .into_iter()
+            .find(|partition| partition.id() == id)
+    }
+
+    /// The partition's field in ARNs: `aws`, `aws-cn`, `aws-us-gov`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::China => "aws-cn",
+            Partition::GovCloud => "aws-us-gov",
+        }
+    }
+
+    /// The DNS suffix of the partition's service endpoints.
+    pub fn dns_suffix(self) -> &'static str {
+        match self {
+            Partition::China => "amazonaws.com.cn",
+            Partition::Aws | Partition::GovCloud => "amazonaws.com",
+        }
+    }
+
+    pub fn regions(self) -> &'static [&'static str] {
+        match self {
+            Partition::Aws => REGIONS,
+            Partition::China => CHINA_REGIONS,
+            Partition::GovCloud => GOVCLOUD_REGIONS,
+        }
+    }
+
+    /// `arn:PARTITION:iam::` — how IAM ARNs of the partition begin.
+    pub fn iam_prefix(self) -> String {
+        format!("arn:{}:iam::", self.id())
+    }
+
+    /// An IAM ARN of the partition: `arn:PARTITION:iam::ACCOUNT:RESOURCE`.
+    pub fn iam_arn(self, account: &str, resource: &str) -> String {
+        format!("arn:{}:iam::{account}:{resource}", self.id())
+    }
+
+    /// The root of an account: `arn:PARTITION:iam::ACCOUNT:root`.
+    pub fn root_arn(self, account: &str) -> String {
+        self.iam_arn(account, "root")
+    }
+
+    /// `arn:PARTITION:s3:::` — how S3 ARNs of the partition begin; they name neither region
+    /// nor account.
+    pub fn s3_prefix(self) -> String {
+        format!("arn:{}:s3:::", self.id())
+    }
+
+    /// The ARN of a KMS key of the partition.
+    pub fn key_arn(self, region: &str, account: &str, key_id: &str) -> String {
+        format!("arn:{}:kms:{region}:{account}:key/{key_id}", self.id())
+    }
+}
+
+/// The partition of a region, for ARNs built from it (a key's, a bucket's); the `aws`
+/// partition for a region crossgrant does not know (validation has refused those).
+pub fn partition_of(region: &str) -> Partition {
+    Partition::of_region(region).unwrap_or_default()
+}
+
+/// Whether `region` is a region of one of the three partitions.
+pub fn is_region(region: &str) -> bool {
+    Partition::of_region(region).is_some()
+}
+
+/// What follows `arn:PARTITION:SERVICE:` in an ARN of any of the three partitions.
+pub fn arn_after_service<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
+    let partition = Partition::of_arn(arn)?;
+    arn.strip_prefix("arn:")?
+        .strip_prefix(partition.id())?
+        .strip_prefix(':')?
+        .strip_prefix(service)?
+        .strip_prefix(':')
+}
+
+/// What follows `arn:PARTITION:iam::` in an IAM ARN of any partition: `ACCOUNT:RESOURCE`.
+pub fn iam_arn_rest(arn: &str) -> Option<&str> {
+    arn_after_service(arn, "iam")?.strip_prefix(':')
+}
+
+/// The bucket and object path of an S3 ARN of any partition (`arn:PARTITION:s3:::BUCKET/KEY`).
+pub fn s3_arn_rest(arn: &str) -> Option<&str> {
+    arn_after_service(arn, "s3")?.strip_prefix("::")
+}
+
+/// Regions of the `aws` partition.
 pub const REGIONS: &[&str] = &[
     "af-south-1",
     "ap-east-1",
@@ -488,13 +606,16 @@ pub const REGIONS: &[&str] = &[
     "us-west-2",
 ];
 
+/// Regions of the `aws-cn` partition.
+pub const CHINA_REGIONS: &[&str] = &["cn-north-1", "cn-northwest-1"];
+
+/// Regions of the `aws-us-gov` partition.
+pub const GOVCLOUD_REGIONS: &[&str] = &["us-gov-east-1", "us-gov-west-1"];
+
 /// Whether `id` is an AWS account id: twelve digits.
 pub fn is_account_id(id: &str) -> bool {
     id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
 }
-
-/// How S3 ARNs of the `aws` partition begin; they name neither region nor account.
-pub const S3_ARN_PREFIX: &str = "arn:aws:s3:::";
 
 /// The region, account and key id of a KMS key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`), or
 /// why it is not one that names exactly one key.
@@ -503,7 +624,7 @@ pub fn key_arn_parts(arn: &str) -> Result<(&str, &str, &str), &'static str> {
     let [prefix, partition, service, region, account, resource] = parts[..] else {
         return Err("is not an ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID)");
     };
-    if prefix != "arn" || !partition.starts_with("aws") || service != kms::SERVICE {
+    if prefix != "arn" || Partition::of_arn(arn).is_none() || service != kms::SERVICE {
         return Err("is not a KMS ARN");
     }
     let Some(id) = resource.strip_prefix("key/") else {
@@ -514,8 +635,8 @@ pub fn key_arn_parts(arn: &str) -> Result<(&str, &str, &str), &'static str> {
     if !is_account_id(account) {
         return Err("has no 12-digit account id");
     }
-    if !REGIONS.contains(&region) {
-        return Err("has no AWS region");
+    if Partition::of_region(region).map(Partition::id) != Some(partition) {
+        return Err("has no AWS region of its partition");
     }
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err("has a key id that is not letters, digits and `-`");
@@ -523,22 +644,27 @@ pub fn key_arn_parts(arn: &str) -> Result<(&str, &str, &str), &'static str> {
     Ok((region, account, id))
 }
 
-pub fn bucket_arn(bucket_name: &str) -> String {
-    format!("{S3_ARN_PREFIX}{bucket_name}")
+pub fn bucket_arn(partition: Partition, bucket_name: &str) -> String {
+    format!("{}{bucket_name}", partition.s3_prefix())
 }
 
 /// The ARN an S3 request names: the object's, or without one the bucket's.
-pub fn s3_arn(bucket_name: &str, object: Option<&str>) -> String {
+pub fn s3_arn(partition: Partition, bucket_name: &str, object: Option<&str>) -> String {
     match object {
-        Some(object) => format!("{S3_ARN_PREFIX}{bucket_name}/{object}"),
-        None => bucket_arn(bucket_name),
+        Some(object) => format!("{}{bucket_name}/{object}", partition.s3_prefix()),
+        None => bucket_arn(partition, bucket_name),
     }
 }
 
 /// The encryption context S3 sends KMS for a request on an object: the object's ARN, or with
 /// an S3 Bucket Key the bucket's.
-pub fn s3_encryption_context(bucket_name: &str, object: Option<&str>, bucket_key: bool) -> String {
-    s3_arn(bucket_name, object.filter(|_| !bucket_key))
+pub fn s3_encryption_context(
+    partition: Partition,
+    bucket_name: &str,
+    object: Option<&str>,
+    bucket_key: bool,
+) -> String {
+    s3_arn(partition, bucket_name, object.filter(|_| !bucket_key))
 }
 
 /// S3: a bucket policy is at most 20 KB.
@@ -608,16 +734,14 @@ pub fn iam_path_problem(path: &str) -> Option<&'static str> {
     }
 }
 
-/// The ARN prefix of IAM in the `aws` partition: `arn:aws:iam::`.
-pub const IAM_ARN_PREFIX: &str = "arn:aws:iam::";
 /// The account field of the ARNs of AWS-managed policies.
 pub const AWS_MANAGED_POLICY_ACCOUNT: &str = "aws";
 
 /// Why `arn` is not the ARN of an IAM principal a key policy can name (an account root, a
 /// role or a user of a 12-digit account), if it is not.
 pub fn principal_arn_problem(arn: &str) -> Option<&'static str> {
-    let Some(rest) = arn.strip_prefix(IAM_ARN_PREFIX) else {
-        return Some("does not start with `arn:aws:iam::`");
+    let Some(rest) = iam_arn_rest(arn) else {
+        return Some("does not start with `arn:aws:iam::` (`arn:aws-cn:iam::`, `arn:aws-us-gov:iam::` in those partitions)");
     };
     let Some((account, resource)) = rest.split_once(':') else {
         return Some("has no account id");
@@ -640,8 +764,8 @@ pub fn principal_arn_problem(arn: &str) -> Option<&'static str> {
 /// Why `arn` is not the ARN of a managed policy (`arn:aws:iam::aws:policy/…` or
 /// `arn:aws:iam::<12 digits>:policy/…`), if it is not.
 pub fn policy_arn_problem(arn: &str) -> Option<&'static str> {
-    let Some(rest) = arn.strip_prefix(IAM_ARN_PREFIX) else {
-        return Some("does not start with `arn:aws:iam::`");
+    let Some(rest) = iam_arn_rest(arn) else {
+        return Some("does not start with `arn:aws:iam::` (`arn:aws-cn:iam::`, `arn:aws-us-gov:iam::` in those partitions)");
     };
     let Some((account, resource)) = rest.split_once(':') else {
         return Some("has no account id");
@@ -675,6 +799,43 @@ pub const NAME_TAG: &str = "Name";
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_partition_follows_the_region_and_names_arns_and_endpoints() {
+        assert_eq!(Partition::of_region("eu-west-1"), Some(Partition::Aws));
+        assert_eq!(
+            Partition::of_region("cn-northwest-1"),
+            Some(Partition::China)
+        );
+        assert_eq!(
+            Partition::of_region("us-gov-east-1"),
+            Some(Partition::GovCloud)
+        );
+        assert_eq!(Partition::of_region("cn-south-9"), None);
+        assert_eq!(s3_service("cn-north-1"), "s3.cn-north-1.amazonaws.com.cn");
+        assert_eq!(
+            s3_service("us-gov-west-1"),
+            "s3.us-gov-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            Partition::China.root_arn("111111111111"),
+            "arn:aws-cn:iam::111111111111:root"
+        );
+        assert_eq!(
+            bucket_arn(Partition::GovCloud, "b"),
+            "arn:aws-us-gov:s3:::b"
+        );
+        assert_eq!(iam_arn_rest("arn:aws-cn:iam::1:root"), Some("1:root"));
+        assert_eq!(iam_arn_rest("arn:aws-cnx:iam::1:root"), None);
+        assert_eq!(iam_arn_rest("arn:aws:iamx::1:root"), None);
+        assert_eq!(s3_arn_rest("arn:aws-us-gov:s3:::b/k"), Some("b/k"));
+        let key = "arn:aws-cn:kms:cn-north-1:111111111111:key/1234abcd-12ab";
+        assert_eq!(
+            key_arn_parts(key),
+            Ok(("cn-north-1", "111111111111", "1234abcd-12ab"))
+        );
+        assert!(key_arn_parts(&key.replace("aws-cn", "aws")).is_err());
+    }
     use super::*;
 
     #[test]

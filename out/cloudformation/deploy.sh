@@ -30,11 +30,17 @@ deploy() {
   fi
 }
 
-# A profile that reaches another account than the scenario says would deploy there.
+# A profile that reaches another account (or partition) than the scenario says would deploy
+# there.
 check_account() {
-  local profile=$1 expected=$2 account=$3 actual
-  if ! actual=$(aws sts get-caller-identity --profile "$profile" --query Account --output text 2>&1); then
-    printf 'profile %s (account %s) cannot be used: %s\nnothing was deployed\n' "$profile" "$account" "$actual" >&2
+  local profile=$1 expected=$2 account=$3 partition=$4 identity actual arn
+  if ! identity=$(aws sts get-caller-identity --profile "$profile" --query '[Account, Arn]' --output text 2>&1); then
+    printf 'profile %s (account %s) cannot be used: %s\nnothing was deployed\n' "$profile" "$account" "$identity" >&2
+    exit 1
+  fi
+  read -r actual arn <<<"$identity"
+  if [[ $arn != "arn:$partition:"* ]]; then
+    printf 'profile %s signs in as %s, but the scenario deploys account %s in the %s partition with it\nnothing was deployed\n' "$profile" "$arn" "$account" "$partition" >&2
     exit 1
   fi
   if [[ $actual != "$expected" ]]; then
@@ -49,8 +55,8 @@ key_arn() {
 }
 
 # Before anything is deployed: every profile must reach the account the scenario names.
-check_account data 111111111111 data
-check_account app 222222222222 app
+check_account data 111111111111 data aws
+check_account app 222222222222 app aws
 
 # 1. shared-data-data-data: data of account data (111111111111) in ap-northeast-1
 printf '==> step %s of %s: %s\n' 1 2 shared-data-data-data

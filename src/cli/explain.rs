@@ -7,7 +7,7 @@
 //! stated not to exist (`--no-bucket-policy`, `--no-identity-policy`, `--sse-s3`), never
 //! assumed empty.
 
-use crate::aws::{is_account_id, is_bucket_level, kms, s3, sts, REGIONS};
+use crate::aws::{is_account_id, is_bucket_level, is_region, kms, s3, sts, Partition};
 use crate::error::{reported, Error, Status};
 use crate::eval::document::{parse_policy_json, DocumentProblem};
 use crate::eval::engine::{Decision, LayerResult, PrincipalScope};
@@ -174,7 +174,7 @@ impl fmt::Display for ExplainError {
             ),
             ExplainError::InvalidRegion { value } => write!(
                 f,
-                "--region {value:?} is not a region of the aws partition (such as ap-northeast-1)"
+                "--region {value:?} is not an AWS region (such as ap-northeast-1, cn-north-1 or us-gov-west-1)"
             ),
             ExplainError::InvalidBucketAccount { value } => write!(
                 f,
@@ -250,8 +250,8 @@ fn question(args: &ExplainArgs) -> Result<Question, ExplainError> {
     let caller = if args.principal.eq_ignore_ascii_case("anonymous") || args.principal == "*" {
         Caller::Anonymous
     } else {
-        let is_role =
-            args.principal.starts_with("arn:aws:iam::") && args.principal.contains(":role/");
+        let is_role = crate::aws::iam_arn_rest(&args.principal).is_some()
+            && args.principal.contains(":role/");
         Caller::role(args.principal.clone())
             .filter(|_| is_role)
             .ok_or_else(|| ExplainError::InvalidPrincipal {
@@ -278,7 +278,7 @@ fn question(args: &ExplainArgs) -> Result<Question, ExplainError> {
             || fields[2] != kms::SERVICE
             || account_of_arn(arn).is_none()
             || !fields[5].starts_with("key/")
-            || !REGIONS.contains(&fields[3])
+            || Partition::of_region(fields[3]).map(Partition::id) != Some(fields[1])
         {
             return Err(ExplainError::InvalidKeyArn { value: arn.clone() });
         }
@@ -296,7 +296,7 @@ fn question(args: &ExplainArgs) -> Result<Question, ExplainError> {
         }
     }
     if let Some(value) = &args.region {
-        if !REGIONS.contains(&value.as_str()) {
+        if !is_region(value) {
             return Err(ExplainError::InvalidRegion {
                 value: value.clone(),
             });

@@ -4,7 +4,7 @@
 //! `--force`, each through a temporary file renamed into place, the scenario last), and prints
 //! what became of every statement. Exit 0 when written, 2 on bad input.
 
-use crate::aws::{is_account_id, REGIONS};
+use crate::aws::{is_account_id, is_region};
 use crate::error::{report, Error, Status};
 use crate::import::{
     import, DocumentKind, ImportError, ImportOptions, Imported, KeyArn, LiveDocument, LiveKey,
@@ -93,10 +93,10 @@ fn parse_account_id(value: &str) -> Result<String, String> {
 }
 
 fn parse_region(value: &str) -> Result<String, String> {
-    if REGIONS.contains(&value) {
+    if is_region(value) {
         Ok(value.to_string())
     } else {
-        Err("not a region of the aws partition (such as ap-northeast-1)".to_string())
+        Err("not an AWS region (such as ap-northeast-1, cn-north-1 or us-gov-west-1)".to_string())
     }
 }
 

@@ -16,7 +16,7 @@ use crate::aws::condition_key::{
     KMS_CALLER_ACCOUNT, KMS_S3_ENCRYPTION_CONTEXT, PRINCIPAL_ACCOUNT, PRINCIPAL_ARN,
     PRINCIPAL_ORG_ID, PRINCIPAL_TYPE, S3_PREFIX,
 };
-use crate::aws::S3_ARN_PREFIX;
+use crate::aws::s3_arn_rest;
 use crate::policy::{Clause, Conditions, Effect, PolicyDocument, Statement};
 use serde_json::{json, Map, Value as Json};
 use std::fmt;
@@ -290,8 +290,8 @@ fn near_miss(layer: Layer, request: &Request, related: &Related, failing: &Condi
 
 /// `arn:aws:s3:::bucket/key` → `arn:aws:s3:::bucket`; `None` for a bucket ARN.
 fn bucket_of_object_arn(arn: &str) -> Option<String> {
-    let (bucket, _) = arn.strip_prefix(S3_ARN_PREFIX)?.split_once('/')?;
-    Some(format!("{S3_ARN_PREFIX}{bucket}"))
+    let (bucket, _) = s3_arn_rest(arn)?.split_once('/')?;
+    Some(arn[..arn.len() - s3_arn_rest(arn)?.len()].to_string() + bucket)
 }
 
 /// The statements of `layer` that cover the caller and the resource, whatever their actions,
@@ -445,7 +445,12 @@ fn keeping_conditions(layer: Layer, request: &Request, related: &Related) -> Jso
     }
     if layer != Layer::Identity && pinned && related.scope == PrincipalScope::Account {
         if let Some(account) = request.caller.account() {
-            statement["Principal"] = json!({ "AWS": format!("arn:aws:iam::{account}:root") });
+            let partition = request
+                .caller
+                .arn()
+                .and_then(crate::aws::Partition::of_arn)
+                .unwrap_or_default();
+            statement["Principal"] = json!({ "AWS": partition.root_arn(account) });
         }
     }
     statement

@@ -524,8 +524,7 @@ fn aws_principals(principal: &Principal) -> Result<Vec<&str>, EvalProblem> {
 
 /// The account id an account principal names: `111111111111` or `arn:aws:iam::111111111111:root`.
 fn account_principal(value: &str) -> Option<&str> {
-    let id = value
-        .strip_prefix("arn:aws:iam::")
+    let id = crate::aws::iam_arn_rest(value)
         .and_then(|rest| rest.strip_suffix(":root"))
         .unwrap_or(value);
     crate::aws::is_account_id(id).then_some(id)

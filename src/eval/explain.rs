@@ -66,6 +66,15 @@ impl BucketEncryption {
 }
 
 impl Question {
+    /// The partition the request is made in: the region's, else the caller's.
+    fn partition(&self) -> crate::aws::Partition {
+        self.region
+            .as_deref()
+            .and_then(crate::aws::Partition::of_region)
+            .or_else(|| self.caller.arn().and_then(crate::aws::Partition::of_arn))
+            .unwrap_or_default()
+    }
+
     fn service(&self) -> String {
         self.action
             .split(':')
@@ -329,6 +338,7 @@ fn s3_request(question: &Question) -> Result<Request, Unanswerable> {
         caller: question.caller.clone(),
         action: question.action.clone(),
         resource: s3_arn(
+            question.partition(),
             question.bucket.as_deref().unwrap_or_default(),
             question.object.as_deref(),
         ),
@@ -360,7 +370,12 @@ fn kms_request(question: &Question, action: String, key_arn: &str) -> Request {
     if let (Some(region), Some(bucket)) = (&question.region, &question.bucket) {
         context.add_s3_call(
             region,
-            s3_encryption_context(bucket, question.object.as_deref(), question.bucket_key),
+            s3_encryption_context(
+                question.partition(),
+                bucket,
+                question.object.as_deref(),
+                question.bucket_key,
+            ),
         );
     }
     Request {

@@ -13,11 +13,11 @@ use super::engine::{NamedPolicy, PolicySet};
 use super::matching::glob_ignore_case;
 use super::request::{Caller, Context, Request};
 use super::resolve::{aws_managed_s3_key_policy, ScenarioArns};
-use crate::aws::is_account_id;
 use crate::aws::{
     condition_key, is_bucket_level, kms, s3, s3_arn, s3_encryption_context, split_action, sts,
     LEGACY_ACL_ACTION, SSE_KMS,
 };
+use crate::aws::{is_account_id, Partition};
 use crate::lower::Lowered;
 use crate::model::{Bucket, Encryption, EncryptionEnforcement, Scenario, Trust};
 use crate::policy::{Clause, Effect, Name, PolicyDocument, Principal, Statement, Value};
@@ -346,13 +346,13 @@ impl World {
         let admin = admin_policy();
         for account in scenario.accounts.values() {
             world.identity_policies.insert(
-                role_arn(&account.id, ADMIN_ROLE),
+                role_arn(scenario.partition, &account.id, ADMIN_ROLE),
                 vec![(ADMIN_POLICY.to_string(), admin.clone())],
             );
         }
         for account_id in outsiders(scenario) {
             world.identity_policies.insert(
-                role_arn(&account_id, ADMIN_ROLE),
+                role_arn(scenario.partition, &account_id, ADMIN_ROLE),
                 vec![(ADMIN_POLICY.to_string(), admin.clone())],
             );
         }
@@ -442,8 +442,8 @@ pub fn admin_policy() -> PolicyDocument {
         .resources([Value::lit("*")])])
 }
 
-fn role_arn(account_id: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account_id}:role/{name}")
+fn role_arn(partition: Partition, account_id: &str, name: &str) -> String {
+    partition.iam_arn(account_id, &format!("role/{name}"))
 }
 
 /// Look-alikes of every role that has a grant: the same name under another path, a longer
@@ -480,7 +480,9 @@ pub fn look_alikes(scenario: &Scenario) -> Vec<(CallerKind, Caller)> {
                         .any(|declared| declared == path))
         };
         let arn = |account_id: &str, path: &str, name: &str| {
-            format!("arn:aws:iam::{account_id}:role{path}{name}")
+            scenario
+                .partition
+                .iam_arn(account_id, &format!("role{path}{name}"))
         };
         let mut variants = Vec::new();
         for (privileged, (path, suffix)) in [false, true]
@@ -537,7 +539,8 @@ pub fn kept_principals(scenario: &Scenario) -> Vec<(CallerKind, Caller)> {
             let caller = match principal.strip_suffix(":root") {
                 Some(account) => {
                     let id = account.rsplit(':').next().unwrap_or_default();
-                    Caller::role(role_arn(id, ADMIN_ROLE))?
+                    let partition = Partition::of_arn(&principal).unwrap_or(scenario.partition);
+                    Caller::role(role_arn(partition, id, ADMIN_ROLE))?
                 }
                 None => Caller::role(principal.clone())?,
             };
@@ -578,7 +581,7 @@ fn kept_principal_buckets(scenario: &Scenario) -> BTreeMap<String, BTreeSet<Name
                 // An account id on its own stands for the account's root; patterns and `*`
                 // are asked about by the stranger and the anonymous caller.
                 let arn = if is_account_id(arn) {
-                    format!("arn:aws:iam::{arn}:root")
+                    scenario.partition.root_arn(arn)
                 } else if arn.starts_with("arn:") && !arn.contains(['*', '?']) {
                     arn.to_string()
                 } else {
@@ -774,7 +777,7 @@ impl ProbeTarget<'_> {
             request: Request {
                 caller: caller.clone(),
                 action: action.to_string(),
-                resource: s3_arn(&self.bucket.bucket_name, object),
+                resource: s3_arn(self.bucket.partition(), &self.bucket.bucket_name, object),
                 resource_account: self.owner_id.to_string(),
                 context,
             },
@@ -792,6 +795,7 @@ impl ProbeTarget<'_> {
         context.add_s3_call(
             &self.bucket.region,
             s3_encryption_context(
+                self.bucket.partition(),
                 &self.bucket.bucket_name,
                 Some(object),
                 self.bucket.bucket_key,
@@ -1016,8 +1020,8 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 UNPRIVILEGED_ROLE,
             ),
         ] {
-            let caller =
-                Caller::role(role_arn(&account.id, name)).expect("account ids are twelve digits");
+            let caller = Caller::role(role_arn(scenario.partition, &account.id, name))
+                .expect("account ids are twelve digits");
             callers.push((kind, caller));
         }
     }
@@ -1026,14 +1030,15 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
         CallerKind::Stranger {
             account_id: stranger.clone(),
         },
-        Caller::role(role_arn(&stranger, ADMIN_ROLE)).expect("twelve digits"),
+        Caller::role(role_arn(scenario.partition, &stranger, ADMIN_ROLE)).expect("twelve digits"),
     ));
     if let Some(account_id) = organization_member_account(scenario) {
         callers.push((
             CallerKind::OrganizationMember {
                 account_id: account_id.clone(),
             },
-            Caller::role(role_arn(&account_id, ADMIN_ROLE)).expect("twelve digits"),
+            Caller::role(role_arn(scenario.partition, &account_id, ADMIN_ROLE))
+                .expect("twelve digits"),
         ));
     }
     callers.extend(look_alikes(scenario));

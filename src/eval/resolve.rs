@@ -4,7 +4,7 @@
 //! `aws/s3` managed key, which no one can change.
 
 use super::document::resolve_refs;
-use crate::aws::{condition_key, kms, s3_service};
+use crate::aws::{condition_key, kms, partition_of, s3_service};
 use crate::model::{Bucket, Encryption, Scenario};
 use crate::policy::{PolicyDocument, Principal, Ref, Statement, Value};
 
@@ -43,11 +43,10 @@ impl<'a> ScenarioArns<'a> {
             return arn.to_string();
         }
         let account = &self.scenario.account(&key.account).id;
-        format!(
-            "arn:aws:kms:{}:{}:key/{}",
-            key.region,
+        partition_of(&key.region).key_arn(
+            &key.region,
             account,
-            deterministic_key_id(&format!("{}/{}", self.scenario.name, key.name))
+            &deterministic_key_id(&format!("{}/{}", self.scenario.name, key.name)),
         )
     }
 
@@ -71,10 +70,10 @@ impl<'a> ScenarioArns<'a> {
             Ref::RoleArn(role) => self.scenario.role_arn(role),
             Ref::InstanceProfile(instance) => {
                 let role = &self.scenario.roles[&self.scenario.instances[instance].role];
-                let account = &self.scenario.account(&role.account).id;
-                format!(
-                    "arn:aws:iam::{account}:instance-profile{}{}",
-                    role.path, role.role_name
+                let account = self.scenario.account(&role.account);
+                account.partition.iam_arn(
+                    &account.id,
+                    &format!("instance-profile{}{}", role.path, role.role_name),
                 )
             }
         }
@@ -86,9 +85,10 @@ impl<'a> ScenarioArns<'a> {
 }
 
 pub fn aws_managed_key_arn(account: &str, region: &str) -> String {
-    format!(
-        "arn:aws:kms:{region}:{account}:key/{}",
-        deterministic_key_id(&format!("aws/s3/{account}/{region}"))
+    partition_of(region).key_arn(
+        region,
+        account,
+        &deterministic_key_id(&format!("aws/s3/{account}/{region}")),
     )
 }
 
@@ -123,9 +123,9 @@ pub fn aws_managed_s3_key_policy(account: &str, region: &str) -> PolicyDocument 
             [Value::lit(s3_service(region))],
         ),
         Statement::allow("Allow direct access to key metadata to the account")
-            .principal(Principal::aws([Value::lit(format!(
-                "arn:aws:iam::{account}:root"
-            ))]))
+            .principal(Principal::aws([Value::lit(
+                partition_of(region).root_arn(account),
+            )]))
             .actions([kms::DESCRIBE_ANY, kms::GET_ANY, kms::LIST_ANY])
             .resources([Value::lit("*")]),
     ])

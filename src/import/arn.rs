@@ -1,7 +1,7 @@
 //! The ARNs `import` reads accounts, regions, roles and the key from: a KMS key ARN, and IAM
 //! role ARNs, split into the parts a scenario names.
 
-use crate::aws::{is_account_id, kms, principal_arn_problem, IAM_ARN_PREFIX, REGIONS};
+use crate::aws::{iam_arn_rest, is_account_id, kms, principal_arn_problem, Partition};
 use std::fmt;
 
 /// `arn:aws:kms:<region>:<account>:key/<id>`.
@@ -17,9 +17,8 @@ impl KeyArn {
         let fields: Vec<&str> = arn.splitn(6, ':').collect();
         let valid = fields.len() == 6
             && fields[0] == "arn"
-            && fields[1] == "aws"
             && fields[2] == kms::SERVICE
-            && REGIONS.contains(&fields[3])
+            && Partition::of_region(fields[3]).map(Partition::id) == Some(fields[1])
             && is_account_id(fields[4])
             && fields[5]
                 .strip_prefix("key/")
@@ -48,7 +47,7 @@ impl RoleArn {
         if principal_arn_problem(arn).is_some() || arn.contains(['*', '?']) || arn.contains("${") {
             return None;
         }
-        let rest = arn.strip_prefix(IAM_ARN_PREFIX)?;
+        let rest = iam_arn_rest(arn)?;
         let (account, resource) = rest.split_once(':')?;
         let named = resource.strip_prefix("role/")?;
         let (path, name) = match named.rfind('/') {

@@ -163,7 +163,7 @@ pub struct Imported {
 /// The grant prefixes a live document names: `arn:aws:s3:::<bucket>/<prefix>*` resources and
 /// `s3:prefix` values `<prefix>*`, where the prefix is one a grant can have.
 fn named_prefixes(bucket_name: &str, documents: &[&PolicyDocument]) -> Vec<String> {
-    let object_start = format!("{}/", crate::aws::bucket_arn(bucket_name));
+    let object_start = format!("{bucket_name}/");
     let mut prefixes = vec![String::new()];
     let mut add = |pattern: &str| {
         let Some(prefix) = pattern.strip_suffix('*') else {
@@ -180,7 +180,11 @@ fn named_prefixes(bucket_name: &str, documents: &[&PolicyDocument]) -> Vec<Strin
     };
     for statement in documents.iter().flat_map(|document| &document.statements) {
         for value in statement.resource.iter().flat_map(|r| r.inner()) {
-            if let Some(rest) = value.as_lit().and_then(|v| v.strip_prefix(&object_start)) {
+            if let Some(rest) = value
+                .as_lit()
+                .and_then(crate::aws::s3_arn_rest)
+                .and_then(|v| v.strip_prefix(&object_start))
+            {
                 add(rest);
             }
         }

@@ -104,8 +104,7 @@ pub(crate) fn principals(statement: &Statement) -> (Vec<RoleArn>, Vec<String>) {
             roles.insert(role);
             continue;
         }
-        let account = value
-            .strip_prefix("arn:aws:iam::")
+        let account = crate::aws::iam_arn_rest(&value)
             .and_then(|rest| rest.strip_suffix(":root"))
             .unwrap_or(&value);
         let pinned: Vec<&RoleArn> = match (&pins, value.as_str()) {

@@ -4,7 +4,9 @@
 //! what `check` will later find the imported scenario allows.
 
 use crate::aws::condition_key;
-use crate::aws::{kms, s3_arn, s3_encryption_context, ResourceType, LIST_ACTION, S3_ACTIONS};
+use crate::aws::{
+    kms, partition_of, s3_arn, s3_encryption_context, ResourceType, LIST_ACTION, S3_ACTIONS,
+};
 use crate::eval::engine::{evaluate, NamedPolicy, PolicySet};
 use crate::eval::probe::{OUTSIDE_PREFIX, PROBE_OBJECT};
 use crate::eval::request::{Caller, Context, Request};
@@ -139,7 +141,7 @@ impl Target {
             Ask::Object { action, key } => Request {
                 caller: caller.clone(),
                 action: action.to_string(),
-                resource: s3_arn(&self.bucket_name, Some(key)),
+                resource: s3_arn(partition_of(&self.region), &self.bucket_name, Some(key)),
                 resource_account: self.owner.clone(),
                 context,
             },
@@ -153,7 +155,7 @@ impl Target {
                 Request {
                     caller: caller.clone(),
                     action: action.to_string(),
-                    resource: s3_arn(&self.bucket_name, None),
+                    resource: s3_arn(partition_of(&self.region), &self.bucket_name, None),
                     resource_account: self.owner.clone(),
                     context,
                 }
@@ -166,7 +168,12 @@ impl Target {
                 context.add_kms_caller(caller);
                 context.add_s3_call(
                     &self.region,
-                    s3_encryption_context(&self.bucket_name, Some(key), self.bucket_key),
+                    s3_encryption_context(
+                        partition_of(&self.region),
+                        &self.bucket_name,
+                        Some(key),
+                        self.bucket_key,
+                    ),
                 );
                 if !via_s3 {
                     context.remove(condition_key::KMS_VIA_SERVICE);

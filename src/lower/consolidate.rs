@@ -23,7 +23,7 @@ use super::limits::{
     Budget, Consolidation, Document, FitAdvice, Limit, LimitProblem, Measured, Sizer,
 };
 use crate::aws::condition_key::{PRINCIPAL_ARN, PRINCIPAL_ORG_ID};
-use crate::aws::{action_resource_type, ResourceType, S3_ARN_PREFIX};
+use crate::aws::{action_resource_type, iam_arn_rest, s3_arn_rest, Partition, ResourceType};
 use crate::model::Scenario;
 use crate::policy::{
     Clause, Conditions, Effect, Name, PolicyDocument, Principal, Ref, Statement, Value,
@@ -89,13 +89,13 @@ impl Scope {
                 let mut members: Vec<String> = roles
                     .iter()
                     .filter(|role| role.path.starts_with(path.as_str()))
-                    .map(|role| role.arn(&account.id))
+                    .map(|role| role.arn(account))
                     .collect();
                 members.sort();
                 if !members.is_empty() {
                     paths.push(OwnedPath {
                         path: path.clone(),
-                        pattern: format!("arn:aws:iam::{}:role{path}*", account.id),
+                        pattern: account.role_arn(&format!("{path}*")),
                         members,
                     });
                 }
@@ -111,7 +111,7 @@ impl Scope {
                 .iter()
                 .map(|path| OrganizationPath {
                     path: path.clone(),
-                    pattern: format!("arn:aws:iam::*:role{path}*"),
+                    pattern: scenario.partition.iam_arn("*", &format!("role{path}*")),
                     account_patterns: paths
                         .iter()
                         .filter(|owned| owned.path == *path)
@@ -186,7 +186,7 @@ fn resource_type(resource: &Value) -> Option<ResourceType> {
         Value::Ref(Ref::KeyArn(_)) => Some(ResourceType::Key),
         Value::Ref(_) => None,
         Value::Lit(text) => {
-            if let Some(rest) = text.strip_prefix(S3_ARN_PREFIX) {
+            if let Some(rest) = s3_arn_rest(text) {
                 if rest.is_empty() || (rest.contains(['*', '?']) && !rest.contains('/')) {
                     None
                 } else if rest.contains('/') {
@@ -194,7 +194,9 @@ fn resource_type(resource: &Value) -> Option<ResourceType> {
                 } else {
                     Some(ResourceType::Bucket)
                 }
-            } else if text.starts_with("arn:aws:kms:") && !text.contains(['*', '?']) {
+            } else if crate::aws::arn_after_service(text, "kms").is_some()
+                && !text.contains(['*', '?'])
+            {
                 Some(ResourceType::Key)
             } else {
                 None
@@ -347,7 +349,12 @@ fn unite_by<K: Ord>(
 
 /// The account id of an IAM ARN (`arn:aws:iam::<id>:…`).
 fn arn_account(arn: &str) -> Option<&str> {
-    arn.strip_prefix("arn:aws:iam::")?.split(':').next()
+    iam_arn_rest(arn)?.split(':').next()
+}
+
+/// The root of the account of an IAM ARN, in the ARN's partition.
+fn arn_root(arn: &str) -> Option<String> {
+    Some(Partition::of_arn(arn)?.root_arn(arn_account(arn)?))
 }
 
 /// Replaces each complete set of a declared path's roles by the path's pattern.
@@ -452,11 +459,8 @@ pub fn role_path_patterns(statements: Vec<Statement>, scope: &Scope) -> Vec<Stat
             };
             let mut values = roles.clone();
             if apply_patterns(&mut values, scope) {
-                let roots: BTreeSet<String> = roles
-                    .iter()
-                    .filter_map(|arn| arn_account(arn))
-                    .map(|account| format!("arn:aws:iam::{account}:root"))
-                    .collect();
+                let roots: BTreeSet<String> =
+                    roles.iter().filter_map(|arn| arn_root(arn)).collect();
                 statement.principal = Some(Clause::Is(Principal::aws(
                     roots.into_iter().map(Value::Lit),
                 )));
@@ -469,8 +473,7 @@ pub fn role_path_patterns(statements: Vec<Statement>, scope: &Scope) -> Vec<Stat
 
 /// Whether a pin names a role under `path` (an ARN or a per-account pattern of that path).
 fn under_path(value: &str, path: &str) -> bool {
-    value
-        .strip_prefix("arn:aws:iam::")
+    iam_arn_rest(value)
         .and_then(|rest| rest.split_once(':'))
         .is_some_and(|(_, resource)| {
             resource
@@ -496,9 +499,9 @@ pub fn organization(statements: Vec<Statement>, scope: &Scope) -> Vec<Statement>
             };
             let roots_only = aws_principals(&statement).is_some_and(|principals| {
                 principals.iter().all(|value| {
-                    value.as_lit().is_some_and(|text| {
-                        text.starts_with("arn:aws:iam::") && text.ends_with(":root")
-                    })
+                    value
+                        .as_lit()
+                        .is_some_and(|text| iam_arn_rest(text).is_some() && text.ends_with(":root"))
                 })
             });
             if !roots_only {

@@ -17,7 +17,7 @@ pub(super) fn consumer_principal(scenario: &Scenario, role: &str) -> ConsumerPri
     let account = scenario.account(&consumer.account);
     // The roles of a permission set have no ARN known in advance: they are pinned by pattern,
     // whatever the principal style.
-    if let Some(patterns) = consumer.permission_set_patterns(&account.id) {
+    if let Some(patterns) = consumer.permission_set_patterns(account) {
         return (
             Value::lit(account.root_arn()),
             patterns.into_iter().map(Value::Lit).collect(),

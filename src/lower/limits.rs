@@ -151,20 +151,19 @@ impl<'a> Sizer<'a> {
         match reference {
             Ref::KeyArn(key) => {
                 let key = &scenario.keys[key];
-                format!(
-                    "arn:aws:kms:{}:{}:key/{KEY_ID_PLACEHOLDER}",
-                    key.region,
-                    scenario.account(&key.account).id
+                crate::aws::partition_of(&key.region).key_arn(
+                    &key.region,
+                    &scenario.account(&key.account).id,
+                    KEY_ID_PLACEHOLDER,
                 )
             }
             Ref::RoleArn(role) => scenario.role_arn(role),
             Ref::InstanceProfile(instance) => {
                 let role = &scenario.roles[&scenario.instances[instance].role];
-                format!(
-                    "arn:aws:iam::{}:instance-profile{}{}",
-                    scenario.account(&role.account).id,
-                    role.path,
-                    role.role_name
+                let account = scenario.account(&role.account);
+                account.partition.iam_arn(
+                    &account.id,
+                    &format!("instance-profile{}{}", role.path, role.role_name),
                 )
             }
         }

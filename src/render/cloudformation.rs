@@ -544,6 +544,8 @@ struct AccountCheckView {
     profile: String,
     account: String,
     account_id: String,
+    /// The partition the account is in (`aws`, `aws-cn`, `aws-us-gov`).
+    partition: &'static str,
 }
 
 #[derive(Serialize)]
@@ -703,6 +705,7 @@ fn deploy_view(lowered: &Lowered, plan_steps: &[Step], format: Format) -> Deploy
                 profile: step.profile.clone(),
                 account: step.account.clone(),
                 account_id: step.account_id.clone(),
+                partition: scenario.partition.id(),
             });
         }
     }

@@ -88,6 +88,15 @@ pub enum Problem {
         region: String,
         span: Span,
     },
+    /// A region or ARN of another partition than the scenario's region.
+    OtherPartition {
+        what: &'static str,
+        value: String,
+        partition: &'static str,
+        scenario_region: String,
+        scenario_partition: &'static str,
+        span: Span,
+    },
     InvalidAlias {
         alias: String,
         reason: &'static str,
@@ -354,6 +363,7 @@ impl Problem {
             | UnknownReference { span, .. }
             | InvalidBucketName { span, .. }
             | InvalidRegion { span, .. }
+            | OtherPartition { span, .. }
             | InvalidAlias { span, .. }
             | KeyElsewhere { span, .. }
             | AwsManagedKeyCrossAccount { span, .. }
@@ -463,7 +473,12 @@ impl Problem {
             InvalidRegion { region, .. } => d(
                 format!("`{region}` is not an AWS region"),
                 "unknown region",
-                "use a region code such as `us-east-1`, `eu-west-1` or `ap-northeast-1`".into(),
+                "use a region code such as `us-east-1`, `eu-west-1` or `ap-northeast-1` (`cn-north-1` in China, `us-gov-west-1` in GovCloud)".into(),
+            ),
+            OtherPartition { what, value, partition, scenario_region, scenario_partition, .. } => d(
+                format!("{what} `{value}` is in the {partition} partition, but the scenario's region `{scenario_region}` is in {scenario_partition}"),
+                "other partition",
+                "IAM cannot grant across partitions, and an account lives in one: keep every region and ARN of a scenario in one partition (`aws`, `aws-cn` or `aws-us-gov`) and write one scenario per partition".into(),
             ),
             InvalidAlias { alias, reason, .. } => d(
                 format!("`{alias}` is not a valid KMS alias: {reason}"),

@@ -1,6 +1,7 @@
 //! The validated scenario: every reference resolved, every value checked, defaults applied.
 //! Only `validate` builds it; everything after validation reads it and never fails on it.
 
+use crate::aws::Partition;
 use crate::policy::Name;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -17,6 +18,8 @@ pub const DEFAULT_IMAGE_PARAMETER: &str =
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scenario {
     pub name: String,
+    /// The partition of every region and ARN of the scenario (IAM cannot cross partitions).
+    pub partition: Partition,
     pub region: String,
     pub principal_style: PrincipalStyle,
     /// The AWS Organizations id (`o-…`) every account of the scenario belongs to.
@@ -63,6 +66,8 @@ pub struct Account {
     pub id: String,
     pub profile: String,
     pub deploy_role: String,
+    /// The partition the account is in: the scenario's.
+    pub partition: Partition,
     /// IAM paths under which every role of this account is declared in this scenario: a grant
     /// all of them share may name the path instead of each role. Includes the organization's.
     pub role_paths: Vec<String>,
@@ -70,11 +75,18 @@ pub struct Account {
 
 impl Account {
     pub fn root_arn(&self) -> String {
-        format!("arn:aws:iam::{}:root", self.id)
+        self.partition.root_arn(&self.id)
+    }
+
+    /// The ARN of a role of the account, by its path and name (`/path/name`).
+    pub fn role_arn(&self, path_and_name: &str) -> String {
+        self.partition
+            .iam_arn(&self.id, &format!("role{path_and_name}"))
     }
 
     pub fn deploy_role_arn(&self) -> String {
-        format!("arn:aws:iam::{}:role/{}", self.id, self.deploy_role)
+        self.partition
+            .iam_arn(&self.id, &format!("role/{}", self.deploy_role))
     }
 }
 
@@ -253,7 +265,12 @@ pub struct ExistingBucket {
 
 impl Bucket {
     pub fn arn(&self) -> String {
-        crate::aws::bucket_arn(&self.bucket_name)
+        crate::aws::bucket_arn(self.partition(), &self.bucket_name)
+    }
+
+    /// The partition of the bucket's region, which its ARNs name.
+    pub fn partition(&self) -> crate::aws::Partition {
+        crate::aws::partition_of(&self.region)
     }
 
     pub fn live_policy(&self) -> Option<&LivePolicy> {
@@ -301,15 +318,15 @@ impl Role {
     /// the role's permission set in `account_id`: with or without a region below the path,
     /// and the random suffix matched character by character, so a set whose name only starts
     /// with this one's is not matched.
-    pub fn permission_set_patterns(&self, account_id: &str) -> Option<Vec<String>> {
+    pub fn permission_set_patterns(&self, account: &Account) -> Option<Vec<String>> {
         let set = self.permission_set.as_ref()?;
         let name = format!(
             "AWSReservedSSO_{set}_{}",
             "?".repeat(IDENTITY_CENTER_SUFFIX_LEN)
         );
         Some(vec![
-            format!("arn:aws:iam::{account_id}:role{IDENTITY_CENTER_PATH}{name}"),
-            format!("arn:aws:iam::{account_id}:role{IDENTITY_CENTER_PATH}*/{name}"),
+            account.role_arn(&format!("{IDENTITY_CENTER_PATH}{name}")),
+            account.role_arn(&format!("{IDENTITY_CENTER_PATH}*/{name}")),
         ])
     }
 }
@@ -323,11 +340,8 @@ impl Role {
         }
     }
 
-    pub fn arn(&self, account_id: &str) -> String {
-        format!(
-            "arn:aws:iam::{account_id}:role{}{}",
-            self.path, self.role_name
-        )
+    pub fn arn(&self, account: &Account) -> String {
+        account.role_arn(&format!("{}{}", self.path, self.role_name))
     }
 }
 
@@ -432,7 +446,7 @@ impl Scenario {
 
     pub fn role_arn(&self, role: &str) -> String {
         let role = &self.roles[role];
-        role.arn(&self.accounts[&role.account].id)
+        role.arn(&self.accounts[&role.account])
     }
 
     /// Whether any existing bucket or key keeps statements of a live policy.

@@ -391,3 +391,113 @@ fn explain_decides_assuming_an_access_role_from_its_trust_policy() {
         "{stderr}"
     );
 }
+
+fn china() -> String {
+    std::fs::read_to_string(common::root().join("examples/china.toml")).unwrap()
+}
+
+/// Every ARN and `kms:ViaService` value of a rendered scenario, from every file.
+fn rendered_values(scenario: &str) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.toml");
+    std::fs::write(&path, scenario).unwrap();
+    let out = dir.path().join("out");
+    common::synth(&path, &out, &[]);
+    let all: String = common::tree(&out)
+        .values()
+        .map(|bytes| common::text(bytes))
+        .collect();
+    (all, dir)
+}
+
+fn arn_partitions(text: &str) -> std::collections::BTreeSet<String> {
+    text.match_indices("arn:")
+        .filter_map(|(at, _)| text[at + 4..].split(':').next())
+        // The key ARN parameter's AllowedPattern (`arn:aws[a-z-]*:kms:…`) is no ARN.
+        .filter(|partition| {
+            partition.starts_with("aws")
+                && partition
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-')
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_arn_and_endpoint_takes_the_partition_of_the_regions() {
+    for (scenario, partition, via_service) in [
+        (china(), "aws-cn", "s3.cn-north-1.amazonaws.com.cn"),
+        (
+            china()
+                .replace("cn-northwest-1", "us-gov-east-1")
+                .replace("cn-north-1", "us-gov-west-1"),
+            "aws-us-gov",
+            "s3.us-gov-west-1.amazonaws.com",
+        ),
+    ] {
+        let (all, _dir) = rendered_values(&scenario);
+        assert_eq!(
+            arn_partitions(&all),
+            [partition.to_string()].into(),
+            "{partition}"
+        );
+        assert!(all.contains(via_service), "{via_service}");
+        // The deploy script refuses credentials of another partition.
+        assert!(
+            all.contains(&format!(
+                "check_account analytics 222222222222 analytics {partition}"
+            )),
+            "{partition}"
+        );
+        // Service principals keep their global form, which AWS accepts in every partition.
+        assert!(all.contains("lambda.amazonaws.com"));
+        assert!(!all.contains("amazonaws.com.cn\n") || partition == "aws-cn");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scenario.toml");
+        std::fs::write(&path, &scenario).unwrap();
+        let check = common::crossgrant(&["check", path.to_str().unwrap()]);
+        let report = common::text(&check.stdout);
+        assert_eq!(check.status.code(), Some(0), "{report}");
+        // Look-alikes are asked about in the partition they could exist in.
+        assert!(
+            report.contains(&format!(
+                "arn:{partition}:iam::999999999999:role/lake-reader"
+            )),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn a_region_or_arn_of_another_partition_is_refused_at_its_line() {
+    let text = china();
+    for (edit, place, message) in [
+        (
+            text.replace("region = \"cn-northwest-1\"", "region = \"eu-west-1\""),
+            "scenario.toml:39:10",
+            "region `eu-west-1` is in the aws partition, but the scenario's region `cn-north-1` is in aws-cn",
+        ),
+        (
+            text.replace(
+                "alias = \"china-data\"",
+                "alias = \"china-data\"\nadministrators = [\"arn:aws:iam::111111111111:role/KeyAdmin\"]",
+            ),
+            "scenario.toml:17:19",
+            "key administrator ARN `arn:aws:iam::111111111111:role/KeyAdmin` is in the aws partition",
+        ),
+        (
+            text.replace(
+                "[keys.data]\naccount = \"data\"\nalias = \"china-data\"",
+                "[keys.data]\naccount = \"data\"\nexisting = true\narn = \"arn:aws-us-gov:kms:cn-north-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab\"",
+            ),
+            "scenario.toml:17:7",
+            "has no AWS region of its partition",
+        ),
+    ] {
+        let stderr = common::check_refuses(&edit);
+        assert!(stderr.contains(message), "{message}:\n{stderr}");
+        assert!(stderr.contains(place), "{place}:\n{stderr}");
+    }
+}

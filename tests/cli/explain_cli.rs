@@ -762,7 +762,7 @@ fn bad_arguments_exit_two() {
             APP,
             [&OBJECT[..], &OWNER[..], &["--region", "ap-nowhere-1"]].concat(),
             None,
-            "--region \"ap-nowhere-1\" is not a region of the aws partition",
+            "--region \"ap-nowhere-1\" is not an AWS region",
         ),
         (
             APP,

@@ -376,7 +376,7 @@ fn bad_arguments_exit_2_saying_what_to_pass() {
     );
     run(
         with(&["--bucket-account", OWNER, "--region", "mars-1"]),
-        &["not a region of the aws partition"],
+        &["not an AWS region"],
     );
     let mut args = with(&["--bucket-account", "333333333333", "--key-policy"]);
     args.push(key_policy);

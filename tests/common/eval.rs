@@ -30,6 +30,7 @@ pub fn account(name: &str, id: &str) -> Account {
         id: id.into(),
         profile: name.into(),
         deploy_role: "OrganizationAccountAccessRole".into(),
+        partition: Default::default(),
         role_paths: Vec::new(),
     }
 }
@@ -103,6 +104,7 @@ pub fn grant(role: &str, bucket: &str, access: Access, prefix: &str) -> Grant {
 pub fn shared_data(style: PrincipalStyle) -> Scenario {
     let mut scenario = Scenario {
         name: "shared-data".into(),
+        partition: Default::default(),
         region: "ap-northeast-1".into(),
         principal_style: style,
         organization: None,

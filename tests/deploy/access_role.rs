@@ -400,13 +400,15 @@ fn check_chain(case: &Case, live: &Live) {
     };
     let unrelated_admin = Names::role_arn(&names.unrelated, "Admin");
     let other_role_of_data = Names::role_arn(&names.data, "OrganizationAccountAccessRole");
-    let object = |key: &str| crossgrant::aws::s3_arn(&names.bucket, Some(key));
+    let object = |key: &str| {
+        crossgrant::aws::s3_arn(crossgrant::aws::Partition::Aws, &names.bucket, Some(key))
+    };
     let inside = format!("{PREFIX}report.csv");
     let list = |prefix: &str| {
         let mut request = request(
             &access_arn,
             "s3:ListBucket",
-            crossgrant::aws::s3_arn(&names.bucket, None),
+            crossgrant::aws::s3_arn(crossgrant::aws::Partition::Aws, &names.bucket, None),
             &names.data,
         );
         request.context.set("s3:prefix", prefix);
@@ -534,7 +536,7 @@ fn check_chain(case: &Case, live: &Live) {
             request(
                 &access_arn,
                 "s3:PutBucketPolicy",
-                crossgrant::aws::s3_arn(&names.bucket, None),
+                crossgrant::aws::s3_arn(crossgrant::aws::Partition::Aws, &names.bucket, None),
                 &names.data,
             ),
             &live.access_policy,

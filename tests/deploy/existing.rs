@@ -779,7 +779,11 @@ fn kept_requests(
         let request = Request {
             caller: caller.clone(),
             action: action.to_string(),
-            resource: crossgrant::aws::s3_arn(&names.bucket, object),
+            resource: crossgrant::aws::s3_arn(
+                crossgrant::aws::Partition::Aws,
+                &names.bucket,
+                object,
+            ),
             resource_account: names.data.clone(),
             context,
         };

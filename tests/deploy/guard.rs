@@ -1,6 +1,6 @@
 //! `deploy.sh` checks, before its first step, that every profile reaches the account the
 //! scenario names: a profile pointing at another account stops the script with nothing
-//! deployed anywhere. `destroy.sh` deletes the stacks in reverse plan order and keeps what they
+//! deployed anywhere, and so does a profile of another partition. `destroy.sh` deletes the stacks in reverse plan order and keeps what they
 //! retain.
 
 use super::{args, key_policies_as_strings};
@@ -14,12 +14,23 @@ const REGION: &str = "eu-west-1";
 /// A scenario of one owner and one reader, named `name`, in accounts `data` and `app`, rendered
 /// for CloudFormation into `dir/out`.
 fn render(dir: &std::path::Path, name: &str, data: &str, app: &str) -> std::path::PathBuf {
+    render_in(dir, name, data, app, REGION)
+}
+
+/// [`render`] with the scenario in `region`.
+fn render_in(
+    dir: &std::path::Path,
+    name: &str,
+    data: &str,
+    app: &str,
+    region: &str,
+) -> std::path::PathBuf {
     let scenario = dir.join(format!("{name}.toml"));
     std::fs::write(
         &scenario,
         format!(
             r#"name = "{name}"
-region = "{REGION}"
+region = "{region}"
 
 [accounts.data]
 id = "{data}"
@@ -113,6 +124,34 @@ fn deploy_sh_stops_before_any_change_when_a_profile_reaches_another_account() {
     );
     let names = live_stacks(&profiles, "data", "guard-");
     assert!(names.is_empty(), "stacks were created: {names:?}");
+}
+
+#[test]
+fn deploy_sh_stops_before_any_change_when_a_profile_is_of_another_partition() {
+    require_tool("bash", &["--version"], "deploy.sh is a bash script");
+    let moto = Moto::shared();
+    let (data, app) = ("888888888821", "888888888822");
+    let dir = tempfile::tempdir().unwrap();
+    // A China scenario; the emulator's credentials are of the `aws` partition, as a profile
+    // of a global account would be.
+    let out = render_in(dir.path(), "partition", data, app, "cn-north-1");
+    let profiles = Profiles::issue(&moto, &[profile("data", data), profile("app", app)]);
+    let output = profiles
+        .command("bash")
+        .arg(out.join("cloudformation/deploy.sh"))
+        .output()
+        .expect("bash runs deploy.sh");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("but the scenario deploys account data in the aws-cn partition with it"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was deployed"), "{stderr}");
+    assert!(
+        !text(&output.stdout).contains("==> step"),
+        "no step started"
+    );
 }
 
 #[test]

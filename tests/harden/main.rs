@@ -22,8 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-const EXAMPLES: [(&str, &str); 6] = [
+const EXAMPLES: [(&str, &str); 7] = [
     ("blog", include_str!("../../examples/blog.toml")),
+    ("china", include_str!("../../examples/china.toml")),
     (
         "multi-account",
         include_str!("../../examples/multi-account.toml"),

@@ -67,6 +67,7 @@ pub(super) fn accounts(
                 id: id.clone(),
                 profile,
                 deploy_role,
+                partition: check.partition(),
                 role_paths,
             },
         );

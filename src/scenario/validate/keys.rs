@@ -223,6 +223,8 @@ fn existing_key(
                         reason,
                         span: span(arn),
                     });
+                } else {
+                    check.arn_partition("key ARN", arn);
                 }
             }
             arn.get_ref().clone()

@@ -19,7 +19,7 @@ use super::model::{LivePolicy, Scenario};
 use super::schema::{RawScenario, Tags};
 use crate::aws::{
     iam_path_problem, is_iam_name, pattern_syntax, policy_arn_problem, principal_arn_problem,
-    REGIONS,
+    Partition,
 };
 use crate::eval::document::parse_live_policy;
 use crate::names::pascal;
@@ -97,6 +97,7 @@ pub fn validate_in(raw: RawScenario, base: &Path) -> Result<Scenario, Vec<Proble
     }
     Ok(Scenario {
         name: settings.name,
+        partition: check.partition(),
         region: settings.region,
         principal_style: settings.principal_style,
         organization: settings.organization,
@@ -132,6 +133,9 @@ fn check_names(check: &mut Checker, raw: &RawScenario) {
 #[derive(Default)]
 struct Checker {
     problems: Vec<Problem>,
+    /// The scenario's region and its partition, once the settings are read: every other
+    /// region and ARN must be in that partition.
+    home: Option<(String, Partition)>,
 }
 
 impl Checker {
@@ -195,13 +199,61 @@ impl Checker {
     }
 
     fn region(&mut self, region: &Spanned<String>) -> String {
-        if !REGIONS.contains(&region.get_ref().as_str()) {
-            self.report(Problem::InvalidRegion {
+        match Partition::of_region(region.get_ref()) {
+            None => self.report(Problem::InvalidRegion {
                 region: region.get_ref().clone(),
                 span: span(region),
-            });
+            }),
+            Some(partition) => self.same_partition("region", region, partition),
         }
         region.get_ref().clone()
+    }
+
+    /// The scenario's own region: every other region and ARN must be in its partition.
+    fn home_region(&mut self, region: &Spanned<String>) -> String {
+        let region = self.region(region);
+        if let Some(partition) = Partition::of_region(&region) {
+            self.home = Some((region.clone(), partition));
+        }
+        region
+    }
+
+    /// The partition of the scenario, once its region is read (`aws` until then).
+    fn partition(&self) -> Partition {
+        self.home
+            .as_ref()
+            .map(|(_, partition)| *partition)
+            .unwrap_or_default()
+    }
+
+    /// Reports `value` (a region or an ARN) if `partition`, its own, is not the scenario's.
+    fn same_partition(
+        &mut self,
+        what: &'static str,
+        value: &Spanned<String>,
+        partition: Partition,
+    ) {
+        if let Some((home_region, home)) = &self.home {
+            if *home != partition {
+                let problem = Problem::OtherPartition {
+                    what,
+                    value: value.get_ref().clone(),
+                    partition: partition.id(),
+                    scenario_region: home_region.clone(),
+                    scenario_partition: home.id(),
+                    span: span(value),
+                };
+                self.report(problem);
+            }
+        }
+    }
+
+    /// Reports an ARN of another partition than the scenario's; an ARN of no known
+    /// partition is left to the check of its kind.
+    fn arn_partition(&mut self, what: &'static str, arn: &Spanned<String>) {
+        if let Some(partition) = Partition::of_arn(arn.get_ref()) {
+            self.same_partition(what, arn, partition);
+        }
     }
 
     fn reference(
@@ -421,6 +473,7 @@ impl Checker {
             });
             return false;
         }
+        self.arn_partition(kind.field(), value);
         true
     }
 }

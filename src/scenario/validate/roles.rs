@@ -228,6 +228,7 @@ fn trust(
                         span: span(&oidc.provider_arn),
                     });
                 }
+                check.arn_partition("OIDC provider ARN", &oidc.provider_arn);
                 issuer.to_string()
             }
             Err(reason) => {

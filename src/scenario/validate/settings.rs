@@ -34,7 +34,7 @@ pub(super) fn settings(check: &mut Checker, raw: &RawScenario) -> Settings {
             span: span(&raw.name),
         });
     }
-    let region = check.region(&raw.region);
+    let region = check.home_region(&raw.region);
     let principal_style = match &raw.principal_style {
         None => PrincipalStyle::Account,
         Some(style) => match check.choice("principal_style", style, STYLE_CHOICES) {
