@@ -182,7 +182,7 @@ pub const PINNED_ACCOUNT_PRINCIPAL: Exemption = both(
 
 pub const ROLE_NAME: Exemption = guard(
     &["CFN_NO_EXPLICIT_RESOURCE_NAMES"],
-    "The scenario names the role: the other account's bucket and key policies name it by ARN, so CloudFormation must not generate its name",
+    "The scenario names the role: policies in other stacks and accounts name it by its ARN, so CloudFormation must not generate its name",
 );
 
 pub const MANAGED_POLICY_NAME: Exemption = guard(
