@@ -2,7 +2,7 @@
 //! `deploy.sh`, which runs `aws cloudformation deploy` for each in plan order and feeds a key
 //! ARN created by one stack to the parameters of the next.
 
-use super::checkov::{self, Flavor};
+use super::checkov;
 use super::{tag_views, yaml, Format, TagView, TemplateError, Templates};
 use crate::lower::{known, producer, Lowered, Resource, UnitId};
 use crate::model::Image;
@@ -50,7 +50,8 @@ struct CfnKeyView {
     deletion_window_days: u32,
     /// The key policy as a mapping, as the bucket policy is, so scanners read it.
     policy: Json,
-    checkov_skips: Vec<checkov::Skip>,
+    #[serde(flatten)]
+    skips: checkov::CloudFormationSkips,
     tags: Vec<TagView>,
 }
 
@@ -65,7 +66,8 @@ struct CfnBucketView {
     versioning: bool,
     access_logs: Option<CfnAccessLogsView>,
     abort_incomplete_uploads_days: Option<u32>,
-    checkov_skips: Vec<checkov::Skip>,
+    #[serde(flatten)]
+    skips: checkov::CloudFormationSkips,
     tags: Vec<TagView>,
     policy: Option<PolicyView>,
 }
@@ -98,12 +100,15 @@ struct CfnRoleView {
     managed_policy_arns: Vec<String>,
     tags: Vec<TagView>,
     instance_profile: Option<String>,
-    checkov_skips: Vec<checkov::Skip>,
+    #[serde(flatten)]
+    skips: checkov::CloudFormationSkips,
 }
 
 #[derive(Serialize)]
 struct CfnRolePolicyView {
     logical: String,
+    #[serde(flatten)]
+    skips: checkov::CloudFormationSkips,
     policy_name: String,
     role: Json,
     document: Json,
@@ -116,7 +121,8 @@ struct CfnInstanceView {
     instance_type: Json,
     subnet: Option<Json>,
     profile: Json,
-    checkov_skips: Vec<checkov::Skip>,
+    #[serde(flatten)]
+    skips: checkov::CloudFormationSkips,
     tags: Vec<TagView>,
 }
 
@@ -250,7 +256,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     rotation: key.rotation,
                     deletion_window_days: key.deletion_window_days,
                     policy: document,
-                    checkov_skips: checkov::key_policy(policy),
+                    skips: checkov::key_policy(policy).cloudformation(),
                     tags: tag_views(&key.tags),
                 });
                 view.outputs.push(CfnOutputView {
@@ -293,7 +299,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                         prefix: logs.prefix.clone(),
                     }),
                     abort_incomplete_uploads_days: bucket.abort_incomplete_uploads_days,
-                    checkov_skips: checkov::bucket(bucket, Flavor::CloudFormation),
+                    skips: checkov::bucket(bucket).cloudformation(),
                     tags: tag_views(&bucket.tags),
                     policy,
                 });
@@ -311,7 +317,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     managed_policy_arns: role.managed_policy_arns.clone(),
                     tags: tag_views(&role.tags),
                     instance_profile: has_profile.then(|| profile_logical(&role.name)),
-                    checkov_skips: checkov::role(trust),
+                    skips: checkov::role(trust).cloudformation(),
                 });
                 view.outputs.push(CfnOutputView {
                     name: format!("{}Arn", role_logical(&role.name)),
@@ -322,6 +328,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
             Resource::RolePolicy { role, policy } => {
                 view.role_policies.push(CfnRolePolicyView {
                     logical: format!("{}AccessPolicy", pascal(role)),
+                    skips: checkov::Exemptions::default().cloudformation(),
                     policy_name: access_policy_name(&scenario.name),
                     role: role_reference(lowered, &unit.resources, role),
                     document: resolver.document(policy),
@@ -334,6 +341,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
             } => {
                 view.managed_policies.push(CfnRolePolicyView {
                     logical: format!("{}ManagedPolicy{number}", pascal(role)),
+                    skips: checkov::managed_policy().cloudformation(),
                     policy_name: managed_policy_name(&scenario.name, role, *number),
                     role: role_reference(lowered, &unit.resources, role),
                     document: resolver.document(policy),
@@ -382,7 +390,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
                     instance_type: json!({ "Ref": format!("{base}InstanceType") }),
                     subnet,
                     profile: resolver.resolve(&Ref::InstanceProfile(instance.name.clone())),
-                    checkov_skips: checkov::instance(Flavor::CloudFormation),
+                    skips: checkov::instance(instance).cloudformation(),
                     tags: tag_views(&tags),
                 });
             }

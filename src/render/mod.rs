@@ -87,7 +87,7 @@ pub const TEMPLATES: &[Embedded] = &[
     embedded!(partial "cloudformation/output"),
     embedded!(partial "cloudformation/tags"),
     embedded!(partial "cloudformation/tag-items"),
-    embedded!(partial "cloudformation/checkov-skips"),
+    embedded!(partial "cloudformation/skips"),
     embedded!(partial "cloudformation/deploy-functions"),
     embedded!(partial "cloudformation/account-check"),
     embedded!(partial "cloudformation/deploy-step"),

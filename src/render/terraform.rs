@@ -328,11 +328,12 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                         prefix: logs.prefix.clone(),
                     }),
                     abort_incomplete_uploads_days: bucket.abort_incomplete_uploads_days,
-                    checkov_skips: checkov::bucket(bucket, Flavor::Terraform),
-                    ownership_checkov_skips: checkov::ownership_controls(bucket),
+                    checkov_skips: checkov::bucket(bucket).checkov(Flavor::Terraform),
+                    ownership_checkov_skips: checkov::ownership_controls(bucket)
+                        .checkov(Flavor::Terraform),
                     policy_checkov_skips: bucket_policies
                         .get(bucket.name.as_str())
-                        .map(|policy| checkov::bucket_policy(policy))
+                        .map(|policy| checkov::bucket_policy(policy).checkov(Flavor::Terraform))
                         .unwrap_or_default(),
                     tags: tags(&bucket.tags),
                     policy: bucket_policies
@@ -363,7 +364,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                         .collect(),
                     tags: tags(&role.tags),
                     instance_profile: role.instance_profile,
-                    checkov_skips: checkov::role(trust),
+                    checkov_skips: checkov::role(trust).checkov(Flavor::Terraform),
                 });
                 let reference = Ref::RoleArn(role.name.clone());
                 view.outputs.push(TfOutputView {
@@ -457,7 +458,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                     ami_parameter,
                     profile: resolver.expression(&Ref::InstanceProfile(instance.name.clone())),
                     subnet: true,
-                    checkov_skips: checkov::instance(Flavor::Terraform),
+                    checkov_skips: checkov::instance(instance).checkov(Flavor::Terraform),
                     tags: tags(&instance_tags),
                 });
             }
@@ -472,7 +473,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                         name: bucket.bucket_name.clone(),
                         bucket: true,
                         live_file: bucket.live_policy().map(|live| live.file.clone()),
-                        checkov_skips: checkov::bucket_policy(policy),
+                        checkov_skips: checkov::bucket_policy(policy).checkov(Flavor::Terraform),
                         policy: resolver.document(policy),
                     });
                 }
