@@ -24,7 +24,7 @@ use super::limits::{
 };
 use crate::aws::condition_key::{PRINCIPAL_ARN, PRINCIPAL_ORG_ID};
 use crate::aws::{action_resource_type, iam_arn_rest, s3_arn_rest, Partition, ResourceType};
-use crate::model::Scenario;
+use crate::model::{IdentityPolicy, Scenario};
 use crate::policy::{
     Clause, Conditions, Effect, Name, PolicyDocument, Principal, Ref, Statement, Value,
 };
@@ -697,7 +697,74 @@ pub struct RoleFit {
     pub managed_needed: Option<usize>,
 }
 
-pub fn fit_role(statements: Vec<Statement>, sizer: &Sizer, fit: Fit, available: usize) -> RoleFit {
+/// A role's access statements laid out in the form the scenario asks for: customer-managed
+/// policies (split over as many as they need, within the role's free slots), or the inline
+/// policy with managed policies for what does not fit. Without a free slot, or when the
+/// managed policies would need more slots than the role has, they stay in the inline form.
+pub fn fit_role(
+    statements: Vec<Statement>,
+    sizer: &Sizer,
+    fit: Fit,
+    available: usize,
+    form: IdentityPolicy,
+) -> RoleFit {
+    if form == IdentityPolicy::Managed && available > 0 && !statements.is_empty() {
+        if let Some(fitted) = fit_managed(statements.clone(), sizer, fit, available) {
+            return fitted;
+        }
+    }
+    fit_inline(statements, sizer, fit, available)
+}
+
+/// Every statement in managed policies, if they fit in the role's `available` slots.
+fn fit_managed(
+    statements: Vec<Statement>,
+    sizer: &Sizer,
+    fit: Fit,
+    available: usize,
+) -> Option<RoleFit> {
+    let managed = Limit::ManagedPolicy;
+    if fit == Fit::Never {
+        return Some(RoleFit {
+            layout: RoleLayout {
+                inline: Vec::new(),
+                managed: vec![statements],
+            },
+            consolidations: Vec::new(),
+            managed_needed: None,
+        });
+    }
+    let mut statements = statements;
+    let mut consolidations = Vec::new();
+    if fit == Fit::Always || sizer.statements(&statements) > managed.target() {
+        let merged = merge_statements(statements.clone());
+        if merged != statements {
+            statements = merged;
+            consolidations.push(Consolidation::MergeStatements);
+        }
+    }
+    let roomy = pack(&statements, sizer, 0, managed.target());
+    let layout = if roomy.managed.len() <= available {
+        roomy
+    } else {
+        let tight = pack(&statements, sizer, 0, managed.size());
+        if tight.managed.len() > available {
+            return None;
+        }
+        tight
+    };
+    if layout.managed.len() > 1 {
+        consolidations.push(Consolidation::ManagedPolicies);
+    }
+    Some(RoleFit {
+        layout,
+        consolidations,
+        managed_needed: None,
+    })
+}
+
+/// The inline policy first, managed policies for what it cannot hold.
+fn fit_inline(statements: Vec<Statement>, sizer: &Sizer, fit: Fit, available: usize) -> RoleFit {
     let mut statements = statements;
     let mut size = sizer.statements(&statements);
     let mut consolidations = Vec::new();
@@ -809,7 +876,13 @@ pub fn fit_all(
     for (role, policy) in role_policies {
         let attached = scenario.roles[&role].managed_policy_arns.len();
         let available = (scenario.max_managed_policies as usize).saturating_sub(attached);
-        let fitted = fit_role(policy.statements, &sizer, fit, available);
+        let fitted = fit_role(
+            policy.statements,
+            &sizer,
+            fit,
+            available,
+            scenario.identity_policy,
+        );
         let layout = fitted.layout;
         if !layout.inline.is_empty() {
             let size = sizer.statements(&layout.inline);
@@ -1286,7 +1359,13 @@ access = "read"
             .collect();
         let before = sizer.statements(&statements);
         assert!(before > Limit::RoleInline.size());
-        let fitted = fit_role(statements.clone(), &sizer, Fit::AsNeeded, 10);
+        let fitted = fit_role(
+            statements.clone(),
+            &sizer,
+            Fit::AsNeeded,
+            10,
+            IdentityPolicy::Inline,
+        );
         assert_eq!(fitted.managed_needed, None);
         assert!(fitted
             .consolidations
@@ -1304,11 +1383,72 @@ access = "read"
         expected.sort();
         assert_eq!(all, expected);
         // With no managed policy allowed, the role keeps one inline policy, over its limit.
-        let stuck = fit_role(expected.clone(), &sizer, Fit::AsNeeded, 0);
+        let stuck = fit_role(
+            expected.clone(),
+            &sizer,
+            Fit::AsNeeded,
+            0,
+            IdentityPolicy::Inline,
+        );
         assert!(stuck.layout.managed.is_empty());
         // With too few, the layout says how many it needs.
-        let short = fit_role(expected, &sizer, Fit::AsNeeded, 1);
+        let short = fit_role(expected, &sizer, Fit::AsNeeded, 1, IdentityPolicy::Inline);
         assert!(short.managed_needed.is_some_and(|needed| needed > 1));
+    }
+
+    #[test]
+    fn access_policies_are_managed_policies_unless_the_role_has_no_slot_left() {
+        let scenario = scenario();
+        let sizer = Sizer::new(&scenario);
+        let statement = |index: usize| {
+            Statement::allow(format!("Bucket{index}"))
+                .actions([format!("{}{index}", s3::DELETE_OBJECT)])
+                .resources([Value::lit(format!(
+                    "arn:aws:s3:::acme-a-rather-long-bucket-name-{index:04}/some/prefix/*"
+                ))])
+        };
+        let small: Vec<Statement> = (0..3).map(statement).collect();
+        let fitted = fit_role(
+            small.clone(),
+            &sizer,
+            Fit::AsNeeded,
+            10,
+            IdentityPolicy::Managed,
+        );
+        assert!(fitted.layout.inline.is_empty());
+        assert_eq!(fitted.layout.managed, vec![small.clone()]);
+        assert!(fitted.consolidations.is_empty());
+        // Without a free slot the policy stays inline.
+        let full = fit_role(
+            small.clone(),
+            &sizer,
+            Fit::AsNeeded,
+            0,
+            IdentityPolicy::Managed,
+        );
+        assert_eq!(full.layout.inline, small);
+        // A large one splits over managed policies, each within its limit, and nothing inline.
+        let large: Vec<Statement> = (0..120).map(statement).collect();
+        let fitted = fit_role(
+            large.clone(),
+            &sizer,
+            Fit::AsNeeded,
+            10,
+            IdentityPolicy::Managed,
+        );
+        assert!(fitted.layout.inline.is_empty());
+        assert!(fitted.layout.managed.len() > 1);
+        assert!(fitted
+            .consolidations
+            .contains(&Consolidation::ManagedPolicies));
+        for part in &fitted.layout.managed {
+            assert!(sizer.statements(part) <= Limit::ManagedPolicy.target());
+        }
+        let mut all = fitted.layout.statements();
+        all.sort();
+        let mut expected = large;
+        expected.sort();
+        assert_eq!(all, expected);
     }
 
     #[test]
@@ -1321,7 +1461,13 @@ access = "read"
         let statement = Statement::allow("Huge")
             .actions(READ_OBJECT_ACTIONS)
             .resources(resources.clone());
-        let fitted = fit_role(vec![statement], &sizer, Fit::AsNeeded, 10);
+        let fitted = fit_role(
+            vec![statement],
+            &sizer,
+            Fit::AsNeeded,
+            10,
+            IdentityPolicy::Inline,
+        );
         let parts = fitted.layout.statements();
         assert!(parts.len() > 1);
         assert!(parts.iter().all(|part| part

@@ -29,6 +29,8 @@ pub struct Scenario {
     pub organization_role_paths: Vec<String>,
     /// How many managed policies a role may have attached (the account's IAM quota).
     pub max_managed_policies: u32,
+    /// How crossgrant attaches a role's access policy.
+    pub identity_policy: IdentityPolicy,
     pub tags: BTreeMap<String, String>,
     pub accounts: BTreeMap<Name, Account>,
     pub keys: BTreeMap<Name, Key>,
@@ -36,6 +38,18 @@ pub struct Scenario {
     pub roles: BTreeMap<Name, Role>,
     pub instances: BTreeMap<Name, Instance>,
     pub grants: Vec<Grant>,
+}
+
+/// How crossgrant attaches the access policy of a role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityPolicy {
+    /// Customer-managed policies attached to the role (6,144 characters each), as compliance
+    /// rules such as AWS Config's `iam-no-inline-policy-check` ask.
+    Managed,
+    /// The role's inline policy (10,240 characters with every other inline policy of the
+    /// role), with managed policies for what does not fit.
+    Inline,
 }
 
 /// How a resource policy in the owner account names a consumer role.

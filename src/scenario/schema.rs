@@ -21,6 +21,7 @@ pub struct RawScenario {
     pub organization_role_paths: Vec<Spanned<String>>,
     #[serde(default)]
     pub max_managed_policies: Option<Spanned<i64>>,
+    pub identity_policy: Option<Spanned<String>>,
     #[serde(default)]
     pub tags: Tags,
     #[serde(default)]

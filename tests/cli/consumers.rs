@@ -340,7 +340,7 @@ fn explain_decides_assuming_an_access_role_from_its_trust_policy() {
     let identity = out.path().join("identity.json");
     std::fs::write(
         &identity,
-        read("cloudformation/app-access.json")["Resources"]["AppAccessPolicy"]["Properties"]
+        read("cloudformation/app-access.json")["Resources"]["AppManagedPolicy1"]["Properties"]
             ["PolicyDocument"]
             .to_string(),
     )

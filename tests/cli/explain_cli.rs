@@ -768,7 +768,7 @@ fn bad_arguments_exit_two() {
             APP,
             [&OBJECT[..], &OWNER[..], &["--region", "Tokyo"]].concat(),
             None,
-            "--region \"Tokyo\" is not a region",
+            "--region \"Tokyo\" is not an AWS region",
         ),
         (
             APP,

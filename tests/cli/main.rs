@@ -15,6 +15,7 @@ mod existing;
 mod exit_codes;
 mod explain_cli;
 mod harden_diagnostics;
+mod identity_policy;
 mod import;
 mod input_errors;
 mod output_names;

@@ -110,6 +110,7 @@ pub fn shared_data(style: PrincipalStyle) -> Scenario {
         organization: None,
         organization_role_paths: Vec::new(),
         max_managed_policies: crossgrant::model::DEFAULT_MAX_MANAGED_POLICIES,
+        identity_policy: crossgrant::model::IdentityPolicy::Inline,
         tags: BTreeMap::new(),
         accounts: BTreeMap::new(),
         keys: BTreeMap::new(),

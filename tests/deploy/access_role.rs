@@ -20,8 +20,8 @@
 //! own.
 
 use super::{
-    args, describe, parse_embedded, read_templates, terraform, terraform_plugin_args,
-    write_provider_override, Deployed, Example, Report, Target,
+    args, describe, managed_access_policy, parse_embedded, read_templates, terraform,
+    terraform_plugin_args, write_provider_override, Deployed, Example, Report, Target,
 };
 use crate::common::moto::{ApiCall, Moto, Profile, Profiles};
 use crate::common::{self, require_tool, text};
@@ -247,7 +247,6 @@ struct Live {
 
 /// Reads the chain's documents back with the aws CLI, as someone debugging a live setup would.
 fn read_live(case: &Case, profiles: &Profiles) -> Live {
-    let policy_name = crossgrant::names::access_policy_name(case.names.scenario);
     let calls: Vec<Vec<String>> = [
         vec![
             "iam",
@@ -256,26 +255,6 @@ fn read_live(case: &Case, profiles: &Profiles) -> Live {
             ACCESS_ROLE_NAME,
             "--profile",
             "data",
-        ],
-        vec![
-            "iam",
-            "get-role-policy",
-            "--role-name",
-            ACCESS_ROLE_NAME,
-            "--policy-name",
-            &policy_name,
-            "--profile",
-            "data",
-        ],
-        vec![
-            "iam",
-            "get-role-policy",
-            "--role-name",
-            CONSUMER_NAME,
-            "--policy-name",
-            &policy_name,
-            "--profile",
-            "app",
         ],
         vec![
             "iam",
@@ -317,8 +296,6 @@ fn read_live(case: &Case, profiles: &Profiles) -> Live {
         "Role.AssumeRolePolicyDocument",
         "the access role's trust policy",
     );
-    let access_policy = next("PolicyDocument", "the access role's identity policy");
-    let consumer_policy = next("PolicyDocument", "the consumer's identity policy");
     let admin_policy = next("PolicyDocument", "the administrator's identity policy");
     let bucket_policy = results
         .next()
@@ -329,6 +306,18 @@ fn read_live(case: &Case, profiles: &Profiles) -> Live {
             parse_policy_json(&document.to_string())
                 .unwrap_or_else(|problem| panic!("the bucket policy ({problem}): {document}"))
         });
+    let managed = |profile: &str, role_name: &str, what: &str| {
+        let document = managed_access_policy(profiles, profile, role_name);
+        parse_policy_json(&document.to_string()).unwrap_or_else(|problem| {
+            panic!("{what} is not a policy crossgrant reads ({problem}): {document}")
+        })
+    };
+    let access_policy = managed(
+        "data",
+        ACCESS_ROLE_NAME,
+        "the access role's identity policy",
+    );
+    let consumer_policy = managed("app", CONSUMER_NAME, "the consumer's identity policy");
     Live {
         access_trust,
         access_policy,

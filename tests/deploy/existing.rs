@@ -16,8 +16,8 @@
 //! own.
 
 use super::{
-    args, describe, ok, parse_embedded, role_policy_file, template_json, terraform,
-    terraform_plugin_args, write_provider_override, Deployed, Example, Report, Target, Template,
+    args, describe, ok, parse_embedded, template_json, terraform, terraform_plugin_args,
+    write_provider_override, Deployed, Example, Report, Target, Template,
 };
 use crate::common::moto::{ApiCall, Moto, Profile, Profiles};
 use crate::common::{self, text};
@@ -487,7 +487,16 @@ fn read_role_state(profiles: &Profiles) -> RoleState {
             names.sort_by_key(|name| name.as_str().unwrap_or_default().to_string());
             json!(names)
         },
-        managed_policies: managed["AttachedPolicies"].clone(),
+        managed_policies: {
+            let mut names: Vec<Json> = managed["AttachedPolicies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|policy| policy["PolicyName"].clone())
+                .collect();
+            names.sort_by_key(|name| name.as_str().unwrap_or_default().to_string());
+            json!(names)
+        },
     }
 }
 
@@ -846,22 +855,22 @@ fn kept_requests(
     out
 }
 
-/// The existing role has crossgrant's access policy beside its own, and everything else IAM
-/// knows of it is as the other team left it: no instance profile, trust or managed policy was
-/// added or changed.
+/// The existing role has crossgrant's managed access policy attached beside its own, and
+/// everything else IAM knows of it is as the other team left it: no instance profile, trust,
+/// inline or other managed policy was added or changed.
 fn check_existing_role(made: &Made, deployed: &Deployed) {
-    let policy_name = crossgrant::names::access_policy_name(made.names.scenario);
+    let policy_name = crossgrant::names::managed_policy_name(made.names.scenario, EXISTING_ROLE, 1);
     let now = made.role_state();
-    let mut expected_inline: Vec<Json> = made
+    let mut expected_managed: Vec<Json> = made
         .role_before
-        .inline_policies
+        .managed_policies
         .as_array()
         .cloned()
         .unwrap_or_default();
-    expected_inline.push(json!(policy_name));
-    expected_inline.sort_by_key(|name| name.as_str().unwrap_or_default().to_string());
+    expected_managed.push(json!(policy_name));
+    expected_managed.sort_by_key(|name| name.as_str().unwrap_or_default().to_string());
     let expected = RoleState {
-        inline_policies: json!(expected_inline),
+        managed_policies: json!(expected_managed),
         ..made.role_before.clone()
     };
     assert_eq!(
@@ -876,7 +885,7 @@ fn check_existing_role(made: &Made, deployed: &Deployed) {
         deployed
             .policies
             .path()
-            .join(role_policy_file(EXISTING_ROLE))
+            .join(&super::access_parts(&deployed.example.lowered, EXISTING_ROLE)[0].file)
             .is_file(),
         "{}",
         deployed.context("the existing role's access policy was not fetched")
@@ -925,12 +934,15 @@ fn check_templates_create_nothing_existing(templates: &[Template], names: &Names
         .collect();
     assert_eq!(
         kinds,
-        ["AWS::IAM::Policy"],
+        ["AWS::IAM::ManagedPolicy"],
         "{}: the stack of the existing role's account ({})",
         etl.stem,
         names.etl
     );
-    let (_, policy) = etl.of_type("AWS::IAM::Policy").next().expect("policy");
+    let (_, policy) = etl
+        .of_type("AWS::IAM::ManagedPolicy")
+        .next()
+        .expect("policy");
     assert_eq!(
         template_json(&policy["Properties"]["Roles"], etl, &BTreeMap::new()),
         json!([EXISTING_ROLE_NAME]),
@@ -1114,7 +1126,7 @@ fn existing_resources_deploy_with_cloudformation_and_keep_live_access() {
         .collect();
     assert_eq!(
         types,
-        [json!("AWS::IAM::Policy")],
+        [json!("AWS::IAM::ManagedPolicy")],
         "what the stack of the existing role's account holds"
     );
 
@@ -1247,7 +1259,8 @@ fn existing_resources_apply_with_terraform_and_keep_live_access() {
     for (module, resource) in [
         ("data", "aws_kms_key_policy.data"),
         ("data", "aws_s3_bucket_policy.reports"),
-        ("etl", "aws_iam_role_policy.etl"),
+        ("etl", "aws_iam_policy.etl-access-1"),
+        ("etl", "aws_iam_role_policy_attachment.etl-access-1"),
     ] {
         assert!(
             types.contains(&(module.to_string(), resource.to_string())),
@@ -1260,7 +1273,7 @@ fn existing_resources_apply_with_terraform_and_keep_live_access() {
             let kind = resource.split('.').next().unwrap_or_default();
             match module.as_str() {
                 "data" => !["aws_kms_key_policy", "aws_s3_bucket_policy"].contains(&kind),
-                "etl" => kind != "aws_iam_role_policy",
+                "etl" => !["aws_iam_policy", "aws_iam_role_policy_attachment"].contains(&kind),
                 _ => false,
             }
         })

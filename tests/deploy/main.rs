@@ -737,15 +737,16 @@ impl<'a> Deployed<'a> {
                 expected: self.expected(&lowered.trust_policies[&role.name]),
                 cover: None,
             });
-            let policy = lowered.role_policies.get(&role.name);
+            let parts = access_parts(lowered, &role.name);
+            let inline = parts.iter().find(|part| part.managed.is_none());
             checks.push(Check {
                 what: format!("the inline policies of role {}", role.role_name),
                 read: iam("list_role_policies", json!({ "RoleName": role.role_name })),
                 pick: Box::new(|got| got["PolicyNames"].clone()),
-                expected: json!(policy.map(|_| &policy_name).into_iter().collect::<Vec<_>>()),
+                expected: json!(inline.map(|_| &policy_name).into_iter().collect::<Vec<_>>()),
                 cover: None,
             });
-            if let Some(policy) = policy {
+            if let Some(part) = inline {
                 checks.push(Check {
                     what: format!("the identity policy of role {}", role.role_name),
                     read: iam(
@@ -753,7 +754,69 @@ impl<'a> Deployed<'a> {
                         json!({ "RoleName": role.role_name, "PolicyName": policy_name }),
                     ),
                     pick: Box::new(|got| parse_embedded(&got["PolicyDocument"])),
-                    expected: self.expected(policy),
+                    expected: self.expected(part.document),
+                    cover: None,
+                });
+            }
+            let mut attached: Vec<String> = parts
+                .iter()
+                .filter_map(|part| part.managed.clone())
+                .chain(
+                    role.managed_policy_arns
+                        .iter()
+                        .map(|arn| arn.rsplit('/').next().unwrap_or_default().to_string()),
+                )
+                .collect();
+            attached.sort();
+            checks.push(Check {
+                what: format!("the managed policies attached to role {}", role.role_name),
+                read: iam(
+                    "list_attached_role_policies",
+                    json!({ "RoleName": role.role_name }),
+                ),
+                pick: Box::new(|got| {
+                    let mut names: Vec<Json> = got["AttachedPolicies"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|policy| policy["PolicyName"].clone())
+                        .collect();
+                    names.sort_by_key(|name| name.to_string());
+                    json!(names)
+                }),
+                expected: json!(attached),
+                cover: None,
+            });
+            for part in &parts {
+                let Some(name) = part.managed.clone() else {
+                    continue;
+                };
+                checks.push(Check {
+                    what: format!("managed access policy {name} of role {}", role.role_name),
+                    read: iam(
+                        "get_account_authorization_details",
+                        json!({ "Filter": ["LocalManagedPolicy"] }),
+                    ),
+                    pick: Box::new(move |got| {
+                        let policy = got["Policies"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            // By ARN: the emulator's listing leaves out PolicyName.
+                            .find(|policy| {
+                                policy["Arn"]
+                                    .as_str()
+                                    .is_some_and(|arn| arn.ends_with(&format!(":policy/{name}")))
+                            });
+                        policy
+                            .and_then(|policy| policy["PolicyVersionList"].as_array())
+                            .into_iter()
+                            .flatten()
+                            .find(|version| version["IsDefaultVersion"] == true)
+                            .map(|version| parse_embedded(&version["Document"]))
+                            .unwrap_or(Json::Null)
+                    }),
+                    expected: self.expected(part.document),
                     cover: None,
                 });
             }
@@ -1064,26 +1127,75 @@ impl<'a> Deployed<'a> {
             expected.push((key_policy_file(&key.name), "Policy", document));
         }
         let policy_name = crossgrant::names::access_policy_name(&scenario.name);
-        for (role, document) in &lowered.role_policies {
+        // A managed policy is read at its default version, which `get-policy` names.
+        let mut managed = Vec::new();
+        for role in lowered.role_policies.keys() {
             let role = &scenario.roles[role];
+            for part in access_parts(lowered, &role.name) {
+                let account = scenario.account(&role.account);
+                match &part.managed {
+                    None => {
+                        calls.push(args(&[
+                            "iam",
+                            "get-role-policy",
+                            "--role-name",
+                            &role.role_name,
+                            "--policy-name",
+                            &policy_name,
+                            "--profile",
+                            self.example.profile(&role.account),
+                        ]));
+                        expected.push((part.file, "PolicyDocument", part.document));
+                    }
+                    Some(name) => managed.push((
+                        account
+                            .partition
+                            .iam_arn(&account.id, &format!("policy/{name}")),
+                        self.example.profile(&role.account),
+                        part,
+                    )),
+                }
+            }
+        }
+        let versions = self.profiles.json_all(
+            &managed
+                .iter()
+                .map(|(arn, profile, _)| {
+                    args(&[
+                        "iam",
+                        "get-policy",
+                        "--policy-arn",
+                        arn,
+                        "--profile",
+                        profile,
+                    ])
+                })
+                .collect::<Vec<_>>(),
+        );
+        for ((arn, profile, part), version) in managed.into_iter().zip(versions) {
+            let version = ok(version)["Policy"]["DefaultVersionId"].clone();
             calls.push(args(&[
                 "iam",
-                "get-role-policy",
-                "--role-name",
-                &role.role_name,
-                "--policy-name",
-                &policy_name,
+                "get-policy-version",
+                "--policy-arn",
+                &arn,
+                "--version-id",
+                version.as_str().expect("a default version"),
                 "--profile",
-                self.example.profile(&role.account),
+                profile,
             ]));
-            expected.push((role_policy_file(&role.name), "PolicyDocument", document));
+            expected.push((part.file, "PolicyVersion", part.document));
         }
         for ((file, field, document), result) in
             expected.into_iter().zip(self.profiles.json_all(&calls))
         {
             let raw = ok(result);
+            let printed = match field {
+                "PolicyVersion" => &raw[field]["Document"],
+                _ => &raw[field],
+            };
             assert_eq!(
-                parse_embedded(&raw[field]),
+                parse_embedded(printed),
                 self.expected(document),
                 "{}",
                 self.context(&format!("{file} as the AWS CLI prints it"))
@@ -1151,9 +1263,9 @@ impl<'a> Deployed<'a> {
                 if let Some(key) = bucket.key() {
                     command.arg("--key-policy").arg(file(key_policy_file(key)));
                 }
-                command
-                    .arg("--identity-policy")
-                    .arg(file(role_policy_file(&grant.role)));
+                for part in access_parts(&self.example.lowered, &grant.role) {
+                    command.arg("--identity-policy").arg(file(part.file));
+                }
                 let output = command.output().expect("crossgrant explain runs");
                 (output.status.code().unwrap_or(-1), describe(&output))
             };
@@ -1336,6 +1448,99 @@ fn key_policy_file(key: &str) -> String {
 
 fn role_policy_file(role: &str) -> String {
     format!("role-{role}.policy.json")
+}
+
+/// The document of the one managed access policy crossgrant attaches to the role named
+/// `role_name`, read back as someone debugging a live setup would: the attached policies, the
+/// policy's default version, that version's document.
+fn managed_access_policy(profiles: &Profiles, profile: &str, role_name: &str) -> Json {
+    let attached = ok(profiles.json(&[
+        "iam",
+        "list-attached-role-policies",
+        "--role-name",
+        role_name,
+        "--profile",
+        profile,
+    ]));
+    let arns: Vec<&str> = attached["AttachedPolicies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|policy| {
+            policy["PolicyName"]
+                .as_str()
+                .is_some_and(|name| name.starts_with("crossgrant-"))
+        })
+        .filter_map(|policy| policy["PolicyArn"].as_str())
+        .collect();
+    let [arn] = arns[..] else {
+        panic!("role {role_name} has not one crossgrant access policy attached: {attached}");
+    };
+    let policy = ok(profiles.json(&[
+        "iam",
+        "get-policy",
+        "--policy-arn",
+        arn,
+        "--profile",
+        profile,
+    ]));
+    let version = policy["Policy"]["DefaultVersionId"]
+        .as_str()
+        .expect("a default version");
+    let version = ok(profiles.json(&[
+        "iam",
+        "get-policy-version",
+        "--policy-arn",
+        arn,
+        "--version-id",
+        version,
+        "--profile",
+        profile,
+    ]));
+    parse_embedded(&version["PolicyVersion"]["Document"])
+}
+
+/// One of the documents a role's access is attached as: its inline policy, or a managed
+/// policy (by name), with the file its copy as printed by the AWS CLI is kept in.
+struct AccessPart<'a> {
+    managed: Option<String>,
+    document: &'a PolicyDocument,
+    file: String,
+}
+
+/// The access policies of `role` as the units deploy them: the inline policy first, then the
+/// managed policies in order.
+fn access_parts<'a>(lowered: &'a Lowered, role: &str) -> Vec<AccessPart<'a>> {
+    let mut parts = Vec::new();
+    for resource in lowered.units.iter().flat_map(|unit| &unit.resources) {
+        match resource {
+            Resource::RolePolicy { role: name, policy } if name == role => {
+                parts.insert(
+                    0,
+                    AccessPart {
+                        managed: None,
+                        document: policy,
+                        file: role_policy_file(role),
+                    },
+                );
+            }
+            Resource::ManagedPolicy {
+                role: name,
+                number,
+                policy,
+            } if name == role => parts.push(AccessPart {
+                managed: Some(crossgrant::names::managed_policy_name(
+                    &lowered.scenario.name,
+                    role,
+                    *number,
+                )),
+                document: policy,
+                file: format!("role-{role}-{number}.policy.json"),
+            }),
+            _ => {}
+        }
+    }
+    parts
 }
 
 fn args(items: &[&str]) -> Vec<String> {

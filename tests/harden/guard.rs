@@ -7,7 +7,7 @@
 //! excluded below, each with why.
 //!
 //! cfn-guard is installed into `target/cfn-guard` (or named by `CROSSGRANT_CFN_GUARD`); the
-//! registry is read from `../shared/guard-rules` (or `CROSSGRANT_GUARD_RULES`).
+//! registry is read from the copy in `tests/guard-rules` (or `CROSSGRANT_GUARD_RULES`).
 
 use super::common::root;
 use super::{run, scanned};
@@ -64,7 +64,7 @@ fn guard_binary() -> PathBuf {
 fn registry() -> PathBuf {
     let path = std::env::var_os("CROSSGRANT_GUARD_RULES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/guard-rules"));
+        .unwrap_or_else(|| root().join("tests/guard-rules"));
     assert!(
         path.join("rules/aws").is_dir() && path.join("mappings").is_dir(),
         "the AWS Guard Rules Registry is not at {}: `git clone \
@@ -362,7 +362,7 @@ fn compliance_rule_sets_report_no_failure() {
         "S3_BUCKET_POLICY_NO_WILDCARD_PRINCIPAL",
         "CMK_BACKING_KEY_ROTATION_ENABLED",
         "KMS_NO_WILDCARD_PRINCIPAL",
-        "IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS",
+        "IAM_MANAGEDPOLICY_NO_STATEMENTS_WITH_FULL_ACCESS",
     ] {
         assert!(
             report.passed.contains_key(rule),

@@ -1,15 +1,16 @@
 //! The scenario's own settings: its name, home region, principal style, tags, organization and
-//! the managed-policy quota of its roles.
+//! the managed-policy quota of its roles and the form of their access policies.
 
 use super::{span, Checker};
 use crate::scenario::diag::Problem;
 use crate::scenario::model::{
-    PrincipalStyle, DEFAULT_MAX_MANAGED_POLICIES, MAX_MANAGED_POLICIES_QUOTA,
+    IdentityPolicy, PrincipalStyle, DEFAULT_MAX_MANAGED_POLICIES, MAX_MANAGED_POLICIES_QUOTA,
 };
 use crate::scenario::schema::RawScenario;
 use std::collections::BTreeMap;
 
 const STYLE_CHOICES: &[&str] = &["account", "role"];
+const IDENTITY_POLICY_CHOICES: &[&str] = &["managed", "inline"];
 
 /// The top-level settings, checked.
 pub(super) struct Settings {
@@ -20,6 +21,7 @@ pub(super) struct Settings {
     pub(super) organization: Option<String>,
     pub(super) organization_role_paths: Vec<String>,
     pub(super) max_managed_policies: u32,
+    pub(super) identity_policy: IdentityPolicy,
 }
 
 pub(super) fn settings(check: &mut Checker, raw: &RawScenario) -> Settings {
@@ -71,6 +73,13 @@ pub(super) fn settings(check: &mut Checker, raw: &RawScenario) -> Settings {
             }
         },
     };
+    let identity_policy = match &raw.identity_policy {
+        None => IdentityPolicy::Managed,
+        Some(form) => match check.choice("identity_policy", form, IDENTITY_POLICY_CHOICES) {
+            Some(1) => IdentityPolicy::Inline,
+            _ => IdentityPolicy::Managed,
+        },
+    };
     Settings {
         name,
         region,
@@ -79,6 +88,7 @@ pub(super) fn settings(check: &mut Checker, raw: &RawScenario) -> Settings {
         organization,
         organization_role_paths,
         max_managed_policies,
+        identity_policy,
     }
 }
 

@@ -25,9 +25,8 @@ resource "aws_iam_instance_profile" "app" {
   role = aws_iam_role.app.name
 }
 
-resource "aws_iam_role_policy" "app" {
-  name = "crossgrant-shared-data"
-  role = aws_iam_role.app.id
+resource "aws_iam_policy" "app-access-1" {
+  name = "crossgrant-shared-data-app-1"
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -56,6 +55,11 @@ resource "aws_iam_role_policy" "app" {
       },
     ]
   })
+}
+
+resource "aws_iam_role_policy_attachment" "app-access-1" {
+  role       = aws_iam_role.app.name
+  policy_arn = aws_iam_policy.app-access-1.arn
 }
 
 data "aws_ssm_parameter" "app_image" {
