@@ -823,7 +823,11 @@ fn grant_locations(path: &Path) -> GrantLocations {
                 let line_start = source[..first.min(source.len())]
                     .rfind('\n')
                     .map_or(0, |newline| newline + 1);
-                at(line_start)
+                let indent = source[line_start..]
+                    .chars()
+                    .take_while(|c| *c == ' ' || *c == '\t')
+                    .count();
+                at(line_start + indent)
             })
             .collect(),
         buckets: raw
