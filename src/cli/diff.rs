@@ -146,7 +146,8 @@ struct Loaded {
     /// How the report names the file (`REV:path` for a file read from git).
     display: String,
     lowered: Lowered,
-    files: BTreeMap<String, (String, usize)>,
+    /// Every output file `synth` writes, by its path below the output directory.
+    files: BTreeMap<String, String>,
 }
 
 pub fn run(
@@ -157,35 +158,31 @@ pub fn run(
     let templates = Templates::load(None)?;
     let (base, head, head_uri) = match (&args.git, &args.head) {
         (Some(rev), _) => {
-            let head = load(
+            let head = load(&templates, &args.base, None, stderr)?;
+            let checkout = checkout(rev, &args.base)?;
+            let base = load(
                 &templates,
-                &args.base,
-                &args.base.display().to_string(),
+                &checkout.scenario,
+                Some(&checkout.display),
                 stderr,
             )?;
-            let checkout = checkout(rev, &args.base)?;
-            let base = load(&templates, &checkout.scenario, &checkout.display, stderr)?;
             (base, head, uri(&checkout.repository_path))
         }
         (None, Some(head_path)) => {
-            let base = load(
-                &templates,
-                &args.base,
-                &args.base.display().to_string(),
-                stderr,
-            )?;
-            let head = load(
-                &templates,
-                head_path,
-                &head_path.display().to_string(),
-                stderr,
-            )?;
+            let base = load(&templates, &args.base, None, stderr)?;
+            let head = load(&templates, head_path, None, stderr)?;
             (base, head, uri(&head_path.display().to_string()))
         }
         (None, None) => unreachable!("clap requires HEAD without --git"),
     };
     let comparison = compare(&base.lowered, &head.lowered);
-    let files = size_changes(base.files.clone(), head.files.clone());
+    fn sized(files: &BTreeMap<String, String>) -> BTreeMap<String, (&String, usize)> {
+        files
+            .iter()
+            .map(|(path, text)| (path.clone(), (text, text.len())))
+            .collect()
+    }
+    let files = size_changes(sized(&base.files), sized(&head.files));
     let diff = Diff {
         base: &base,
         head: &head,
@@ -197,7 +194,7 @@ pub fn run(
         DiffFormat::Markdown => report(stdout, &templates.render("diff/report.md", &diff.view())?)?,
         DiffFormat::Json => write_json(stdout, &diff.json())?,
         DiffFormat::Sarif => {
-            let spans = grant_locations(&args.head.clone().unwrap_or(args.base.clone()));
+            let spans = grant_locations(args.head.as_deref().unwrap_or(&args.base));
             write_json(stdout, &diff.sarif(&templates, &head_uri, &spans)?)?
         }
     }
@@ -210,14 +207,16 @@ pub fn run(
     }))
 }
 
-/// Loads and lowers a scenario, and renders every output file it makes.
+/// Loads and lowers a scenario (named `display` in diagnostics and reports, or by its path),
+/// and renders every output file it makes.
 fn load(
     templates: &Templates,
     path: &Path,
-    display: &str,
+    display: Option<&str>,
     stderr: &mut dyn Write,
 ) -> Result<Loaded, Error> {
-    let lowered = load_named(path, display, stderr)?;
+    let display = display.map_or_else(|| path.display().to_string(), String::from);
+    let lowered = load_named(path, &display, stderr)?;
     let steps = crate::plan::plan(&lowered).map_err(Error::Cycle)?;
     let options = Options {
         target: Target::All,
@@ -225,13 +224,10 @@ fn load(
     };
     let files = render_all(templates, &lowered, &steps, options)?
         .into_iter()
-        .map(|(path, text)| {
-            let size = text.len();
-            (slashed(&path), (text, size))
-        })
+        .map(|(path, text)| (slashed(&path), text))
         .collect();
     Ok(Loaded {
-        display: display.to_string(),
+        display,
         lowered,
         files,
     })
@@ -835,5 +831,35 @@ fn grant_locations(path: &Path) -> GrantLocations {
             .keys()
             .map(|name| (name.get_ref().clone(), at(name.span().start)))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_files_resolve_from_the_scenario_directory_within_the_repository() {
+        assert_eq!(
+            inside_repository("scenarios/", "live/bucket.json").as_deref(),
+            Some("scenarios/live/bucket.json")
+        );
+        assert_eq!(
+            inside_repository("scenarios/prod/", "../shared/./key.json").as_deref(),
+            Some("scenarios/shared/key.json")
+        );
+        assert_eq!(
+            inside_repository("", "policy.json").as_deref(),
+            Some("policy.json")
+        );
+        assert_eq!(inside_repository("scenarios/", "../../outside.json"), None);
+        assert_eq!(inside_repository("scenarios/", "/etc/policy.json"), None);
+    }
+
+    #[test]
+    fn artifact_uris_are_percent_encoded_and_absolute_paths_are_file_uris() {
+        assert_eq!(uri("scenarios/s.toml"), "scenarios/s.toml");
+        assert_eq!(uri("my scenarios/ü.toml"), "my%20scenarios/%C3%BC.toml");
+        assert_eq!(uri("/tmp/x/head.toml"), "file:///tmp/x/head.toml");
     }
 }
