@@ -491,6 +491,10 @@ fn git(dir: &Path, args: &[&str]) {
             "user.name=crossgrant",
             "-c",
             "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
         ])
         .args(args)
         .current_dir(dir)
