@@ -2,6 +2,7 @@
 //! user reads and the exit code: 0 done, 1 a finding (a check failed, output out of date), 2 bad
 //! input, usage or an I/O failure, 101 a bug of crossgrant's own.
 
+use crate::cli::diff::DiffError;
 use crate::cli::explain::ExplainError;
 use crate::import::ImportError;
 use crate::limits::Budget;
@@ -53,6 +54,8 @@ pub enum Error {
         error: OutputError,
     },
     Explain(ExplainError),
+    /// `diff --git` could not read the base from the repository.
+    Diff(DiffError),
     /// `import` was given documents or arguments it cannot use, or could not write.
     Import(ImportError),
     /// The report could not be written to standard output (a full disk, a closed descriptor).
@@ -84,6 +87,7 @@ impl Error {
                 out.display()
             ),
             Error::Explain(error) => format!("error: {error}\n"),
+            Error::Diff(error) => format!("error: {error}\n"),
             Error::Import(error) => format!("error: {error}\n"),
             Error::Report(error) => format!("error: cannot write the report: {error}\n"),
             Error::Cycle(cycle) => format!(

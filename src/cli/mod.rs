@@ -3,6 +3,7 @@
 //! code. Output goes through the writers it is given, so tests read exactly what a user sees.
 
 pub mod check;
+pub mod diff;
 pub mod explain;
 pub mod import;
 pub mod plan;
@@ -36,6 +37,9 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Turn a live setup (the policies the aws CLI prints) into a scenario of existing resources.
     Import(import::ImportArgs),
+    /// Say who gains and who loses access between two scenarios (or a scenario and its
+    /// version at a git revision).
+    Diff(diff::DiffArgs),
 }
 
 /// Runs crossgrant with `args` (the program name first) and returns the exit code.
@@ -63,6 +67,7 @@ pub fn run(
         Command::Check(args) => check::run(&args, stdout, stderr),
         Command::Explain(args) => explain::run(&args, stdout),
         Command::Import(args) => import::run(&args, stdout),
+        Command::Diff(args) => diff::run(&args, stdout, stderr),
     };
     finish(result, stdout, stderr)
 }
@@ -73,11 +78,21 @@ pub(crate) fn load(
     path: &std::path::Path,
     stderr: &mut dyn Write,
 ) -> Result<crate::lower::Lowered, Error> {
-    let (scenario, source) = crate::load_scenario_with_source(path).map_err(Error::Load)?;
+    load_named(path, &path.display().to_string(), stderr)
+}
+
+/// [`load`], naming the file `display` in diagnostics.
+pub(crate) fn load_named(
+    path: &std::path::Path,
+    display: &str,
+    stderr: &mut dyn Write,
+) -> Result<crate::lower::Lowered, Error> {
+    let (scenario, source) =
+        crate::scenario::load_scenario_named(path, display).map_err(Error::Load)?;
     let lowered = crate::lower::lower(scenario);
     if !lowered.budget.problems.is_empty() {
         return Err(Error::TooLarge {
-            path: path.display().to_string(),
+            path: display.to_string(),
             source,
             budget: lowered.budget,
         });

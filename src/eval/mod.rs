@@ -8,6 +8,7 @@
 pub mod advice;
 pub mod check;
 pub mod condition;
+pub mod diff;
 pub mod document;
 pub mod engine;
 pub mod error;

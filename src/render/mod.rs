@@ -111,6 +111,11 @@ pub const TEMPLATES: &[Embedded] = &[
     embedded!(template "ACCESS.md"),
     embedded!(partial "access/step-row"),
     embedded!(partial "access/grant-row"),
+    embedded!(template "diff/report.txt"),
+    embedded!(template "diff/report.md"),
+    embedded!(template "diff/sarif-result.txt"),
+    embedded!(template "diff/sarif-rule.txt"),
+    embedded!(partial "diff/document"),
 ];
 
 /// The templates that render together: each family compiles on its first use, so a run pays

@@ -30,6 +30,16 @@ impl LoadError {
 
 /// Parses and validates scenario text; `path` is only used to name the file in diagnostics.
 pub fn parse_scenario(path: &str, source: &str) -> Result<model::Scenario, Diagnostics> {
+    parse_scenario_in(path, source, directory_of(Path::new(path)))
+}
+
+/// Parses and validates scenario text named `path` in diagnostics, whose `policy_file`s are
+/// relative to `base`.
+pub fn parse_scenario_in(
+    path: &str,
+    source: &str,
+    base: &Path,
+) -> Result<model::Scenario, Diagnostics> {
     let invalid = |problems| Diagnostics {
         path: path.to_string(),
         source: source.to_string(),
@@ -41,11 +51,14 @@ pub fn parse_scenario(path: &str, source: &str) -> Result<model::Scenario, Diagn
             span: error.span(),
         }])
     })?;
-    let base = Path::new(path)
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     validate::validate_in(raw, base).map_err(invalid)
+}
+
+/// The directory a scenario file's relative paths start from.
+fn directory_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Reads, parses and validates a scenario file.
@@ -56,7 +69,17 @@ pub fn load_scenario(path: &Path) -> Result<model::Scenario, LoadError> {
 /// Reads, parses and validates a scenario file, and returns its text too, for diagnostics
 /// found later (a document too large for AWS points at the table it comes from).
 pub fn load_scenario_with_source(path: &Path) -> Result<(model::Scenario, String), LoadError> {
-    let display = path.display().to_string();
+    load_scenario_named(path, &path.display().to_string())
+}
+
+/// Reads, parses and validates the scenario file at `path`, naming it `display` in diagnostics
+/// (a file checked out from another revision is named by that revision, not by where it was
+/// put); its `policy_file`s are relative to `path`.
+pub fn load_scenario_named(
+    path: &Path,
+    display: &str,
+) -> Result<(model::Scenario, String), LoadError> {
+    let display = display.to_string();
     let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
         path: display.clone(),
         error,
@@ -77,6 +100,7 @@ pub fn load_scenario_with_source(path: &Path) -> Result<(model::Scenario, String
             }],
         })
     })?;
-    let scenario = parse_scenario(&display, &source).map_err(LoadError::Invalid)?;
+    let scenario =
+        parse_scenario_in(&display, &source, directory_of(path)).map_err(LoadError::Invalid)?;
     Ok((scenario, source))
 }

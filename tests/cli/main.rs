@@ -1,8 +1,8 @@
 //! The command line end to end, running the real binary: scenario and hardening diagnostics
 //! (message, location, exit code), `synth --check` and the ownership of the output directory,
 //! output that is never lost, exit codes when the report cannot be written, scenario files
-//! that are not UTF-8 or hold huge values, the template registry and its overrides, `check`
-//! and `explain`.
+//! that are not UTF-8 or hold huge values, the template registry and its overrides, `check`,
+//! `explain` and `diff`.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -11,6 +11,7 @@ mod check_cli;
 mod check_flag;
 mod consumers;
 mod diagnostics;
+mod diff;
 mod existing;
 mod exit_codes;
 mod explain_cli;
