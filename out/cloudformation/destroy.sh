@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Deletes the stacks of scenario shared-data in reverse plan order, each after the stacks that
-# need it. What the stacks retain (DeletionPolicy: Retain) stays, and is listed at the end:
+# need it. What the stacks retain (DeletionPolicy) stays, and is listed at the end:
 # the data outlives the stacks, as it does in the Terraform output.
 set -euo pipefail
 cd "$(dirname "$0")"

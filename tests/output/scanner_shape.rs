@@ -77,3 +77,50 @@ fn the_key_policy_is_a_mapping_scanners_read() {
     assert!(policy.is_mapping(), "{policy:?}");
     assert!(policy["Statement"].is_sequence());
 }
+
+#[test]
+fn keys_and_buckets_outlive_their_stack_except_a_failed_first_create() {
+    let out = tempfile::tempdir().unwrap();
+    let mut seen = Vec::new();
+    for example in examples() {
+        let dir = out.path().join(stem(&example));
+        synth(
+            &example,
+            &dir,
+            &["--target", "cloudformation", "--format", "json"],
+        );
+        for (path, bytes) in tree(&dir.join("cloudformation")) {
+            if path.extension().is_none_or(|ext| ext != "json")
+                || path.parent() != Some("".as_ref())
+            {
+                continue;
+            }
+            let template: Json = serde_json::from_slice(&bytes).unwrap();
+            for (name, resource) in template["Resources"].as_object().unwrap() {
+                let kind = resource["Type"].as_str().unwrap();
+                let expected = match kind {
+                    // A rolled-back first create deletes them, so a re-run is not blocked by a
+                    // bucket name or alias already taken; otherwise they stay.
+                    "AWS::KMS::Key" | "AWS::S3::Bucket" => "RetainExceptOnCreate",
+                    // The policy of an existing bucket replaced its live one: never deleted.
+                    "AWS::S3::BucketPolicy" if resource.get("DeletionPolicy").is_some() => "Retain",
+                    _ => continue,
+                };
+                assert_eq!(
+                    (
+                        resource["DeletionPolicy"].as_str(),
+                        resource["UpdateReplacePolicy"].as_str()
+                    ),
+                    (Some(expected), Some("Retain")),
+                    "{} {name} in {}",
+                    kind,
+                    path.display()
+                );
+                seen.push(kind.to_string());
+            }
+        }
+    }
+    for kind in ["AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy"] {
+        assert!(seen.iter().any(|seen| seen == kind), "no {kind} checked");
+    }
+}

@@ -41,7 +41,7 @@ resource "aws_kms_key" "data" {
     project = "shared-data"
   }
 
-  # The data outlives the stack, as CloudFormation's DeletionPolicy: Retain keeps it:
+  # The data outlives the stack, as CloudFormation's DeletionPolicy keeps it:
   # destroying the key would make every object encrypted with it unreadable.
   lifecycle {
     prevent_destroy = true
@@ -62,8 +62,8 @@ resource "aws_s3_bucket" "shared" {
     project = "shared-data"
   }
 
-  # The bucket and its objects outlive the stack, as CloudFormation's DeletionPolicy: Retain
-  # keeps them.
+  # The bucket and its objects outlive the stack, as CloudFormation's DeletionPolicy keeps
+  # them.
   lifecycle {
     prevent_destroy = true
   }
