@@ -792,16 +792,7 @@ fn grant_locations(path: &Path) -> GrantLocations {
     let Ok(raw) = crate::scenario::schema::parse(&source) else {
         return GrantLocations::default();
     };
-    let at = |offset: usize| {
-        let before = &source[..offset.min(source.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before
-            .rsplit('\n')
-            .next()
-            .map_or(0, |tail| tail.chars().count())
-            + 1;
-        (line, column)
-    };
+    let at = |offset: usize| crate::scenario::diag::line_column(&source, offset);
     GrantLocations {
         grants: raw
             .grants

@@ -740,15 +740,20 @@ impl Diagnostics {
     /// 1-based line and column of a problem's start, for tools and tests.
     pub fn location(&self, problem: &Problem) -> Option<(usize, usize)> {
         let span = clamp(problem.span()?, self.source.len());
-        let before = &self.source[..span.start];
-        let line = before.matches('\n').count() + 1;
-        let column = before
-            .rsplit('\n')
-            .next()
-            .map_or(0, |tail| tail.chars().count())
-            + 1;
-        Some((line, column))
+        Some(line_column(&self.source, span.start))
     }
+}
+
+/// 1-based line and column (in characters) of byte `offset` of `source`, clamped to its end.
+pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |tail| tail.chars().count())
+        + 1;
+    (line, column)
 }
 
 /// One error as a person reads it: the message, the place in `source` it is about (underlined,
