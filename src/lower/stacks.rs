@@ -142,7 +142,7 @@ pub struct StackProblem {
 impl StackProblem {
     /// What the user can change.
     pub fn advice(&self) -> &'static str {
-        "grant the role fewer buckets, or spread its grants (and the buckets' keys) over fewer accounts and regions, so that it names fewer keys of other stacks"
+        "let the buckets share keys (each key ARN of another stack is a parameter), grant the role fewer buckets, or split its grants over several roles"
     }
 }
 
@@ -247,7 +247,7 @@ fn smaller(group: Group) -> Vec<Group> {
             | Resource::InstanceProfile { role }
             | Resource::RolePolicy { role, .. }
             | Resource::ManagedPolicy { role, .. } => {
-                format!("role {role} with its instance profile and access policies")
+                format!("role {role} with its access policies")
             }
             Resource::KeyPolicy { key, .. } => format!("the policy of key {key}"),
         };
