@@ -676,6 +676,18 @@ pub const ROLE_INLINE_POLICIES_CHARACTERS: usize = 10_240;
 /// IAM: a customer-managed policy is at most 6,144 characters.
 pub const MANAGED_POLICY_CHARACTERS: usize = 6_144;
 
+/// CloudFormation: a template body passed in the request (`aws cloudformation deploy` without
+/// `--s3-bucket`) is at most 51,200 bytes.
+pub const TEMPLATE_BODY_BYTES: usize = 51_200;
+/// CloudFormation: a template body read from S3 is at most 1 MB.
+pub const TEMPLATE_S3_BYTES: usize = 1_048_576;
+/// CloudFormation: a template declares at most 500 resources.
+pub const TEMPLATE_RESOURCES: usize = 500;
+/// CloudFormation: a template declares at most 200 parameters.
+pub const TEMPLATE_PARAMETERS: usize = 200;
+/// CloudFormation: a template declares at most 200 outputs.
+pub const TEMPLATE_OUTPUTS: usize = 200;
+
 /// What IAM reads as more than literal text where it matches a value against a request: the
 /// `Resource` element and the `ArnEquals`, `ArnLike` and `StringLike` operators take `*` and `?`
 /// as wildcards, and every policy of version 2012-10-17 substitutes `${…}` policy variables.

@@ -47,6 +47,8 @@ pub enum Error {
         source: String,
         budget: Budget,
     },
+    /// A CloudFormation stack cannot fit CloudFormation's limits, however it is split.
+    StackTooLarge(crate::lower::stacks::StackProblem),
     Templates(TemplateError),
     /// Writing or checking the output directory failed; the previous output is untouched.
     Output {
@@ -81,6 +83,10 @@ impl Error {
                 source,
                 budget,
             } => budget.render_problems_in(path, source),
+            Error::StackTooLarge(problem) => format!(
+                "error: {problem}\n  = help: {}\nnothing was written\n",
+                problem.advice()
+            ),
             Error::Templates(error) => format!("error: {error}\n"),
             Error::Output { out, error } => format!(
                 "error: {error}\nthe previous output in {} was left as it was\n",

@@ -58,6 +58,16 @@ pub fn unit_stem(dir: &str, phase: &str) -> String {
     format!("{dir}-{phase}")
 }
 
+/// The stem of part `part` of a unit's stacks: the unit's own stem for part 1 (so a stack
+/// that fits keeps its name), `<stem>-<part>` for the parts a split adds.
+pub fn part_stem(stem: String, part: u32) -> String {
+    if part <= 1 {
+        stem
+    } else {
+        format!("{stem}-{part}")
+    }
+}
+
 /// `<scenario>-<stem>`: a CloudFormation stack name.
 pub fn stack_name(scenario: &str, stem: &str) -> String {
     format!("{scenario}-{stem}")
@@ -82,6 +92,12 @@ pub fn is_session_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}
+
+/// `owner-001` → `OWNER_001`: an account's or instance's name in the environment variables
+/// `deploy.sh` reads.
+pub fn environment_name(account: &str) -> String {
+    account.replace('-', "_").to_uppercase()
 }
 
 /// The shell variable `deploy.sh` keeps a key's ARN in, once looked up.

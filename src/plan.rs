@@ -4,7 +4,7 @@
 //! order is stable.
 
 use crate::lower::{producer, Lowered, UnitId};
-use crate::names::{stack_name, unit_dir, unit_stem};
+use crate::names::{part_stem, stack_name, unit_dir, unit_stem};
 use crate::policy::Ref;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +13,8 @@ pub struct Step {
     /// Index into `Lowered::units`.
     pub unit: usize,
     pub id: UnitId,
-    /// `<account>-<phase>`, or `<account>-<region>-<phase>` outside the scenario's region.
+    /// `<account>-<phase>`, or `<account>-<region>-<phase>` outside the scenario's region;
+    /// `-<part>` follows for the parts from 2 of a split stack.
     pub stem: String,
     /// The stack name: `<scenario>-<stem>`.
     pub stack_name: String,
@@ -28,7 +29,7 @@ pub struct Cycle {
 
 pub fn stem(lowered: &Lowered, id: &UnitId) -> String {
     let dir = unit_dir(&id.account, &id.region, &lowered.scenario.region);
-    unit_stem(&dir, id.phase.as_str())
+    part_stem(unit_stem(&dir, id.phase.as_str()), id.part)
 }
 
 /// The references each unit makes to things another unit creates.
@@ -39,13 +40,7 @@ pub fn dependencies(lowered: &Lowered) -> Vec<BTreeMap<UnitId, Vec<Ref>>> {
         .map(|unit| {
             let mut needs: BTreeMap<UnitId, Vec<Ref>> = BTreeMap::new();
             for resource in &unit.resources {
-                let refs = resource
-                    .policy()
-                    .map(|policy| policy.refs().into_iter().cloned().collect())
-                    .unwrap_or_else(Vec::new)
-                    .into_iter()
-                    .chain(resource.direct_refs());
-                for reference in refs {
+                for reference in resource.refs_in(&lowered.scenario) {
                     let Some(from) = producer(lowered, &reference) else {
                         continue;
                     };

@@ -6,12 +6,29 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# deploy [--s3-bucket BUCKET] STACK TEMPLATE PROFILE REGION [PARAMETER=VALUE…]
+# A template over 51,200 bytes, more than CloudFormation takes in the request, goes through
+# the account's artifact bucket.
 deploy() {
+  local s3=()
+  if [[ $1 == --s3-bucket ]]; then
+    s3=(--s3-bucket "$2")
+    shift 2
+  fi
   local stack=$1 template=$2 profile=$3 region=$4
   shift 4
-  local output extra=()
+  local output status extra=()
   if (($#)); then
     extra=(--parameter-overrides "$@")
+  fi
+  # A stack whose first create failed stays in ROLLBACK_COMPLETE, which CloudFormation can only
+  # delete: delete it, then create it again.
+  status=$(aws cloudformation describe-stacks --stack-name "$stack" --profile "$profile" \
+    --region "$region" --query 'Stacks[0].StackStatus' --output text 2>/dev/null) || status=
+  if [[ $status == ROLLBACK_COMPLETE ]]; then
+    printf '%s: its first create failed (ROLLBACK_COMPLETE); deleting it before deploying again\n' "$stack"
+    aws cloudformation delete-stack --stack-name "$stack" --profile "$profile" --region "$region"
+    aws cloudformation wait stack-delete-complete --stack-name "$stack" --profile "$profile" --region "$region"
   fi
   if output=$(aws cloudformation deploy \
     --stack-name "$stack" \
@@ -20,6 +37,7 @@ deploy() {
     --region "$region" \
     --capabilities CAPABILITY_NAMED_IAM \
     --no-fail-on-empty-changeset \
+    ${s3[@]+"${s3[@]}"} \
     ${extra[@]+"${extra[@]}"} 2>&1); then
     printf '%s\n' "$output"
   elif grep -q "No updates are to be performed" <<<"$output"; then
@@ -49,6 +67,14 @@ check_account() {
   fi
 }
 
+# Adds PARAMETER=value to the overrides of the next deploy when the environment sets VARIABLE.
+environment_override() {
+  local variable=$1 parameter=$2
+  if [[ -n ${!variable:-} ]]; then
+    overrides+=("$parameter=${!variable}")
+  fi
+}
+
 key_arn() {
   aws kms describe-key --key-id "$3" --profile "$1" --region "$2" \
     --query KeyMetadata.Arn --output text
@@ -66,4 +92,7 @@ KEY_ARN_DATA=$(key_arn data ap-northeast-1 alias/shared-data)
 # 2. shared-data-app-access: access of account app (222222222222) in ap-northeast-1
 #    after: data-data
 printf '==> step %s of %s: %s\n' 2 2 shared-data-app-access
-deploy shared-data-app-access app-access.yaml app ap-northeast-1 "DataKeyArn=$KEY_ARN_DATA"
+overrides=()
+environment_override CROSSGRANT_APP_INSTANCE_TYPE AppInstanceType
+environment_override CROSSGRANT_APP_IMAGE_ID AppImageId
+deploy shared-data-app-access app-access.yaml app ap-northeast-1 "DataKeyArn=$KEY_ARN_DATA" ${overrides[@]+"${overrides[@]}"}

@@ -10,6 +10,8 @@ pub mod plan;
 pub mod synth;
 
 use crate::error::{finish, Error, EXIT_INPUT};
+use crate::lower::stacks::TemplateSize;
+use crate::render::{Format, Templates};
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::io::Write;
@@ -126,12 +128,34 @@ fn replaced_policy_warnings(scenario: &crate::model::Scenario) -> String {
     out
 }
 
-/// Loads, lowers and plans a scenario.
+/// A planned scenario: lowered, its stacks split to fit CloudFormation's limits, in deploy
+/// order, with the size of every template.
+pub(crate) struct Planned {
+    pub lowered: crate::lower::Lowered,
+    pub steps: Vec<crate::plan::Step>,
+    pub template_sizes: std::collections::BTreeMap<crate::lower::UnitId, TemplateSize>,
+}
+
+/// Loads, lowers and plans a scenario, splitting every stack that would exceed one of
+/// CloudFormation's limits; the templates are measured as `templates` renders them in
+/// `format`.
 pub(crate) fn load_planned(
     path: &std::path::Path,
     stderr: &mut dyn Write,
-) -> Result<(crate::lower::Lowered, Vec<crate::plan::Step>), Error> {
-    let lowered = load(path, stderr)?;
+    templates: &Templates,
+    format: Format,
+) -> Result<Planned, Error> {
+    let mut lowered = load(path, stderr)?;
+    let template_sizes = crate::lower::stacks::split(
+        &mut lowered,
+        |lowered, unit| crate::render::cloudformation::measure(templates, lowered, unit, format),
+        crate::plan::stem,
+    )?
+    .map_err(Error::StackTooLarge)?;
     let steps = crate::plan::plan(&lowered).map_err(Error::Cycle)?;
-    Ok((lowered, steps))
+    Ok(Planned {
+        lowered,
+        steps,
+        template_sizes,
+    })
 }

@@ -1,14 +1,16 @@
 //! `crossgrant plan`: the deploy order, per account, region and phase, with what each step
-//! creates, the size of each policy document against its AWS limit, and which earlier steps
-//! it needs.
+//! creates, the size of each policy document against its AWS limit, the size and counts of its
+//! CloudFormation template against CloudFormation's, and which earlier steps it needs.
 
 use super::load_planned;
 use crate::error::{report, Error, Status};
-use crate::limits::{Budget, Document};
+use crate::limits::{thousands, Budget, Document};
+use crate::lower::stacks::TemplateSize;
 use crate::lower::Resource;
 use crate::model::{LivePolicy, Scenario};
 use crate::plan::stem;
 use crate::policy::PolicyDocument;
+use crate::render::{Format, Templates};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -23,7 +25,9 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<Status, Error> {
-    let (lowered, steps) = load_planned(&args.scenario, stderr)?;
+    let templates = Templates::load(None)?;
+    let planned = load_planned(&args.scenario, stderr, &templates, Format::Yaml)?;
+    let (lowered, steps) = (&planned.lowered, &planned.steps);
     let scenario = &lowered.scenario;
     let mut text = format!(
         "Deploy plan for {} (principal style: {})\n",
@@ -52,11 +56,14 @@ pub fn run(
                 text.push_str(&format!("       size:    {line}\n"));
             }
         }
+        if let Some(size) = planned.template_sizes.get(&step.id) {
+            text.push_str(&format!("       stack:   {}\n", template_line(size)));
+        }
         for (id, references) in &step.needs {
             let what: Vec<String> = references.iter().map(ToString::to_string).collect();
             text.push_str(&format!(
                 "       after:   {} (needs {})\n",
-                stem(&lowered, id),
+                stem(lowered, id),
                 what.join(", ")
             ));
         }
@@ -72,6 +79,18 @@ pub fn run(
     }
     report(stdout, &text)?;
     Ok(Status::Done)
+}
+
+/// A template's size and counts against CloudFormation's limits, and how it deploys.
+pub(crate) fn template_line(size: &TemplateSize) -> String {
+    let mut line = size.describe();
+    if size.needs_s3() {
+        line.push_str(&format!(
+            "; over {} bytes: deploy.sh passes it through the account's artifact bucket (--s3-bucket)",
+            thousands(crate::aws::TEMPLATE_BODY_BYTES)
+        ));
+    }
+    line
 }
 
 /// The size line of a resource's policy document, if it has one with a limit.

@@ -67,8 +67,13 @@ pub fn run(
     // The templates compile on a second thread while the scenario loads.
     let files = std::thread::scope(|threads| {
         threads.spawn(|| templates.compile_ahead(options.target));
-        let (lowered, steps) = load_planned(&args.scenario, stderr)?;
-        Ok::<_, Error>(render::render_all(&templates, &lowered, &steps, options)?)
+        let planned = load_planned(&args.scenario, stderr, &templates, options.format)?;
+        Ok::<_, Error>(render::render_all(
+            &templates,
+            &planned.lowered,
+            &planned.steps,
+            options,
+        )?)
     })?;
     let out = &args.out;
     let output_error = |error| Error::Output {

@@ -19,6 +19,7 @@ mod existing;
 mod identity;
 mod key_policy;
 pub mod limits;
+pub mod stacks;
 mod units;
 
 pub use access::{bucket_access, BucketAccess};
@@ -27,7 +28,7 @@ pub use units::{known, producer, Phase, Resource, Unit, UnitId};
 
 use crate::model::Scenario;
 use crate::parallel::{side_by_side, SIDE_BY_SIDE_GRANTS};
-use crate::policy::{Name, PolicyDocument};
+use crate::policy::{Name, PolicyDocument, Ref};
 use access::S3Statements;
 use bucket_policy::{bucket_policies, with_bucket_guardrails};
 use consolidate::{fit_all, Fit};
@@ -51,6 +52,9 @@ pub struct Lowered {
     pub trust_policies: BTreeMap<Name, PolicyDocument>,
     /// The size of every limited document against its AWS limit.
     pub budget: Budget,
+    /// The part (from 2) of its account's stacks that creates what a reference names, where a
+    /// stack was split to fit CloudFormation's limits (see [`stacks`]); part 1 otherwise.
+    pub stack_parts: BTreeMap<Ref, u32>,
 }
 
 /// Lowers a scenario, consolidating each document only as far as it needs to stay within its
@@ -97,6 +101,7 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
         role_policies,
         trust_policies,
         budget: fitted.budget,
+        stack_parts: BTreeMap::new(),
     };
     lowered.units = units::place(&lowered, fitted.role_layouts);
     lowered

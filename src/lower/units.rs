@@ -28,12 +28,14 @@ impl Phase {
     }
 }
 
-/// Where a unit deploys: account (scenario name), region, phase.
+/// Where a unit deploys: account (scenario name), region, phase, and which part of them
+/// (from 1): a stack too large for CloudFormation's limits is split into numbered parts.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnitId {
     pub account: Name,
     pub region: String,
     pub phase: Phase,
+    pub part: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +104,38 @@ impl Resource {
         }
     }
 
+    /// Every reference this resource makes: those inside its policy document, its direct ones,
+    /// and the key a bucket is encrypted with (which the stack of the bucket names through a
+    /// parameter when the key is in another part of its account's stacks).
+    pub fn refs_in(&self, scenario: &Scenario) -> Vec<Ref> {
+        let mut refs: Vec<Ref> = self
+            .policy()
+            .map(|policy| policy.refs().into_iter().cloned().collect())
+            .unwrap_or_default();
+        refs.extend(self.direct_refs());
+        if let Resource::Bucket { bucket } = self {
+            if let Some(key) = scenario.buckets[bucket].key() {
+                refs.push(Ref::KeyArn(key.to_string()));
+            }
+        }
+        refs
+    }
+
+    /// What this resource creates that a reference can name.
+    pub fn produces(&self, scenario: &Scenario) -> Vec<Ref> {
+        match self {
+            Resource::Key { key, .. } => vec![Ref::KeyArn(key.clone())],
+            Resource::Role { role, .. } => vec![Ref::RoleArn(role.clone())],
+            Resource::InstanceProfile { role } => scenario
+                .instances
+                .values()
+                .filter(|instance| instance.role == *role)
+                .map(|instance| Ref::InstanceProfile(instance.name.clone()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The scenario table this resource belongs to, as `(kind, name)`.
     pub fn table(&self) -> (&'static str, &Name) {
         match self {
@@ -141,6 +175,7 @@ pub(super) fn place(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayo
                 account: account.to_string(),
                 region: region.to_string(),
                 phase,
+                part: 1,
             })
             .or_default()
             .push(resource);
@@ -291,6 +326,7 @@ pub fn producer(lowered: &Lowered, reference: &Ref) -> Option<UnitId> {
     if known(scenario, reference).is_some() {
         return None;
     }
+    let part = lowered.stack_parts.get(reference).copied().unwrap_or(1);
     let role_unit = |role: &str| {
         let role = &scenario.roles[role];
         UnitId {
@@ -300,6 +336,7 @@ pub fn producer(lowered: &Lowered, reference: &Ref) -> Option<UnitId> {
                 PrincipalStyle::Role => Phase::Roles,
                 PrincipalStyle::Account => Phase::Access,
             },
+            part,
         }
     };
     Some(match reference {
@@ -309,6 +346,7 @@ pub fn producer(lowered: &Lowered, reference: &Ref) -> Option<UnitId> {
                 account: key.account.clone(),
                 region: key.region.clone(),
                 phase: Phase::Data,
+                part,
             }
         }
         Ref::RoleArn(role) => role_unit(role),

@@ -4,16 +4,19 @@
 
 use super::checkov;
 use super::{tag_views, yaml, Format, TagView, TemplateError, Templates};
-use crate::lower::{known, producer, Lowered, Resource, UnitId};
+use crate::aws;
+use crate::lower::stacks::TemplateSize;
+use crate::lower::{known, producer, Lowered, Resource, Unit, UnitId};
 use crate::model::Image;
 use crate::names::{
-    access_policy_name, key_logical, key_parameter, key_variable, managed_policy_name, pascal,
+    access_policy_name, environment_name, key_logical, key_parameter, key_variable,
+    managed_policy_name, pascal,
 };
 use crate::plan::Step;
 use crate::policy::{PolicyDocument, Ref};
 use serde::Serialize;
 use serde_json::{json, Value as Json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 #[derive(Serialize)]
@@ -29,6 +32,25 @@ struct StackView {
     outputs: Vec<CfnOutputView>,
     /// Policies of buckets that exist already.
     existing_bucket_policies: Vec<PolicyView>,
+}
+
+impl StackView {
+    /// How many resources the template declares.
+    fn resources(&self) -> usize {
+        self.keys.len() * 2
+            + self.buckets.len()
+            + self.buckets.iter().filter(|b| b.policy.is_some()).count()
+            + self.existing_bucket_policies.len()
+            + self.roles.len()
+            + self
+                .roles
+                .iter()
+                .filter(|r| r.instance_profile.is_some())
+                .count()
+            + self.role_policies.len()
+            + self.managed_policies.len()
+            + self.instances.len()
+    }
 }
 
 #[derive(Serialize)]
@@ -146,12 +168,24 @@ fn profile_logical(role: &str) -> String {
 /// the stacks that create them first).
 struct CfnRefs<'a> {
     lowered: &'a Lowered,
-    unit: &'a UnitId,
+    /// What the unit's own resources create.
+    local: BTreeSet<Ref>,
 }
 
-impl CfnRefs<'_> {
+impl<'a> CfnRefs<'a> {
+    fn new(lowered: &'a Lowered, unit: &Unit) -> Self {
+        CfnRefs {
+            lowered,
+            local: unit
+                .resources
+                .iter()
+                .flat_map(|resource| resource.produces(&lowered.scenario))
+                .collect(),
+        }
+    }
+
     fn local(&self, reference: &Ref) -> bool {
-        producer(self.lowered, reference).as_ref() == Some(self.unit)
+        self.local.contains(reference)
     }
 
     fn resolve(&self, reference: &Ref) -> Json {
@@ -189,13 +223,9 @@ pub fn file_name(step: &Step, format: Format) -> PathBuf {
     PathBuf::from(format!("cloudformation/{}.{extension}", step.stem))
 }
 
-fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
+fn stack_view(lowered: &Lowered, unit: &Unit, needs: &BTreeMap<UnitId, Vec<Ref>>) -> StackView {
     let scenario = &lowered.scenario;
-    let unit = &lowered.units[step.unit];
-    let resolver = CfnRefs {
-        lowered,
-        unit: &unit.id,
-    };
+    let resolver = CfnRefs::new(lowered, unit);
     let account = scenario.account(&unit.id.account);
     let mut view = StackView {
         description: format!(
@@ -216,7 +246,7 @@ fn stack_view(lowered: &Lowered, step: &Step) -> StackView {
         outputs: Vec::new(),
         existing_bucket_policies: Vec::new(),
     };
-    for references in step.needs.values() {
+    for references in needs.values() {
         for reference in references {
             if let Ref::KeyArn(key) = reference {
                 let key = &scenario.keys[key];
@@ -447,6 +477,78 @@ fn role_reference(lowered: &Lowered, resources: &[Resource], role: &str) -> Json
     }
 }
 
+/// The template of one unit, as written.
+fn render_stack(
+    templates: &Templates,
+    view: &StackView,
+    format: Format,
+) -> Result<String, TemplateError> {
+    let yaml_text = templates.render("cloudformation/stack.yaml", view)?;
+    let invalid = |error: serde_yaml::Error| TemplateError::Yaml {
+        name: "cloudformation/stack.yaml".into(),
+        message: error.to_string(),
+    };
+    // A template from the override directory may emit anything: its output is parsed
+    // before it is written. The embedded template's output is valid YAML by construction
+    // (every value goes through the YAML emitter; the test suite parses and lints it for
+    // every example and for hostile and fuzzed values), so it is parsed only to make JSON.
+    Ok(match format {
+        Format::Yaml if !templates.overridden() => yaml_text,
+        Format::Yaml => {
+            yaml::to_json(&yaml_text).map_err(invalid)?;
+            yaml_text
+        }
+        Format::Json => {
+            let document = yaml::to_json(&yaml_text).map_err(invalid)?;
+            serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+        }
+    })
+}
+
+/// The size and counts of the template `unit` renders to, against CloudFormation's limits;
+/// `None` for a unit that deploys no stack. What the unit's resources do not create themselves
+/// it receives as parameters, as a stack of its own would.
+pub fn measure(
+    templates: &Templates,
+    lowered: &Lowered,
+    unit: &Unit,
+    format: Format,
+) -> Result<Option<TemplateSize>, TemplateError> {
+    if !has_stack(unit) {
+        return Ok(None);
+    }
+    let scenario = &lowered.scenario;
+    let local: BTreeSet<Ref> = unit
+        .resources
+        .iter()
+        .flat_map(|resource| resource.produces(scenario))
+        .collect();
+    let mut needs: BTreeMap<UnitId, Vec<Ref>> = BTreeMap::new();
+    for reference in unit
+        .resources
+        .iter()
+        .flat_map(|resource| resource.refs_in(scenario))
+    {
+        if local.contains(&reference) {
+            continue;
+        }
+        if let Some(from) = producer(lowered, &reference) {
+            let list = needs.entry(from).or_default();
+            if !list.contains(&reference) {
+                list.push(reference);
+            }
+        }
+    }
+    let view = stack_view(lowered, unit, &needs);
+    let text = render_stack(templates, &view, format)?;
+    Ok(Some(TemplateSize {
+        bytes: text.len(),
+        resources: view.resources(),
+        parameters: view.parameters.iter().map(|p| p.name.clone()).collect(),
+        outputs: view.outputs.len(),
+    }))
+}
+
 pub fn render(
     templates: &Templates,
     lowered: &Lowered,
@@ -454,14 +556,13 @@ pub fn render(
     format: Format,
 ) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
     let mut files = BTreeMap::new();
+    // The byte size of each unit's template, which decides how deploy.sh passes it.
+    let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
     for step in steps {
         let unit = &lowered.units[step.unit];
         for resource in &unit.resources {
             if let Resource::KeyPolicy { key, policy } = resource {
-                let resolver = CfnRefs {
-                    lowered,
-                    unit: &unit.id,
-                };
+                let resolver = CfnRefs::new(lowered, unit);
                 let (merged, captured) = key_policy_files(key);
                 let json_view = |document: &Json| json!({ "document": document });
                 files.insert(
@@ -479,30 +580,11 @@ pub fn render(
         if !has_stack(unit) {
             continue;
         }
-        let yaml_text =
-            templates.render("cloudformation/stack.yaml", &stack_view(lowered, step))?;
-        let invalid = |error: serde_yaml::Error| TemplateError::Yaml {
-            name: "cloudformation/stack.yaml".into(),
-            message: error.to_string(),
-        };
-        // A template from the override directory may emit anything: its output is parsed
-        // before it is written. The embedded template's output is valid YAML by construction
-        // (every value goes through the YAML emitter; the test suite parses and lints it for
-        // every example and for hostile and fuzzed values), so it is parsed only to make JSON.
-        let text = match format {
-            Format::Yaml if !templates.overridden() => yaml_text,
-            Format::Yaml => {
-                yaml::to_json(&yaml_text).map_err(invalid)?;
-                yaml_text
-            }
-            Format::Json => {
-                let document = yaml::to_json(&yaml_text).map_err(invalid)?;
-                serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
-            }
-        };
+        let text = render_stack(templates, &stack_view(lowered, unit, &step.needs), format)?;
+        sizes.insert(step.unit, text.len());
         files.insert(file_name(step, format), text);
     }
-    let view = deploy_view(lowered, steps, format);
+    let view = deploy_view(lowered, steps, format, &sizes);
     files.insert(
         PathBuf::from("cloudformation/deploy.sh"),
         templates.render("cloudformation/deploy.sh", &view)?,
@@ -517,6 +599,10 @@ pub fn render(
 #[derive(Serialize)]
 struct DeployView {
     scenario: String,
+    /// The accounts whose templates deploy through an S3 bucket.
+    artifact_buckets: Vec<ArtifactBucketView>,
+    /// Whether a step takes instance parameters from the environment.
+    instances: bool,
     /// The steps in reverse plan order, for `destroy.sh`.
     destroy: Vec<DestroyStepView>,
     principal_style: &'static str,
@@ -526,6 +612,18 @@ struct DeployView {
     accounts: Vec<AccountCheckView>,
     total: usize,
     steps: Vec<DeployStepView>,
+}
+
+/// An account with templates over 51,200 bytes, which deploy through an S3 bucket.
+#[derive(Serialize)]
+struct ArtifactBucketView {
+    account: String,
+    /// The account's name in `CROSSGRANT_ARTIFACT_BUCKET_<suffix>` and in the shell variable
+    /// `ARTIFACT_BUCKET_<suffix>` the script keeps it in.
+    suffix: String,
+    /// The scenario's `artifact_bucket`; empty when it names none.
+    default: String,
+    templates: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -558,6 +656,10 @@ struct AccountCheckView {
 
 #[derive(Serialize)]
 struct DeployStepView {
+    /// The shell variable holding the artifact bucket, for a template over 51,200 bytes.
+    s3_bucket: Option<String>,
+    /// Parameters the environment may set (instance type, image, subnet).
+    environment_overrides: Vec<OverrideView>,
     number: usize,
     stack_name: String,
     template: String,
@@ -592,6 +694,36 @@ struct OverrideView {
 struct KeyLookupView {
     variable: String,
     alias: String,
+}
+
+/// The instance parameters of a unit's stack that `deploy.sh` takes from the environment when
+/// set: `CROSSGRANT_<INSTANCE>_INSTANCE_TYPE`, `…_IMAGE_ID` and, where the stack has one,
+/// `…_SUBNET_ID`.
+fn environment_overrides(lowered: &Lowered, unit: &Unit) -> Vec<OverrideView> {
+    let mut overrides = Vec::new();
+    for resource in &unit.resources {
+        if let Resource::Instance { instance } = resource {
+            let instance = &lowered.scenario.instances[instance];
+            let base = pascal(&instance.name);
+            let variable =
+                |what: &str| format!("CROSSGRANT_{}_{what}", environment_name(&instance.name));
+            overrides.push(OverrideView {
+                parameter: format!("{base}InstanceType"),
+                variable: variable("INSTANCE_TYPE"),
+            });
+            overrides.push(OverrideView {
+                parameter: format!("{base}ImageId"),
+                variable: variable("IMAGE_ID"),
+            });
+            if instance.subnet.is_some() {
+                overrides.push(OverrideView {
+                    parameter: format!("{base}SubnetId"),
+                    variable: variable("SUBNET_ID"),
+                });
+            }
+        }
+    }
+    overrides
 }
 
 /// A step of `destroy.sh`: the stack to delete and what it keeps.
@@ -632,7 +764,12 @@ fn destroy_step(lowered: &Lowered, step: &Step) -> DestroyStepView {
     }
 }
 
-fn deploy_view(lowered: &Lowered, plan_steps: &[Step], format: Format) -> DeployView {
+fn deploy_view(
+    lowered: &Lowered,
+    plan_steps: &[Step],
+    format: Format,
+    sizes: &BTreeMap<usize, usize>,
+) -> DeployView {
     let scenario = &lowered.scenario;
     let steps: Vec<DeployStepView> = plan_steps
         .iter()
@@ -663,7 +800,13 @@ fn deploy_view(lowered: &Lowered, plan_steps: &[Step], format: Format) -> Deploy
                     _ => None,
                 })
                 .collect();
+            let over_body_limit = sizes
+                .get(&step.unit)
+                .is_some_and(|bytes| *bytes > aws::TEMPLATE_BODY_BYTES);
             DeployStepView {
+                s3_bucket: over_body_limit
+                    .then(|| format!("ARTIFACT_BUCKET_{}", environment_name(&account.name))),
+                environment_overrides: environment_overrides(lowered, unit),
                 number: index + 1,
                 stack_name: step.stack_name.clone(),
                 template: file_name(step, format)
@@ -717,7 +860,31 @@ fn deploy_view(lowered: &Lowered, plan_steps: &[Step], format: Format) -> Deploy
             });
         }
     }
+    let mut artifact_buckets: Vec<ArtifactBucketView> = Vec::new();
+    for step in steps.iter().filter(|step| step.s3_bucket.is_some()) {
+        let template = step.template.clone();
+        match artifact_buckets
+            .iter_mut()
+            .find(|bucket| bucket.account == step.account)
+        {
+            Some(bucket) => bucket.templates.push(template),
+            None => artifact_buckets.push(ArtifactBucketView {
+                account: step.account.clone(),
+                suffix: environment_name(&step.account),
+                default: scenario
+                    .account(&step.account)
+                    .artifact_bucket
+                    .clone()
+                    .unwrap_or_default(),
+                templates: vec![template],
+            }),
+        }
+    }
     DeployView {
+        artifact_buckets,
+        instances: steps
+            .iter()
+            .any(|step| !step.environment_overrides.is_empty()),
         destroy: plan_steps
             .iter()
             .rev()

@@ -85,6 +85,9 @@ pub struct Account {
     /// IAM paths under which every role of this account is declared in this scenario: a grant
     /// all of them share may name the path instead of each role. Includes the organization's.
     pub role_paths: Vec<String>,
+    /// The S3 bucket `deploy.sh` passes to `aws cloudformation deploy --s3-bucket` for this
+    /// account's templates over 51,200 bytes (the environment may name another).
+    pub artifact_bucket: Option<String>,
 }
 
 impl Account {

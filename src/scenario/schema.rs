@@ -48,6 +48,9 @@ pub struct RawAccount {
     pub deploy_role: Option<Spanned<String>>,
     #[serde(default)]
     pub role_paths: Vec<Spanned<String>>,
+    /// The S3 bucket `deploy.sh` uploads this account's templates over 51,200 bytes to.
+    #[serde(default)]
+    pub artifact_bucket: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

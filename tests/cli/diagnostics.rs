@@ -128,6 +128,8 @@ cases! {
         "name = \"acme-shared-data\"" => "name = \"Acme-Shared\"", "is not a valid S3 bucket name" at (16, 8);
     bucket_name_short: "bucket name too short",
         "name = \"acme-shared-data\"" => "name = \"ab\"", "3 to 63 characters" at (16, 8);
+    artifact_bucket_name: "artifact bucket with capitals",
+        "id = \"222222222222\"" => "id = \"222222222222\"\nartifact_bucket = \"Builds\"", "`Builds` is not a valid S3 bucket name" at (9, 19);
     bucket_name_ip: "bucket name like an IP address",
         "name = \"acme-shared-data\"" => "name = \"192.168.1.1\"", "IP address" at (16, 8);
     region: "unknown region",

@@ -32,6 +32,7 @@ pub fn account(name: &str, id: &str) -> Account {
         deploy_role: "OrganizationAccountAccessRole".into(),
         partition: Default::default(),
         role_paths: Vec::new(),
+        artifact_bucket: None,
     }
 }
 

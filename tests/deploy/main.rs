@@ -22,6 +22,7 @@ mod access_role;
 mod common;
 mod existing;
 mod guard;
+mod large;
 
 use common::moto::{ApiCall, CliError, Moto, Profile, Profiles};
 use common::{require_tool, text};

@@ -6,6 +6,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod stacks;
 
 use common::*;
 use crossgrant::generate::{scenario, AccessMix, Shape};

@@ -1,5 +1,5 @@
-//! `[accounts.*]`: twelve-digit ids used once, CLI profiles, deploy roles, and the role paths
-//! the scenario declares every role under.
+//! `[accounts.*]`: twelve-digit ids used once, CLI profiles, deploy roles, the role paths the
+//! scenario declares every role under, and the artifact bucket of large templates.
 
 use super::{in_source_order, span, Checker};
 use crate::policy::Name;
@@ -60,6 +60,9 @@ pub(super) fn accounts(
                 role_paths.push(path.clone());
             }
         }
+        let artifact_bucket = account.artifact_bucket.as_ref().and_then(|bucket| {
+            super::buckets::bucket_name(check, bucket).then(|| bucket.get_ref().clone())
+        });
         accounts.insert(
             name.get_ref().clone(),
             Account {
@@ -69,6 +72,7 @@ pub(super) fn accounts(
                 deploy_role,
                 partition: check.partition(),
                 role_paths,
+                artifact_bucket,
             },
         );
     }

@@ -183,7 +183,7 @@ pub(super) fn buckets(
 }
 
 /// Whether `name` is a bucket name that names one bucket; reports it if not.
-fn bucket_name(check: &mut Checker, name: &Spanned<String>) -> bool {
+pub(super) fn bucket_name(check: &mut Checker, name: &Spanned<String>) -> bool {
     if !check.literal("bucket name", name) {
         return false;
     }
