@@ -134,6 +134,8 @@ pub(crate) struct Planned {
     pub lowered: crate::lower::Lowered,
     pub steps: Vec<crate::plan::Step>,
     pub template_sizes: std::collections::BTreeMap<crate::lower::UnitId, TemplateSize>,
+    /// The templates as they were measured, for synth to write.
+    pub rendered: crate::render::cloudformation::RenderedStacks,
 }
 
 /// Loads, lowers and plans a scenario, splitting every stack that would exceed one of
@@ -146,9 +148,17 @@ pub(crate) fn load_planned(
     format: Format,
 ) -> Result<Planned, Error> {
     let mut lowered = load(path, stderr)?;
+    let mut rendered = crate::render::cloudformation::RenderedStacks::new();
     let template_sizes = crate::lower::stacks::split(
         &mut lowered,
-        |lowered, unit| crate::render::cloudformation::measure(templates, lowered, unit, format),
+        |lowered, unit| {
+            let measured =
+                crate::render::cloudformation::measure(templates, lowered, unit, format)?;
+            Ok::<_, crate::render::TemplateError>(measured.map(|(size, stack)| {
+                rendered.insert(unit.id.clone(), stack);
+                size
+            }))
+        },
         crate::plan::stem,
     )?
     .map_err(Error::StackTooLarge)?;
@@ -157,5 +167,6 @@ pub(crate) fn load_planned(
         lowered,
         steps,
         template_sizes,
+        rendered,
     })
 }

@@ -68,11 +68,12 @@ pub fn run(
     let files = std::thread::scope(|threads| {
         threads.spawn(|| templates.compile_ahead(options.target));
         let planned = load_planned(&args.scenario, stderr, &templates, options.format)?;
-        Ok::<_, Error>(render::render_all(
+        Ok::<_, Error>(render::render_all_with(
             &templates,
             &planned.lowered,
             &planned.steps,
             options,
+            &planned.rendered,
         )?)
     })?;
     let out = &args.out;

@@ -505,15 +505,25 @@ fn render_stack(
     })
 }
 
-/// The size and counts of the template `unit` renders to, against CloudFormation's limits;
-/// `None` for a unit that deploys no stack. What the unit's resources do not create themselves
-/// it receives as parameters, as a stack of its own would.
+/// A template rendered to be measured, with the references between stacks it was rendered
+/// for: `render` writes it as it is when the plan gives its unit the same ones.
+pub struct RenderedStack {
+    pub needs: BTreeMap<UnitId, Vec<Ref>>,
+    pub text: String,
+}
+
+/// The last template measured for each unit.
+pub type RenderedStacks = BTreeMap<UnitId, RenderedStack>;
+
+/// The size and counts of the template `unit` renders to, against CloudFormation's limits,
+/// with its text; `None` for a unit that deploys no stack. What the unit's resources do not
+/// create themselves it receives as parameters, as a stack of its own would.
 pub fn measure(
     templates: &Templates,
     lowered: &Lowered,
     unit: &Unit,
     format: Format,
-) -> Result<Option<TemplateSize>, TemplateError> {
+) -> Result<Option<(TemplateSize, RenderedStack)>, TemplateError> {
     if !has_stack(unit) {
         return Ok(None);
     }
@@ -541,19 +551,23 @@ pub fn measure(
     }
     let view = stack_view(lowered, unit, &needs);
     let text = render_stack(templates, &view, format)?;
-    Ok(Some(TemplateSize {
+    let size = TemplateSize {
         bytes: text.len(),
         resources: view.resources(),
         parameters: view.parameters.iter().map(|p| p.name.clone()).collect(),
         outputs: view.outputs.len(),
-    }))
+    };
+    Ok(Some((size, RenderedStack { needs, text })))
 }
 
+/// Every CloudFormation file; a stack whose template was rendered already to be measured, for
+/// the references the plan gives it, is taken from `rendered`.
 pub fn render(
     templates: &Templates,
     lowered: &Lowered,
     steps: &[Step],
     format: Format,
+    rendered: &RenderedStacks,
 ) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
     let mut files = BTreeMap::new();
     // The byte size of each unit's template, which decides how deploy.sh passes it.
@@ -580,7 +594,10 @@ pub fn render(
         if !has_stack(unit) {
             continue;
         }
-        let text = render_stack(templates, &stack_view(lowered, unit, &step.needs), format)?;
+        let text = match rendered.get(&unit.id) {
+            Some(stack) if stack.needs == step.needs => stack.text.clone(),
+            _ => render_stack(templates, &stack_view(lowered, unit, &step.needs), format)?,
+        };
         sizes.insert(step.unit, text.len());
         files.insert(file_name(step, format), text);
     }

@@ -501,13 +501,23 @@ pub fn render_all(
     steps: &[Step],
     options: Options,
 ) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
+    render_all_with(templates, lowered, steps, options, &Default::default())
+}
+
+/// [`render_all`], taking the stacks rendered already to be measured from `rendered`.
+pub fn render_all_with(
+    templates: &Templates,
+    lowered: &Lowered,
+    steps: &[Step],
+    options: Options,
+    rendered: &cloudformation::RenderedStacks,
+) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
     let ((cloudformation, access), terraform) = side_by_side(
         lowered.scenario.grants.len() >= SIDE_BY_SIDE_GRANTS,
         || {
-            let cloudformation = options
-                .target
-                .cloudformation()
-                .then(|| cloudformation::render(templates, lowered, steps, options.format));
+            let cloudformation = options.target.cloudformation().then(|| {
+                cloudformation::render(templates, lowered, steps, options.format, rendered)
+            });
             (cloudformation, access::render(templates, lowered, steps))
         },
         || {
