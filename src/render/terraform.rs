@@ -614,10 +614,24 @@ fn root_order(
         match next {
             Some(index) => order.push(index),
             None => {
+                // The roots left that lie on a cycle, not those that only wait for one.
+                let on_cycle = |start: usize| {
+                    let mut seen = BTreeSet::new();
+                    let mut pending: Vec<usize> = needs[start].iter().copied().collect();
+                    while let Some(index) = pending.pop() {
+                        if index == start {
+                            return true;
+                        }
+                        if seen.insert(index) {
+                            pending.extend(needs[index].iter().copied());
+                        }
+                    }
+                    false
+                };
                 return Err((0..views.len())
-                    .filter(|index| !order.contains(index))
+                    .filter(|index| !order.contains(index) && on_cycle(*index))
                     .map(|index| views[index].0.dir(&lowered.scenario.region))
-                    .collect())
+                    .collect());
             }
         }
     }

@@ -86,7 +86,10 @@ fn roots_that_need_each_others_outputs_are_refused() {
     );
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("need each other's outputs"), "{stderr}");
+    assert!(
+        stderr.contains("Terraform roots app, data need each other's outputs"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains(r#"use principal_style = "account""#),
         "{stderr}"
