@@ -64,6 +64,10 @@ pub enum Error {
     Report(std::io::Error),
     /// Lowering produced deploy units that depend on each other: a bug, never the scenario's.
     Cycle(Cycle),
+    /// The per-account Terraform roots would need each other's outputs (the directories).
+    RootCycle {
+        roots: Vec<String>,
+    },
 }
 
 impl Error {
@@ -100,6 +104,14 @@ impl Error {
                 "error: the deploy units depend on each other in a cycle: {}\n\
                  this is a bug in crossgrant; please report it with the scenario\n",
                 cycle.members.join(" -> ")
+            ),
+            Error::RootCycle { roots } => format!(
+                "error: the per-account Terraform roots {} need each other's outputs, so no \
+                 order of applies can deploy them (principal_style = \"role\" names each \
+                 consumer role in the owner's policies, whose key ARN the consumer needs)\n\
+                 use principal_style = \"account\" in the scenario, or the single root \
+                 (terraform_layout = \"single\", or --terraform-layout single)\n",
+                roots.join(", ")
             ),
         }
     }

@@ -3,6 +3,7 @@
 
 use super::load_planned;
 use crate::error::{report, Error, Status};
+use crate::model::TerraformLayout;
 use crate::output;
 use crate::render::{self, shell_quote, Format, Options, Target, Templates};
 use clap::ValueEnum;
@@ -28,6 +29,11 @@ pub struct SynthArgs {
     /// A directory of template overrides (`<name>.hbs`, same layout as `templates/`).
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    /// Terraform layout: one root for every account (`single`, default), or one root per
+    /// account with its own credentials and state, applied by `terraform/apply.sh`
+    /// (`per-account`). Overrides the scenario's `terraform_layout`.
+    #[arg(long, value_enum)]
+    pub terraform_layout: Option<LayoutArg>,
     /// Replace files at paths crossgrant writes that its manifest does not list (without it,
     /// such a run is refused and names them). Other files are never touched either way.
     #[arg(long)]
@@ -39,6 +45,12 @@ pub enum TargetArg {
     Cloudformation,
     Terraform,
     All,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LayoutArg {
+    Single,
+    PerAccount,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -67,7 +79,22 @@ pub fn run(
     // The templates compile on a second thread while the scenario loads.
     let files = std::thread::scope(|threads| {
         threads.spawn(|| templates.compile_ahead(options.target));
-        let planned = load_planned(&args.scenario, stderr, &templates, options.format)?;
+        let mut planned = load_planned(&args.scenario, stderr, &templates, options.format)?;
+        if let Some(layout) = args.terraform_layout {
+            planned.lowered.scenario.terraform_layout = match layout {
+                LayoutArg::Single => TerraformLayout::Single,
+                LayoutArg::PerAccount => TerraformLayout::PerAccount,
+            };
+        }
+        if options.target.terraform()
+            && planned.lowered.scenario.terraform_layout == TerraformLayout::PerAccount
+        {
+            if let Some(roots) =
+                render::terraform::per_account_cycle(&planned.lowered, &planned.steps)
+            {
+                return Err(Error::RootCycle { roots });
+            }
+        }
         Ok::<_, Error>(render::render_all_with(
             &templates,
             &planned.lowered,
@@ -165,6 +192,12 @@ fn update_command(args: &SynthArgs) -> String {
         .filter(|_| !matches!(args.format, FormatArg::Yaml))
     {
         words.extend(["--format".into(), format.get_name().to_string()]);
+    }
+    if let Some(layout) = args
+        .terraform_layout
+        .and_then(|layout| layout.to_possible_value())
+    {
+        words.extend(["--terraform-layout".into(), layout.get_name().to_string()]);
     }
     if let Some(templates) = &args.templates {
         words.extend([

@@ -1,13 +1,16 @@
-//! Terraform: one module per account (and per extra region) under `terraform/modules/`, and a
-//! root `terraform/main.tf` with one aliased `aws` provider per account that assumes the
-//! account's deploy role, wiring module outputs to module inputs. Terraform orders resources
-//! across modules by those references, so the root applies in one run.
+//! Terraform: one module per account (and per extra region) under `terraform/modules/`, and
+//! either (layout `single`) a root `terraform/main.tf` with one aliased `aws` provider per
+//! account that assumes the account's deploy role, wiring module outputs to module inputs —
+//! Terraform orders resources across modules by those references, so the root applies in one
+//! run — or (layout `per-account`) one root per module under `terraform/accounts/`, each with
+//! the account's own credentials and state, and `terraform/apply.sh`, which applies them in
+//! dependency order and hands each root's outputs to the later roots' variables.
 
 use super::checkov::{self, Flavor};
 use super::{hcl, TemplateError, Templates};
 use crate::aws::key_arn_parts;
 use crate::lower::{known, producer, Lowered, Resource, UnitId};
-use crate::model::Image;
+use crate::model::{Image, TerraformLayout};
 use crate::names::{access_policy_name, managed_policy_name, snake};
 use crate::plan::Step;
 use crate::policy::{PolicyDocument, Ref};
@@ -552,31 +555,105 @@ fn describe_ref(lowered: &Lowered, reference: &Ref) -> String {
     }
 }
 
+/// Every module of the scenario with its view, in the order the plan first reaches it.
+fn module_views(lowered: &Lowered, steps: &[Step]) -> Vec<(ModuleId, ModuleView)> {
+    let mut modules: BTreeMap<ModuleId, Vec<&crate::lower::Unit>> = BTreeMap::new();
+    let mut first_reached: Vec<ModuleId> = Vec::new();
+    // Plan order within a module keeps related resources together in the file.
+    for step in steps {
+        let unit = &lowered.units[step.unit];
+        let module = ModuleId::of(&unit.id);
+        if !first_reached.contains(&module) {
+            first_reached.push(module.clone());
+        }
+        modules.entry(module).or_default().push(unit);
+    }
+    let mut views: Vec<(ModuleId, ModuleView)> = modules
+        .iter()
+        .map(|(module, units)| (module.clone(), module_view(lowered, module, units)))
+        .collect();
+    views.sort_by_key(|(module, _)| first_reached.iter().position(|m| m == module));
+    views
+}
+
+/// The modules whose outputs the inputs of `view` are wired to, with the inputs, by name.
+fn module_inputs(lowered: &Lowered, view: &ModuleView) -> Vec<(ModuleId, String)> {
+    view.variables
+        .iter()
+        .filter_map(|variable| Some((variable, variable.reference.as_ref()?)))
+        .filter_map(|(variable, reference)| {
+            let from = ModuleId::of(&producer(lowered, reference)?);
+            Some((from, variable.name.clone()))
+        })
+        .collect()
+}
+
+/// The per-account roots in the order they apply: each after every root whose outputs it
+/// takes, otherwise in the order the plan first reaches them. `Err` names the roots that
+/// need each other's outputs, which no order of separate applies can satisfy.
+fn root_order(
+    lowered: &Lowered,
+    views: &[(ModuleId, ModuleView)],
+) -> Result<Vec<usize>, Vec<String>> {
+    let needs: Vec<BTreeSet<usize>> = views
+        .iter()
+        .enumerate()
+        .map(|(index, (_, view))| {
+            module_inputs(lowered, view)
+                .iter()
+                .filter_map(|(from, _)| views.iter().position(|(module, _)| module == from))
+                .filter(|from| *from != index)
+                .collect()
+        })
+        .collect();
+    let mut order: Vec<usize> = Vec::new();
+    while order.len() < views.len() {
+        let next = (0..views.len()).find(|index| {
+            !order.contains(index) && needs[*index].iter().all(|n| order.contains(n))
+        });
+        match next {
+            Some(index) => order.push(index),
+            None => {
+                // The roots left that lie on a cycle, not those that only wait for one.
+                let on_cycle = |start: usize| {
+                    let mut seen = BTreeSet::new();
+                    let mut pending: Vec<usize> = needs[start].iter().copied().collect();
+                    while let Some(index) = pending.pop() {
+                        if index == start {
+                            return true;
+                        }
+                        if seen.insert(index) {
+                            pending.extend(needs[index].iter().copied());
+                        }
+                    }
+                    false
+                };
+                return Err((0..views.len())
+                    .filter(|index| !order.contains(index) && on_cycle(*index))
+                    .map(|index| views[index].0.dir(&lowered.scenario.region))
+                    .collect());
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// The per-account roots that need each other's outputs, if the scenario has such roots (a
+/// role-style principal in one account's policy and that account's key ARN in the other's).
+pub fn per_account_cycle(lowered: &Lowered, steps: &[Step]) -> Option<Vec<String>> {
+    root_order(lowered, &module_views(lowered, steps)).err()
+}
+
 pub fn render(
     templates: &Templates,
     lowered: &Lowered,
     steps: &[Step],
 ) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
     let scenario = &lowered.scenario;
-    let mut modules: BTreeMap<ModuleId, Vec<&crate::lower::Unit>> = BTreeMap::new();
-    // Plan order within a module keeps related resources together in the file.
-    for step in steps {
-        let unit = &lowered.units[step.unit];
-        modules
-            .entry(ModuleId::of(&unit.id))
-            .or_default()
-            .push(unit);
-    }
+    let mut modules = module_views(lowered, steps);
     let mut files = BTreeMap::new();
-    let mut root = RootView {
-        scenario: scenario.name.clone(),
-        providers: Vec::new(),
-        modules: Vec::new(),
-        outputs: Vec::new(),
-    };
-    for (module, units) in &modules {
+    for (module, view) in &modules {
         let dir = module.dir(&scenario.region);
-        let view = module_view(lowered, module, units);
         let module_files = [
             ("terraform/module/main.tf", "main.tf"),
             ("terraform/module/variables.tf", "variables.tf"),
@@ -584,12 +661,45 @@ pub fn render(
             ("terraform/versions.tf", "versions.tf"),
         ];
         for (template, file) in module_files {
-            let text = templates.render(template, &view)?;
+            let text = templates.render(template, view)?;
             files.insert(
                 PathBuf::from(format!("terraform/modules/{dir}/{file}")),
                 hcl::align(&text),
             );
         }
+    }
+    match scenario.terraform_layout {
+        TerraformLayout::PerAccount => {
+            files.extend(render_per_account(templates, lowered, &modules)?)
+        }
+        TerraformLayout::Single => {
+            // The single root lists its modules as the files do, by account and region.
+            modules.sort_by(|(a, _), (b, _)| a.cmp(b));
+            files.insert(
+                PathBuf::from("terraform/main.tf"),
+                render_single_root(templates, lowered, &modules)?,
+            );
+        }
+    }
+    Ok(files)
+}
+
+/// `terraform/main.tf`: one aliased provider per account, assuming its deploy role, and every
+/// module wired to the outputs of the others.
+fn render_single_root(
+    templates: &Templates,
+    lowered: &Lowered,
+    modules: &[(ModuleId, ModuleView)],
+) -> Result<String, TemplateError> {
+    let scenario = &lowered.scenario;
+    let mut root = RootView {
+        scenario: scenario.name.clone(),
+        providers: Vec::new(),
+        modules: Vec::new(),
+        outputs: Vec::new(),
+    };
+    for (module, view) in modules {
+        let dir = module.dir(&scenario.region);
         let account = scenario.account(&module.account);
         let provider = snake(&dir);
         root.providers.push(ProviderView {
@@ -599,20 +709,11 @@ pub fn render(
             role_arn: account.deploy_role_arn(),
             session_name: crate::names::session_name(&scenario.name),
         });
-        let inputs = view
-            .variables
-            .iter()
-            .filter_map(|variable| Some((variable, variable.reference.as_ref()?)))
-            .filter_map(|(variable, reference)| {
-                let from = ModuleId::of(&producer(lowered, reference)?);
-                Some(InputView {
-                    name: variable.name.clone(),
-                    value: format!(
-                        "module.{}.{}",
-                        snake(&from.dir(&scenario.region)),
-                        variable.name
-                    ),
-                })
+        let inputs = module_inputs(lowered, view)
+            .into_iter()
+            .map(|(from, name)| InputView {
+                value: format!("module.{}.{}", snake(&from.dir(&scenario.region)), name),
+                name,
             })
             .collect();
         root.outputs
@@ -627,9 +728,162 @@ pub fn render(
             inputs,
         });
     }
+    Ok(hcl::align(&templates.render("terraform/main.tf", &root)?))
+}
+
+/// `terraform/accounts/<dir>/`: one root per module, applied with the account's own profile
+/// and state, and `terraform/apply.sh`, which applies them in order and hands each root's
+/// outputs to the roots that take them.
+fn render_per_account(
+    templates: &Templates,
+    lowered: &Lowered,
+    modules: &[(ModuleId, ModuleView)],
+) -> Result<BTreeMap<PathBuf, String>, TemplateError> {
+    let scenario = &lowered.scenario;
+    // A cycle is refused before rendering (`per_account_cycle`); should one reach here, the
+    // roots still render, in the order the plan reaches them.
+    let order = root_order(lowered, modules).unwrap_or_else(|_| (0..modules.len()).collect());
+    let mut files = BTreeMap::new();
+    let mut apply = ApplyView {
+        scenario: scenario.name.clone(),
+        total: order.len(),
+        roots: Vec::new(),
+    };
+    for (number, &index) in order.iter().enumerate() {
+        let (module, view) = &modules[index];
+        let dir = module.dir(&scenario.region);
+        let account = scenario.account(&module.account);
+        let inputs: Vec<AccountInputView> = module_inputs(lowered, view)
+            .into_iter()
+            .map(|(from, name)| {
+                let description = view
+                    .variables
+                    .iter()
+                    .find(|variable| variable.name == name)
+                    .map(|variable| variable.description.clone())
+                    .unwrap_or_default();
+                AccountInputView {
+                    name,
+                    description,
+                    from: from.dir(&scenario.region),
+                }
+            })
+            .collect();
+        let root = AccountRootView {
+            scenario: scenario.name.clone(),
+            id: snake(&dir),
+            dir: dir.clone(),
+            account: account.name.to_string(),
+            account_id: account.id.clone(),
+            region: module.region.clone(),
+            profile: account.profile.clone(),
+            profile_description: format!(
+                "AWS CLI profile with the credentials of account {} ({})",
+                account.name, account.id
+            ),
+            inputs,
+            outputs: view
+                .outputs
+                .iter()
+                .map(|output| AccountOutputView {
+                    name: output.name.clone(),
+                    description: output.description.clone(),
+                })
+                .collect(),
+        };
+        for (template, file) in [
+            ("terraform/account/main.tf", "main.tf"),
+            ("terraform/account/variables.tf", "variables.tf"),
+            ("terraform/account/backend.tf", "backend.tf"),
+        ] {
+            files.insert(
+                PathBuf::from(format!("terraform/accounts/{dir}/{file}")),
+                hcl::align(&templates.render(template, &root)?),
+            );
+        }
+        // What the later roots take from this one, root by root, in apply order.
+        let hands = order[number + 1..]
+            .iter()
+            .filter_map(|&later| {
+                let (later_module, later_view) = &modules[later];
+                let names: Vec<String> = module_inputs(lowered, later_view)
+                    .into_iter()
+                    .filter(|(from, _)| from == module)
+                    .map(|(_, name)| name)
+                    .collect();
+                (!names.is_empty()).then(|| HandView {
+                    to: later_module.dir(&scenario.region),
+                    names,
+                })
+            })
+            .collect();
+        apply.roots.push(ApplyRootView {
+            number: number + 1,
+            dir,
+            account: root.account,
+            account_id: root.account_id,
+            region: root.region,
+            hands,
+        });
+    }
     files.insert(
-        PathBuf::from("terraform/main.tf"),
-        hcl::align(&templates.render("terraform/main.tf", &root)?),
+        PathBuf::from("terraform/apply.sh"),
+        templates.render("terraform/apply.sh", &apply)?,
     );
     Ok(files)
+}
+
+/// A per-account root.
+#[derive(Serialize)]
+struct AccountRootView {
+    scenario: String,
+    /// The module block's name.
+    id: String,
+    dir: String,
+    account: String,
+    account_id: String,
+    region: String,
+    profile: String,
+    profile_description: String,
+    inputs: Vec<AccountInputView>,
+    outputs: Vec<AccountOutputView>,
+}
+
+/// An input of a per-account root: an output of an earlier root, which `apply.sh` writes.
+#[derive(Serialize)]
+struct AccountInputView {
+    name: String,
+    description: String,
+    /// The root whose output it is.
+    from: String,
+}
+
+#[derive(Serialize)]
+struct AccountOutputView {
+    name: String,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct ApplyView {
+    scenario: String,
+    total: usize,
+    roots: Vec<ApplyRootView>,
+}
+
+#[derive(Serialize)]
+struct ApplyRootView {
+    number: usize,
+    dir: String,
+    account: String,
+    account_id: String,
+    region: String,
+    hands: Vec<HandView>,
+}
+
+/// Outputs of one root that a later root takes as variables of the same names.
+#[derive(Serialize)]
+struct HandView {
+    to: String,
+    names: Vec<String>,
 }

@@ -31,6 +31,8 @@ pub struct Scenario {
     pub max_managed_policies: u32,
     /// How crossgrant attaches a role's access policy.
     pub identity_policy: IdentityPolicy,
+    /// How the Terraform output is laid out (`synth --terraform-layout` overrides it).
+    pub terraform_layout: TerraformLayout,
     pub tags: BTreeMap<String, String>,
     pub accounts: BTreeMap<Name, Account>,
     pub keys: BTreeMap<Name, Key>,
@@ -50,6 +52,19 @@ pub enum IdentityPolicy {
     /// The role's inline policy (10,240 characters with every other inline policy of the
     /// role), with managed policies for what does not fit.
     Inline,
+}
+
+/// How the Terraform output is laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TerraformLayout {
+    /// One root whose providers assume the deploy role of every account: one state for all.
+    #[default]
+    Single,
+    /// One root per account (and region) under `terraform/accounts/`, each applied with that
+    /// account's own credentials and state; `apply.sh` applies them in plan order and hands
+    /// the values that cross accounts from one root's outputs to the next roots' variables.
+    PerAccount,
 }
 
 /// How a resource policy in the owner account names a consumer role.

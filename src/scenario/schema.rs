@@ -23,6 +23,8 @@ pub struct RawScenario {
     pub max_managed_policies: Option<Spanned<i64>>,
     pub identity_policy: Option<Spanned<String>>,
     #[serde(default)]
+    pub terraform_layout: Option<Spanned<String>>,
+    #[serde(default)]
     pub tags: Tags,
     #[serde(default)]
     pub accounts: BTreeMap<Spanned<String>, RawAccount>,

@@ -112,6 +112,7 @@ pub fn shared_data(style: PrincipalStyle) -> Scenario {
         organization_role_paths: Vec::new(),
         max_managed_policies: crossgrant::model::DEFAULT_MAX_MANAGED_POLICIES,
         identity_policy: crossgrant::model::IdentityPolicy::Inline,
+        terraform_layout: Default::default(),
         tags: BTreeMap::new(),
         accounts: BTreeMap::new(),
         keys: BTreeMap::new(),

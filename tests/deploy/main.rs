@@ -23,6 +23,7 @@ mod common;
 mod existing;
 mod guard;
 mod large;
+mod per_account;
 
 use common::moto::{ApiCall, CliError, Moto, Profile, Profiles};
 use common::{require_tool, text};
@@ -76,6 +77,11 @@ struct Example {
 
 impl Example {
     fn synth(name: &'static str, target: &str) -> Example {
+        Example::synth_with(name, &["--target", target])
+    }
+
+    /// The example rendered by `crossgrant synth` with `extra` arguments.
+    fn synth_with(name: &'static str, extra: &[&str]) -> Example {
         let path = example_path(name);
         let scenario = crossgrant::load_scenario(&path)
             .unwrap_or_else(|error| panic!("{name}: {}", error.render()));
@@ -88,7 +94,7 @@ impl Example {
             .arg(&path)
             .arg("--out")
             .arg(out.path())
-            .args(["--target", target])
+            .args(extra)
             .output()
             .expect("crossgrant runs");
         assert!(

@@ -1,6 +1,7 @@
 //! Golden outputs: every example renders to exactly the files of its golden directory —
 //! `out/` for `examples/blog.toml` (the render the README shows), and
-//! `tests/fixtures/<example>/expected/` for the others. A difference fails with a unified diff
+//! `tests/fixtures/<example>/expected/` for the others; the per-account Terraform layout of
+//! `examples/multi-account.toml` in `tests/fixtures/per-account/expected/`. A difference fails with a unified diff
 //! of the first files that differ. After an intended change, re-bless them (this rewrites
 //! `out/` too) with:
 //!
@@ -109,6 +110,50 @@ fn every_example_matches_its_golden_output() {
         "the rendered output differs from the golden files:\n{}\nre-bless intended changes with `{BLESS}`",
         failures.join("\n")
     );
+}
+
+/// The per-account Terraform layout (`--terraform-layout per-account`) of the multi-account
+/// example: a root per account, `apply.sh`, and the same modules as the single root.
+#[test]
+fn per_account_layout_matches_its_golden_output() {
+    let example = root().join("examples/multi-account.toml");
+    let expected_dir = root().join("tests/fixtures/per-account/expected");
+    let extra = ["--target", "terraform", "--terraform-layout", "per-account"];
+    if bless() {
+        let _ = std::fs::remove_dir_all(&expected_dir);
+        synth(&example, &expected_dir, &extra);
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    synth(&example, out.path(), &extra);
+    let rendered = tree(out.path());
+    let mut diffs_left = DIFFS_SHOWN;
+    let failures = differences(
+        "multi-account",
+        &rel(&expected_dir),
+        &tree(&expected_dir),
+        &rendered,
+        &mut diffs_left,
+    );
+    assert!(
+        failures.is_empty(),
+        "the per-account layout differs from its golden files:\n{}\nre-bless intended changes with `{BLESS}`",
+        failures.join("\n")
+    );
+    // The modules are the single layout's, byte for byte; only the roots differ.
+    let single = tempfile::tempdir().unwrap();
+    synth(&example, single.path(), &["--target", "terraform"]);
+    let modules = |files: &BTreeMap<PathBuf, Vec<u8>>| -> BTreeMap<PathBuf, Vec<u8>> {
+        files
+            .iter()
+            .filter(|(path, _)| path.starts_with("terraform/modules"))
+            .map(|(path, bytes)| (path.clone(), bytes.clone()))
+            .collect()
+    };
+    let single = tree(single.path());
+    assert_eq!(modules(&rendered), modules(&single));
+    assert!(single.contains_key(Path::new("terraform/main.tf")));
+    assert!(!rendered.contains_key(Path::new("terraform/main.tf")));
 }
 
 /// `path` relative to the package root, for messages.

@@ -86,7 +86,7 @@ fn terraform(dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("terraform runs")
 }
 
-fn check_terraform_root(dir: &Path) -> Result<(), String> {
+pub(crate) fn check_terraform_root(dir: &Path) -> Result<(), String> {
     let steps: [&[&str]; 3] = [
         &["fmt", "-check", "-recursive", "-diff", "-no-color"],
         &[

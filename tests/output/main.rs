@@ -8,6 +8,7 @@ mod common;
 mod fuzz;
 mod golden;
 mod hostile;
+mod layout;
 mod least_privilege;
 mod lint;
 mod scanner_shape;

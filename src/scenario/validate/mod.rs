@@ -104,6 +104,7 @@ pub fn validate_in(raw: RawScenario, base: &Path) -> Result<Scenario, Vec<Proble
         organization_role_paths: settings.organization_role_paths,
         max_managed_policies: settings.max_managed_policies,
         identity_policy: settings.identity_policy,
+        terraform_layout: settings.terraform_layout,
         tags: settings.tags,
         accounts,
         keys,

@@ -4,13 +4,15 @@
 use super::{span, Checker};
 use crate::scenario::diag::Problem;
 use crate::scenario::model::{
-    IdentityPolicy, PrincipalStyle, DEFAULT_MAX_MANAGED_POLICIES, MAX_MANAGED_POLICIES_QUOTA,
+    IdentityPolicy, PrincipalStyle, TerraformLayout, DEFAULT_MAX_MANAGED_POLICIES,
+    MAX_MANAGED_POLICIES_QUOTA,
 };
 use crate::scenario::schema::RawScenario;
 use std::collections::BTreeMap;
 
 const STYLE_CHOICES: &[&str] = &["account", "role"];
 const IDENTITY_POLICY_CHOICES: &[&str] = &["managed", "inline"];
+const TERRAFORM_LAYOUT_CHOICES: &[&str] = &["single", "per-account"];
 
 /// The top-level settings, checked.
 pub(super) struct Settings {
@@ -22,6 +24,7 @@ pub(super) struct Settings {
     pub(super) organization_role_paths: Vec<String>,
     pub(super) max_managed_policies: u32,
     pub(super) identity_policy: IdentityPolicy,
+    pub(super) terraform_layout: TerraformLayout,
 }
 
 pub(super) fn settings(check: &mut Checker, raw: &RawScenario) -> Settings {
@@ -80,6 +83,13 @@ pub(super) fn settings(check: &mut Checker, raw: &RawScenario) -> Settings {
             _ => IdentityPolicy::Managed,
         },
     };
+    let terraform_layout = match &raw.terraform_layout {
+        None => TerraformLayout::Single,
+        Some(layout) => match check.choice("terraform_layout", layout, TERRAFORM_LAYOUT_CHOICES) {
+            Some(1) => TerraformLayout::PerAccount,
+            _ => TerraformLayout::Single,
+        },
+    };
     Settings {
         name,
         region,
@@ -89,6 +99,7 @@ pub(super) fn settings(check: &mut Checker, raw: &RawScenario) -> Settings {
         organization_role_paths,
         max_managed_policies,
         identity_policy,
+        terraform_layout,
     }
 }
 
