@@ -129,6 +129,8 @@ enum Family {
     CloudFormation,
     Terraform,
     Access,
+    /// `crossgrant diff`'s reports: compiled only when a diff is rendered.
+    Diff,
 }
 
 impl Family {
@@ -136,6 +138,7 @@ impl Family {
         match name.split('/').next() {
             Some("cloudformation") => Family::CloudFormation,
             Some("terraform") => Family::Terraform,
+            Some("diff") => Family::Diff,
             _ => Family::Access,
         }
     }
@@ -149,6 +152,7 @@ impl Family {
             Family::CloudFormation => target.cloudformation(),
             Family::Terraform => target.terraform(),
             Family::Access => true,
+            Family::Diff => false,
         }
     }
 }
@@ -239,7 +243,7 @@ impl std::fmt::Display for TemplateError {
 pub struct Templates {
     /// The override text of each template that has one, by name.
     overrides: BTreeMap<&'static str, String>,
-    families: [OnceLock<Result<Handlebars<'static>, (String, String)>>; 3],
+    families: [OnceLock<Result<Handlebars<'static>, (String, String)>>; 4],
 }
 
 impl Templates {
