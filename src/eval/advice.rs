@@ -290,8 +290,9 @@ fn near_miss(layer: Layer, request: &Request, related: &Related, failing: &Condi
 
 /// `arn:aws:s3:::bucket/key` → `arn:aws:s3:::bucket`; `None` for a bucket ARN.
 fn bucket_of_object_arn(arn: &str) -> Option<String> {
-    let (bucket, _) = s3_arn_rest(arn)?.split_once('/')?;
-    Some(arn[..arn.len() - s3_arn_rest(arn)?.len()].to_string() + bucket)
+    let rest = s3_arn_rest(arn)?;
+    let (bucket, _) = rest.split_once('/')?;
+    Some(format!("{}{bucket}", &arn[..arn.len() - rest.len()]))
 }
 
 /// The statements of `layer` that cover the caller and the resource, whatever their actions,
