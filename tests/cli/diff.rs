@@ -94,19 +94,6 @@ fn shrinks(text: &str, what: &str, size: &str) -> bool {
         .any(|line| line.starts_with(&from) && line.ends_with(')') && line.contains(" (-"))
 }
 
-/// `n` with a comma between each group of three digits, as the reports print sizes.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 fn blog_narrowed() -> (String, String) {
     let base = example("blog");
     let head = edited(&base, "access = \"read-write\"", "access = \"read\"");
@@ -130,7 +117,7 @@ fn narrowing_read_write_to_read_loses_the_writes_and_fails_only_on_any() {
     let app_access = std::fs::metadata(common::root().join("out/cloudformation/app-access.yaml"))
         .unwrap()
         .len();
-    let app_access = grouped(app_access);
+    let app_access = crossgrant::limits::thousands(app_access as usize);
     for (what, size) in [
         ("bucket policy of bucket shared", "1,716"),
         ("cloudformation/app-access.yaml", app_access.as_str()),
