@@ -347,10 +347,22 @@ pub mod condition_key {
     pub const KMS_ENCRYPTION_CONTEXT_PREFIX: &str = "kms:encryptioncontext:";
     /// The external id an `sts:AssumeRole` call presents.
     pub const STS_EXTERNAL_ID: &str = "sts:ExternalId";
+    /// The account and organization of the resource a request acts on.
+    pub const RESOURCE_ACCOUNT: &str = "aws:ResourceAccount";
+    pub const RESOURCE_ORG_ID: &str = "aws:ResourceOrgID";
+    /// `true` only for a service principal signing with its own credentials.
+    pub const PRINCIPAL_IS_AWS_SERVICE: &str = "aws:PrincipalIsAWSService";
+    /// `true` when a service makes the request on the caller's behalf (the KMS call S3 makes).
+    pub const VIA_AWS_SERVICE: &str = "aws:ViaAWSService";
+    /// The region the request is made to.
+    pub const REQUESTED_REGION: &str = "aws:RequestedRegion";
+    /// The VPC endpoint, and the VPC, a request came through.
+    pub const SOURCE_VPCE: &str = "aws:SourceVpce";
+    pub const SOURCE_VPC: &str = "aws:SourceVpc";
 
     /// Condition keys whose values a request built by crossgrant (or given to `explain`)
     /// carries or deliberately leaves out.
-    pub const KNOWN: [&str; 15] = [
+    pub const KNOWN: [&str; 22] = [
         PRINCIPAL_ARN,
         PRINCIPAL_ACCOUNT,
         PRINCIPAL_ORG_ID,
@@ -366,6 +378,13 @@ pub mod condition_key {
         KMS_ENCRYPTION_CONTEXT_KEYS,
         KMS_S3_ENCRYPTION_CONTEXT,
         STS_EXTERNAL_ID,
+        RESOURCE_ACCOUNT,
+        RESOURCE_ORG_ID,
+        PRINCIPAL_IS_AWS_SERVICE,
+        VIA_AWS_SERVICE,
+        REQUESTED_REGION,
+        SOURCE_VPCE,
+        SOURCE_VPC,
     ];
 }
 
@@ -613,6 +632,27 @@ pub const CHINA_REGIONS: &[&str] = &["cn-north-1", "cn-northwest-1"];
 pub const GOVCLOUD_REGIONS: &[&str] = &["us-gov-east-1", "us-gov-west-1"];
 
 /// Whether `id` is an AWS account id: twelve digits.
+/// Whether `value` is an EC2 resource id: `prefix` (`vpce-`, `vpc-`) followed by 8 to 17
+/// lowercase hexadecimal digits.
+pub fn is_ec2_resource_id(value: &str, prefix: &str) -> bool {
+    value.strip_prefix(prefix).is_some_and(|digits| {
+        (8..=17).contains(&digits.len())
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
+}
+
+/// `o-` followed by 10 to 32 lowercase letters or digits.
+pub fn is_organization_id(text: &str) -> bool {
+    text.strip_prefix("o-").is_some_and(|rest| {
+        (10..=32).contains(&rest.len())
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    })
+}
+
 pub fn is_account_id(id: &str) -> bool {
     id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
 }

@@ -8,7 +8,7 @@ use super::load_named;
 use crate::error::{report, reported, Error, Status};
 use crate::eval::check::Outcome;
 use crate::eval::diff::{compare, size_changes, AccessChange, Comparison, DocumentId, SizeChange};
-use crate::eval::probe::{CallerKind, Transport};
+use crate::eval::probe::CallerKind;
 use crate::limits::thousands;
 use crate::lower::Lowered;
 use crate::render::{render_all, Format, Options, Target, Templates};
@@ -507,11 +507,7 @@ struct SizeView {
 
 /// `GetObject`, or `GetObject over plain HTTP`.
 fn operation_label(change: &AccessChange) -> String {
-    let name = change.key.operation.name();
-    match change.key.transport {
-        Transport::Https => name,
-        Transport::PlainHttp => format!("{name} over plain HTTP"),
-    }
+    change.key.transport.label(change.key.operation.name())
 }
 
 fn outcome_word(outcome: Outcome) -> &'static str {

@@ -7,7 +7,10 @@
 //! stated not to exist (`--no-bucket-policy`, `--no-identity-policy`, `--sse-s3`), never
 //! assumed empty.
 
-use crate::aws::{is_account_id, is_bucket_level, is_region, kms, s3, sts, Partition};
+use crate::aws::{
+    is_account_id, is_bucket_level, is_ec2_resource_id, is_organization_id, is_region, kms, s3,
+    sts, Partition,
+};
 use crate::error::{reported, Error, Status};
 use crate::eval::document::{parse_policy_json, DocumentProblem};
 use crate::eval::engine::{Decision, LayerResult, PrincipalScope};
@@ -86,6 +89,32 @@ pub struct ExplainArgs {
     /// For sts:AssumeRole: the external id the caller presents.
     #[arg(long)]
     pub external_id: Option<String>,
+    /// A service control policy of the caller's account (`aws organizations describe-policy
+    /// --policy-id ID`, or the bare policy); repeat for each. Without an Allow among them,
+    /// AWS's FullAWSAccess is taken as attached too.
+    #[arg(long)]
+    pub scp: Vec<PathBuf>,
+    /// A resource control policy of the resource's account; repeat for each
+    /// (RCPFullAWSAccess is always attached too).
+    #[arg(long)]
+    pub rcp: Vec<PathBuf>,
+    /// The policy of the VPC endpoint the S3 request comes through (`aws ec2
+    /// describe-vpc-endpoints --vpc-endpoint-ids ID --query 'VpcEndpoints[0].PolicyDocument'
+    /// --output text`); needs --source-vpce.
+    #[arg(long, requires = "source_vpce")]
+    pub vpce_policy: Option<PathBuf>,
+    /// The VPC endpoint the S3 request comes through (`aws:SourceVpce`).
+    #[arg(long)]
+    pub source_vpce: Option<String>,
+    /// The caller's permissions boundary (`aws iam get-policy-version`, or the bare policy).
+    #[arg(long)]
+    pub boundary: Option<PathBuf>,
+    /// The organization of the caller's account (`aws:PrincipalOrgID`).
+    #[arg(long)]
+    pub principal_org_id: Option<String>,
+    /// The organization of the resource's account (`aws:ResourceOrgID`).
+    #[arg(long)]
+    pub resource_org_id: Option<String>,
 }
 
 /// Why `explain` cannot answer.
@@ -113,6 +142,13 @@ pub enum ExplainError {
         value: String,
     },
     InvalidBucketAccount {
+        value: String,
+    },
+    InvalidSourceVpce {
+        value: String,
+    },
+    InvalidOrganization {
+        flag: &'static str,
         value: String,
     },
     /// What the question lacks to be decided.
@@ -175,6 +211,14 @@ impl fmt::Display for ExplainError {
             ExplainError::InvalidRegion { value } => write!(
                 f,
                 "--region {value:?} is not an AWS region (such as ap-northeast-1, cn-north-1 or us-gov-west-1)"
+            ),
+            ExplainError::InvalidSourceVpce { value } => write!(
+                f,
+                "--source-vpce {value:?} is not a VPC endpoint id (`vpce-` followed by 8 to 17 hexadecimal digits)"
+            ),
+            ExplainError::InvalidOrganization { flag, value } => write!(
+                f,
+                "{flag} {value:?} is not an AWS Organizations id (`o-` followed by 10 to 32 lowercase letters or digits)"
             ),
             ExplainError::InvalidBucketAccount { value } => write!(
                 f,
@@ -302,6 +346,24 @@ fn question(args: &ExplainArgs) -> Result<Question, ExplainError> {
             });
         }
     }
+    if let Some(value) = &args.source_vpce {
+        if !is_ec2_resource_id(value, "vpce-") {
+            return Err(ExplainError::InvalidSourceVpce {
+                value: value.clone(),
+            });
+        }
+    }
+    for (flag, value) in [
+        ("--principal-org-id", &args.principal_org_id),
+        ("--resource-org-id", &args.resource_org_id),
+    ] {
+        if let Some(value) = value.as_ref().filter(|value| !is_organization_id(value)) {
+            return Err(ExplainError::InvalidOrganization {
+                flag,
+                value: value.clone(),
+            });
+        }
+    }
     let bucket_account = args.bucket_account.clone().or_else(|| key_field(4));
     let region = args.region.clone().or_else(|| key_field(3));
     if service == s3::SERVICE && args.bucket.is_none() {
@@ -346,6 +408,9 @@ fn question(args: &ExplainArgs) -> Result<Question, ExplainError> {
         plain_http: args.plain_http,
         role_arn: args.role_arn.clone(),
         external_id: args.external_id.clone(),
+        source_vpce: args.source_vpce.clone(),
+        principal_org_id: args.principal_org_id.clone(),
+        resource_org_id: args.resource_org_id.clone(),
     })
 }
 
@@ -369,6 +434,10 @@ fn answer(args: &ExplainArgs, out: &mut dyn Write) -> Result<bool, ExplainError>
         .chain(&args.key_policy)
         .chain(&args.identity_policy)
         .chain(&args.trust_policy)
+        .chain(&args.scp)
+        .chain(&args.rcp)
+        .chain(&args.vpce_policy)
+        .chain(&args.boundary)
         .filter(|path| path.as_os_str() == "-")
         .count();
     if stdin_readers > 1 {
@@ -395,7 +464,21 @@ fn answer(args: &ExplainArgs, out: &mut dyn Write) -> Result<bool, ExplainError>
         .as_ref()
         .map(|path| read_document(path, &mut stdin_used))
         .transpose()?;
+    let read_all = |paths: &[PathBuf], stdin_used: &mut bool| {
+        paths
+            .iter()
+            .map(|path| read_document(path, stdin_used))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let scps = read_all(&args.scp, &mut stdin_used)?;
+    let rcps = read_all(&args.rcp, &mut stdin_used)?;
+    let vpc_endpoint_policy = read_all(args.vpce_policy.as_slice(), &mut stdin_used)?.pop();
+    let boundary = read_all(args.boundary.as_slice(), &mut stdin_used)?.pop();
     let given = GivenPolicies {
+        scps,
+        rcps,
+        vpc_endpoint_policy,
+        boundary,
         trust_policy,
         bucket_policy,
         key_policy,
@@ -497,6 +580,9 @@ fn describe(text: &mut String, request: &Request, decision: &Decision, note: &st
         describe_layer(text, &decision.identity, &request.caller);
     }
     describe_layer(text, &decision.resource, &request.caller);
+    for guardrail in &decision.guardrails {
+        describe_layer(text, guardrail, &request.caller);
+    }
     let reasons: Vec<String> = decision.reasons.iter().map(ToString::to_string).collect();
     text.push_str(&format!(
         "  => {}: {}\n\n",

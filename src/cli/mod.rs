@@ -36,7 +36,7 @@ pub enum Command {
     /// Prove every grant works and nothing else is granted, with an access matrix.
     Check(check::CheckArgs),
     /// Say why a principal is or is not allowed, given the live policy documents.
-    Explain(explain::ExplainArgs),
+    Explain(Box<explain::ExplainArgs>),
     /// Turn a live setup (the policies the aws CLI prints) into a scenario of existing resources.
     Import(import::ImportArgs),
     /// Say who gains and who loses access between two scenarios (or a scenario and its

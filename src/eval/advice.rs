@@ -107,13 +107,13 @@ pub fn statement_for(layer: Layer, request: &Request) -> Json {
         Caller::Anonymous => json!("*"),
     };
     let mut statement = match layer {
-        Layer::Identity => json!({
+        Layer::Identity | Layer::ServiceControlPolicy | Layer::PermissionsBoundary => json!({
             "Sid": sid,
             "Effect": "Allow",
             "Action": request.action,
             "Resource": request.resource,
         }),
-        Layer::BucketPolicy => json!({
+        Layer::BucketPolicy | Layer::ResourceControlPolicy | Layer::VpcEndpointPolicy => json!({
             "Sid": sid,
             "Effect": "Allow",
             "Principal": principal,
@@ -301,12 +301,7 @@ fn bucket_of_object_arn(arn: &str) -> Option<String> {
 /// kind of request) or on the list prefix (a scope of its own, like the resource) is not
 /// about this request.
 fn related_statements(layer: Layer, request: &Request, policies: &PolicySet) -> Vec<Related> {
-    let documents: Vec<&NamedPolicy> = match layer {
-        Layer::Identity => policies.identity.iter().collect(),
-        Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => {
-            policies.resource.iter().collect()
-        }
-    };
+    let documents: Vec<&NamedPolicy> = policies.documents_of(layer);
     let mut related = Vec::new();
     for policy in documents {
         for (index, statement) in policy.document.statements.iter().enumerate() {
@@ -354,21 +349,8 @@ fn covers(layer: Layer, request: &Request, statement: &Statement) -> Option<Prin
         name: "probe",
         document: &document,
     };
-    let policies = match layer {
-        Layer::Identity => PolicySet {
-            identity: vec![named],
-            resource: None,
-        },
-        Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => PolicySet {
-            identity: Vec::new(),
-            resource: Some(named),
-        },
-    };
-    let decision = evaluate(request, &policies).ok()?;
-    let result = match layer {
-        Layer::Identity => decision.identity,
-        Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => decision.resource,
-    };
+    let decision = evaluate(request, &PolicySet::only(layer, named)).ok()?;
+    let result = decision.result_of(layer)?;
     result.allows.first().map(|applied| applied.scope)
 }
 

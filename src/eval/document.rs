@@ -188,6 +188,10 @@ fn unwrap(json: Json) -> Result<Json, DocumentProblem> {
     if let Some(policy) = object.get("PolicyDocument") {
         return unwrap(embedded("PolicyDocument", policy)?);
     }
+    // `aws organizations describe-policy`: the document is the policy's `Content`.
+    if let Some(content) = object.get("Content") {
+        return unwrap(embedded("Content", content)?);
+    }
     if let Some(Json::Object(version)) = object.get("PolicyVersion") {
         if let Some(document) = version.get("Document") {
             return unwrap(embedded("Document", document)?);

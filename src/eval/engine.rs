@@ -13,7 +13,11 @@
 //!   bare id) lets IAM policies of that account grant. Cross account, the caller's identity
 //!   policy must allow as well, whichever way the key policy names it;
 //! - anonymous callers have no identity policy: only a resource policy allowing `*` helps, and
-//!   KMS never serves unsigned requests.
+//!   KMS never serves unsigned requests;
+//! - guardrails (the SCPs of the caller's account, the RCPs of the resource's account, the
+//!   policy of the VPC endpoint the request came through, the caller's permissions boundary)
+//!   grant nothing: each layer that applies must allow the request as well, and a deny in any
+//!   of them wins. Who they apply to is the caller's business ([`PolicySet::guardrails`]).
 
 use super::condition::{holds, Operator};
 use super::error::{EvalError, EvalProblem, StatementRef};
@@ -38,6 +42,57 @@ pub struct PolicySet<'a> {
     pub identity: Vec<NamedPolicy<'a>>,
     /// The bucket policy (S3 requests) or key policy (KMS requests), if the resource has one.
     pub resource: Option<NamedPolicy<'a>>,
+    /// The guardrails that apply to the request, a layer each: they grant nothing, but each
+    /// must allow the request, and a deny in any of them wins.
+    pub guardrails: Vec<GuardrailPolicies<'a>>,
+}
+
+impl<'a> PolicySet<'a> {
+    /// The documents of `layer` in this set.
+    pub fn documents_of(&self, layer: Layer) -> Vec<&NamedPolicy<'a>> {
+        match layer {
+            Layer::Identity => self.identity.iter().collect(),
+            Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => {
+                self.resource.iter().collect()
+            }
+            guardrail => self
+                .guardrails
+                .iter()
+                .filter(|policies| policies.layer == guardrail)
+                .flat_map(|policies| &policies.policies)
+                .collect(),
+        }
+    }
+
+    /// A set of `policy` alone, in `layer`.
+    pub fn only(layer: Layer, policy: NamedPolicy<'a>) -> PolicySet<'a> {
+        match layer {
+            Layer::Identity => PolicySet {
+                identity: vec![policy],
+                ..PolicySet::default()
+            },
+            Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => PolicySet {
+                resource: Some(policy),
+                ..PolicySet::default()
+            },
+            guardrail => PolicySet {
+                guardrails: vec![GuardrailPolicies {
+                    layer: guardrail,
+                    policies: vec![policy],
+                }],
+                ..PolicySet::default()
+            },
+        }
+    }
+}
+
+/// The policies of one guardrail layer that apply to a request: the SCPs of the caller's
+/// account, the RCPs of the resource's, the policy of the VPC endpoint the request came
+/// through, or the caller's permissions boundary. The request must be allowed by one of them.
+#[derive(Clone, Debug)]
+pub struct GuardrailPolicies<'a> {
+    pub layer: Layer,
+    pub policies: Vec<NamedPolicy<'a>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -48,6 +103,14 @@ pub enum Layer {
     KeyPolicy,
     /// A role's trust policy, for `sts:AssumeRole`.
     TrustPolicy,
+    /// The service control policies of the caller's account.
+    ServiceControlPolicy,
+    /// The resource control policies of the resource's account.
+    ResourceControlPolicy,
+    /// The policy of the VPC endpoint the request came through.
+    VpcEndpointPolicy,
+    /// The caller's permissions boundary.
+    PermissionsBoundary,
 }
 
 impl Layer {
@@ -57,7 +120,31 @@ impl Layer {
             Layer::BucketPolicy => "bucket policy",
             Layer::KeyPolicy => "key policy",
             Layer::TrustPolicy => "trust policy",
+            Layer::ServiceControlPolicy => "service control policy",
+            Layer::ResourceControlPolicy => "resource control policy",
+            Layer::VpcEndpointPolicy => "VPC endpoint policy",
+            Layer::PermissionsBoundary => "permissions boundary",
         }
+    }
+
+    /// Whether the layer is a guardrail: it grants nothing, it can only let a request through.
+    pub fn is_guardrail(self) -> bool {
+        matches!(
+            self,
+            Layer::ServiceControlPolicy
+                | Layer::ResourceControlPolicy
+                | Layer::VpcEndpointPolicy
+                | Layer::PermissionsBoundary
+        )
+    }
+
+    /// Whether the layer's statements name principals (resource policies and the policies
+    /// that act like them) or apply to their own caller (identity policies, SCPs, boundaries).
+    fn names_principals(self) -> bool {
+        !matches!(
+            self,
+            Layer::Identity | Layer::ServiceControlPolicy | Layer::PermissionsBoundary
+        )
     }
 
     /// The resource-policy layer of a service.
@@ -115,6 +202,10 @@ pub struct Applied {
     #[serde(serialize_with = "serialize_display")]
     pub statement: StatementRef,
     pub scope: PrincipalScope,
+    /// The statement names every principal (`"*"`): in its own account it grants to the role
+    /// session itself, which a permissions boundary does not limit.
+    #[serde(skip)]
+    pub everyone: bool,
 }
 
 fn serialize_display<T: fmt::Display, S: serde::Serializer>(
@@ -180,6 +271,10 @@ pub enum Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Reason::DeniedBy { layer, statement } if layer.is_guardrail() => write!(
+                f,
+                "{layer}: denied by {statement} (the guardrail must exempt this request, or the grant cannot work)"
+            ),
             Reason::DeniedBy { layer, statement } => {
                 write!(f, "{layer}: denied by {statement}")
             }
@@ -187,6 +282,10 @@ impl fmt::Display for Reason {
                 write!(f, "{layer}: allowed by {statement}")
             }
             Reason::Missing { layer, missing } => match missing {
+                Missing::NoAllow if layer.is_guardrail() => write!(
+                    f,
+                    "{layer}: no statement allows this request (a guardrail must allow what the grants need)"
+                ),
                 Missing::NoDocument => write!(f, "{layer}: there is none"),
                 Missing::NoAllow => write!(f, "{layer}: no statement allows this request"),
                 Missing::NoDelegation => write!(
@@ -207,9 +306,24 @@ pub struct Decision {
     pub reasons: Vec<Reason>,
     pub identity: LayerResult,
     pub resource: LayerResult,
+    /// One result per guardrail layer that applies, in the order of the policy set.
+    pub guardrails: Vec<LayerResult>,
 }
 
 impl Decision {
+    /// The statements of `layer` that apply to the request (the resource layer whichever it
+    /// is), if the layer took part.
+    pub fn result_of(&self, layer: Layer) -> Option<&LayerResult> {
+        match layer {
+            Layer::Identity => Some(&self.identity),
+            Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => Some(&self.resource),
+            guardrail => self
+                .guardrails
+                .iter()
+                .find(|result| result.layer == guardrail),
+        }
+    }
+
     /// The layers that decided a denial, in the order reasons were found.
     pub fn deciding_layers(&self) -> Vec<Layer> {
         let mut layers: Vec<Layer> = self
@@ -260,12 +374,77 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Result<Decision, Eva
     if let Some(policy) = &policies.resource {
         collect(request, policy, PolicyKind::Resource, &mut resource)?;
     }
-    let (verdict, reasons) = decide(request, resource_layer, &identity, &resource);
+    let mut guardrails = Vec::with_capacity(policies.guardrails.len());
+    for layer in &policies.guardrails {
+        let mut result = LayerResult {
+            layer: layer.layer,
+            present: !layer.policies.is_empty(),
+            allows: Vec::new(),
+            denies: Vec::new(),
+        };
+        let kind = if layer.layer.names_principals() {
+            PolicyKind::Resource
+        } else {
+            PolicyKind::Identity
+        };
+        for policy in &layer.policies {
+            collect(request, policy, kind, &mut result)?;
+        }
+        guardrails.push(result);
+    }
+    let (verdict, mut reasons) = decide(request, resource_layer, &identity, &resource);
+    let guardrail_denials: Vec<Reason> = guardrails
+        .iter()
+        .flat_map(|result| {
+            result.denies.iter().map(|applied| Reason::DeniedBy {
+                layer: result.layer,
+                statement: applied.statement.clone(),
+            })
+        })
+        .collect();
+    let verdict = if !guardrail_denials.is_empty() {
+        if verdict != Verdict::ExplicitlyDenied {
+            reasons.clear();
+        }
+        reasons.extend(guardrail_denials);
+        Verdict::ExplicitlyDenied
+    } else if verdict == Verdict::ExplicitlyDenied {
+        verdict
+    } else {
+        // IAM User Guide, permissions boundaries: within an account, a resource policy that
+        // grants to the role session itself is not limited by an implicit deny in the
+        // boundary; one that names the role ARN is. A statement naming everyone names the
+        // session too.
+        let session_grant = !request.is_cross_account()
+            && resource
+                .allows
+                .iter()
+                .any(|applied| applied.everyone && applied.scope == PrincipalScope::Caller);
+        let missing: Vec<Reason> = guardrails
+            .iter()
+            .filter(|result| result.allows.is_empty())
+            .filter(|result| !(session_grant && result.layer == Layer::PermissionsBoundary))
+            .map(|result| Reason::Missing {
+                layer: result.layer,
+                missing: Missing::NoAllow,
+            })
+            .collect();
+        if missing.is_empty() {
+            verdict
+        } else {
+            if verdict == Verdict::Allowed {
+                reasons.clear();
+            }
+            reasons.extend(missing);
+            Verdict::ImplicitlyDenied
+        }
+    };
     Ok(Decision {
         verdict,
         reasons,
         identity,
         resource,
+        guardrails,
     })
 }
 
@@ -417,6 +596,7 @@ fn collect(
             let applied = Applied {
                 statement: at,
                 scope,
+                everyone: kind == PolicyKind::Resource && names_everyone(statement),
             };
             match statement.effect {
                 Effect::Allow => into.allows.push(applied),
@@ -511,6 +691,16 @@ fn statement_applies(
         }
     }
     Ok(Some(scope))
+}
+
+/// Whether a statement's `Principal` names everyone (`"*"` or `{"AWS": "*"}`).
+fn names_everyone(statement: &Statement) -> bool {
+    match &statement.principal {
+        Some(Clause::Is(principal)) => {
+            aws_principals(principal).is_ok_and(|values| values.contains(&"*"))
+        }
+        _ => false,
+    }
 }
 
 /// The AWS principal values of a `Principal` element (`"*"` counts as `AWS: "*"`); other

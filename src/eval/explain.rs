@@ -5,8 +5,9 @@
 //! and printing the answer belong to the command line.
 
 use super::advice::{advise, Advice};
-use super::engine::{evaluate, Decision, NamedPolicy, PolicySet};
+use super::engine::{evaluate, Decision, GuardrailPolicies, Layer, NamedPolicy, PolicySet};
 use super::error::EvalError;
+use super::guardrail::{rcp_layer, scp_layer, single_layer};
 use super::request::{account_of_arn, Caller, Context, Request};
 use super::resolve::{aws_managed_s3_key_policy, is_aws_managed_s3_key_policy};
 use crate::aws::{condition_key, kms, kms_action_for, s3, s3_arn, s3_encryption_context, sts};
@@ -33,6 +34,12 @@ pub struct Question {
     /// For `sts:AssumeRole`: the role asked for, and the external id presented.
     pub role_arn: Option<String>,
     pub external_id: Option<String>,
+    /// The VPC endpoint the S3 request comes through (`aws:SourceVpce`).
+    pub source_vpce: Option<String>,
+    /// The organizations of the caller's account (`aws:PrincipalOrgID`) and of the
+    /// resource's (`aws:ResourceOrgID`).
+    pub principal_org_id: Option<String>,
+    pub resource_org_id: Option<String>,
 }
 
 /// What encrypts the objects, which decides whether S3 calls KMS for an object request.
@@ -73,6 +80,23 @@ impl Question {
             .and_then(crate::aws::Partition::of_region)
             .or_else(|| self.caller.arn().and_then(crate::aws::Partition::of_arn))
             .unwrap_or_default()
+    }
+
+    /// The context of every request the question implies, made to `resource_account` (in the
+    /// question's region, when it names one).
+    fn context(&self, secure_transport: bool, resource_account: &str) -> Context {
+        let mut context = Context::of_caller(&self.caller, secure_transport);
+        if let Some(organization) = &self.principal_org_id {
+            context.set(condition_key::PRINCIPAL_ORG_ID, organization.clone());
+        }
+        context.set(condition_key::RESOURCE_ACCOUNT, resource_account);
+        if let Some(organization) = &self.resource_org_id {
+            context.set(condition_key::RESOURCE_ORG_ID, organization.clone());
+        }
+        if let Some(region) = &self.region {
+            context.set(condition_key::REQUESTED_REGION, region.clone());
+        }
+        context
     }
 
     fn service(&self) -> String {
@@ -132,6 +156,39 @@ pub struct GivenPolicies {
     pub identity_policies: Stated<Vec<GivenPolicy>>,
     /// The trust policy of the role an `sts:AssumeRole` asks for.
     pub trust_policy: Option<GivenPolicy>,
+    /// The SCPs of the caller's account and the RCPs of the resource's (empty: none stated).
+    pub scps: Vec<GivenPolicy>,
+    pub rcps: Vec<GivenPolicy>,
+    /// The policy of the VPC endpoint the S3 request comes through.
+    pub vpc_endpoint_policy: Option<GivenPolicy>,
+    /// The caller's permissions boundary.
+    pub boundary: Option<GivenPolicy>,
+}
+
+impl GivenPolicies {
+    /// The guardrail layers a request meets: SCPs and the boundary for every request of a
+    /// signed caller, RCPs for every request, the endpoint policy for the S3 request.
+    fn guardrails(&self, caller: &Caller, s3_request: bool) -> Vec<GuardrailPolicies<'_>> {
+        let mut layers = Vec::new();
+        let signed = *caller != Caller::Anonymous;
+        if signed && !self.scps.is_empty() {
+            layers.push(scp_layer(
+                self.scps.iter().map(GivenPolicy::named).collect(),
+            ));
+        }
+        if !self.rcps.is_empty() {
+            layers.push(rcp_layer(
+                self.rcps.iter().map(GivenPolicy::named).collect(),
+            ));
+        }
+        if let (true, Some(policy)) = (s3_request, &self.vpc_endpoint_policy) {
+            layers.push(single_layer(Layer::VpcEndpointPolicy, policy.named()));
+        }
+        if let (true, Some(policy)) = (signed, &self.boundary) {
+            layers.push(single_layer(Layer::PermissionsBoundary, policy.named()));
+        }
+        layers
+    }
 }
 
 /// What a question lacks to be decided: a layer that takes part in the decision, or the key
@@ -277,6 +334,7 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
             PolicySet {
                 identity: identity.clone(),
                 resource: given.bucket_policy.given().map(GivenPolicy::named),
+                guardrails: given.guardrails(&question.caller, true),
             },
             false,
         ));
@@ -287,6 +345,7 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
             PolicySet {
                 identity: identity.clone(),
                 resource: given.trust_policy.as_ref().map(GivenPolicy::named),
+                guardrails: given.guardrails(&question.caller, false),
             },
             false,
         ));
@@ -302,6 +361,7 @@ pub fn explain(question: &Question, mut given: GivenPolicies) -> Result<Explanat
             PolicySet {
                 identity,
                 resource: given.key_policy.as_ref().map(GivenPolicy::named),
+                guardrails: given.guardrails(&question.caller, false),
             },
             service == s3::SERVICE,
         ));
@@ -330,9 +390,12 @@ fn s3_request(question: &Question) -> Result<Request, Unanswerable> {
         .bucket_account
         .clone()
         .ok_or(Unanswerable::UnknownBucketOwner)?;
-    let mut context = Context::of_caller(&question.caller, !question.plain_http);
+    let mut context = question.context(!question.plain_http, &bucket_account);
     if let Some(prefix) = &question.prefix {
         context.set(condition_key::S3_PREFIX, prefix.clone());
+    }
+    if let Some(vpce_id) = &question.source_vpce {
+        context.add_vpc_endpoint(vpce_id, None);
     }
     Ok(Request {
         caller: question.caller.clone(),
@@ -349,7 +412,7 @@ fn s3_request(question: &Question) -> Result<Request, Unanswerable> {
 
 /// The `sts:AssumeRole` request for `role_arn`, presenting the external id the question gives.
 fn sts_request(question: &Question, role_arn: &str) -> Request {
-    let mut context = Context::of_caller(&question.caller, true);
+    let mut context = question.context(true, account_of_arn(role_arn).unwrap_or_default());
     if let Some(id) = &question.external_id {
         context.set(condition_key::STS_EXTERNAL_ID, id.clone());
     }
@@ -365,7 +428,7 @@ fn sts_request(question: &Question, role_arn: &str) -> Request {
 /// The KMS request: the caller's own, or the one S3 sends on its behalf, which always goes
 /// over TLS.
 fn kms_request(question: &Question, action: String, key_arn: &str) -> Request {
-    let mut context = Context::of_caller(&question.caller, true);
+    let mut context = question.context(true, account_of_arn(key_arn).unwrap_or_default());
     context.add_kms_caller(&question.caller);
     if let (Some(region), Some(bucket)) = (&question.region, &question.bucket) {
         context.add_s3_call(

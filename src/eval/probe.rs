@@ -9,7 +9,8 @@
 //! What a request *should* get comes from the grants alone ([`intended`]), never from the
 //! generated policies, so a lowering mistake shows up as a disagreement.
 
-use super::engine::{NamedPolicy, PolicySet};
+use super::engine::{GuardrailPolicies, Layer, NamedPolicy, PolicySet};
+use super::guardrail;
 use super::matching::glob_ignore_case;
 use super::request::{Caller, Context, Request};
 use super::resolve::{aws_managed_s3_key_policy, ScenarioArns};
@@ -19,7 +20,7 @@ use crate::aws::{
 };
 use crate::aws::{is_account_id, Partition};
 use crate::lower::Lowered;
-use crate::model::{Bucket, Encryption, EncryptionEnforcement, Scenario, Trust};
+use crate::model::{Bucket, Encryption, EncryptionEnforcement, GuardrailKind, Scenario, Trust};
 use crate::policy::{Clause, Effect, Name, PolicyDocument, Principal, Statement, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -250,6 +251,19 @@ impl Operation {
 pub enum Transport {
     Https,
     PlainHttp,
+    /// Over HTTPS, but not through the VPC endpoints the caller's grant requires.
+    OutsideVpcEndpoint,
+}
+
+impl Transport {
+    /// An operation's name as it arrives over this transport.
+    pub fn label(self, operation: String) -> String {
+        match self {
+            Transport::Https => operation,
+            Transport::PlainHttp => format!("{operation} over plain HTTP"),
+            Transport::OutsideVpcEndpoint => format!("{operation} from outside its VPC endpoints"),
+        }
+    }
 }
 
 /// Which resource policy governs a request.
@@ -292,13 +306,100 @@ pub struct World {
     pub identity_policies: BTreeMap<String, Vec<(String, PolicyDocument)>>,
     /// Trust policies of access roles by role ARN.
     pub trust_policies: BTreeMap<String, (String, PolicyDocument)>,
+    pub guardrails: GuardrailWorld,
+}
+
+/// The scenario's guardrails, indexed by what they apply to.
+#[derive(Clone, Debug, Default)]
+pub struct GuardrailWorld {
+    /// SCPs by the id of an account they apply to.
+    pub scps: BTreeMap<String, Vec<(String, PolicyDocument)>>,
+    /// RCPs by the id of an account they apply to.
+    pub rcps: BTreeMap<String, Vec<(String, PolicyDocument)>>,
+    /// Endpoint policies by endpoint id.
+    pub endpoints: BTreeMap<String, (String, PolicyDocument)>,
+    /// Permissions boundaries by role ARN.
+    pub boundaries: BTreeMap<String, (String, PolicyDocument)>,
+}
+
+impl GuardrailWorld {
+    pub fn build(scenario: &Scenario) -> GuardrailWorld {
+        let mut world = GuardrailWorld::default();
+        for guardrail in &scenario.guardrails {
+            let named = || {
+                (
+                    guardrail::policy_name(&guardrail.kind, &guardrail.file),
+                    guardrail.document.clone(),
+                )
+            };
+            match &guardrail.kind {
+                GuardrailKind::Scp { accounts } | GuardrailKind::Rcp { accounts } => {
+                    let into = match guardrail.kind {
+                        GuardrailKind::Scp { .. } => &mut world.scps,
+                        _ => &mut world.rcps,
+                    };
+                    for account in accounts {
+                        into.entry(scenario.account(account).id.clone())
+                            .or_default()
+                            .push(named());
+                    }
+                }
+                GuardrailKind::VpcEndpoint { vpce_id, .. } => {
+                    world.endpoints.insert(vpce_id.clone(), named());
+                }
+                GuardrailKind::PermissionsBoundary { roles, .. } => {
+                    for role in roles {
+                        world.boundaries.insert(scenario.role_arn(role), named());
+                    }
+                }
+            }
+        }
+        world
+    }
+
+    /// The guardrail layers `request` meets.
+    pub fn layers(&self, request: &Request) -> Vec<GuardrailPolicies<'_>> {
+        fn named((name, document): &(String, PolicyDocument)) -> NamedPolicy<'_> {
+            NamedPolicy { name, document }
+        }
+        let mut layers = Vec::new();
+        let caller_arn = request.caller.arn();
+        if let Some(scps) = request.caller.account().and_then(|id| self.scps.get(id)) {
+            layers.push(guardrail::scp_layer(scps.iter().map(named).collect()));
+        }
+        if let Some(rcps) = self.rcps.get(&request.resource_account) {
+            layers.push(guardrail::rcp_layer(rcps.iter().map(named).collect()));
+        }
+        let through = request
+            .context
+            .get(condition_key::SOURCE_VPCE)
+            .and_then(|ids| ids.first())
+            .and_then(|id| self.endpoints.get(id));
+        if let (true, Some(policy)) = (request.service().eq_ignore_ascii_case(s3::SERVICE), through)
+        {
+            layers.push(guardrail::single_layer(
+                Layer::VpcEndpointPolicy,
+                named(policy),
+            ));
+        }
+        if let Some(boundary) = caller_arn.and_then(|arn| self.boundaries.get(arn)) {
+            layers.push(guardrail::single_layer(
+                Layer::PermissionsBoundary,
+                named(boundary),
+            ));
+        }
+        layers
+    }
 }
 
 impl World {
     pub fn build(lowered: &Lowered) -> World {
         let scenario = &lowered.scenario;
         let arns = ScenarioArns::new(scenario);
-        let mut world = World::default();
+        let mut world = World {
+            guardrails: GuardrailWorld::build(scenario),
+            ..World::default()
+        };
         for (bucket, policy) in &lowered.bucket_policies {
             world.bucket_policies.insert(
                 bucket.clone(),
@@ -409,6 +510,7 @@ impl World {
                 .collect(),
             identity_policies: self.identity_policies.clone(),
             trust_policies: self.trust_policies.clone(),
+            guardrails: self.guardrails.clone(),
         }
     }
 
@@ -431,7 +533,11 @@ impl World {
             Governing::Trust(arn) => self.trust_policies.get(arn),
         }
         .map(|(name, document)| NamedPolicy { name, document });
-        PolicySet { identity, resource }
+        PolicySet {
+            identity,
+            resource,
+            guardrails: self.guardrails.layers(&step.request),
+        }
     }
 }
 
@@ -751,8 +857,16 @@ struct ProbeTarget<'a> {
 }
 
 impl ProbeTarget<'_> {
+    /// The organization of an account, when the scenario declares one and the account is in
+    /// it.
+    fn organization_of(&self, account: &str) -> Option<&str> {
+        self.organization
+            .filter(|(_, members)| members.contains(account))
+            .map(|(organization, _)| organization)
+    }
+
     fn base_context(&self, caller: &Caller, transport: Transport) -> Context {
-        let mut context = Context::of_caller(caller, transport == Transport::Https);
+        let mut context = Context::of_caller(caller, transport != Transport::PlainHttp);
         if let (Some(account), Some((organization, members))) =
             (caller.account(), self.organization)
         {
@@ -772,6 +886,11 @@ impl ProbeTarget<'_> {
         extra: impl FnOnce(&mut Context),
     ) -> ProbeStep {
         let mut context = self.base_context(caller, transport);
+        context.add_resource(
+            self.owner_id,
+            self.organization_of(self.owner_id),
+            &self.bucket.region,
+        );
         extra(&mut context);
         ProbeStep {
             request: Request {
@@ -806,6 +925,8 @@ impl ProbeTarget<'_> {
             .nth(4)
             .unwrap_or(self.owner_id)
             .to_string();
+        let key_region = key_arn.split(':').nth(3).unwrap_or(&self.bucket.region);
+        context.add_resource(&key_account, self.organization_of(&key_account), key_region);
         ProbeStep {
             request: Request {
                 caller: caller.clone(),
@@ -911,6 +1032,8 @@ impl ProbeTarget<'_> {
         let scenario = self.scenario;
         let arn = scenario.role_arn(role);
         let mut context = self.base_context(caller, Transport::Https);
+        let account = &scenario.account(&scenario.roles[role].account).id;
+        context.add_resource(account, self.organization_of(account), &scenario.region);
         if let Trust::Role {
             external_id: Some(id),
             ..
@@ -927,6 +1050,57 @@ impl ProbeTarget<'_> {
                 context,
             },
             governing: Governing::Trust(arn),
+        }
+    }
+}
+
+/// Whether the grants of `role` on `bucket` require its requests to come through VPC
+/// endpoints.
+fn restricted_to_endpoints(scenario: &Scenario, role: &str, bucket: &str) -> bool {
+    scenario.grants.iter().any(|grant| {
+        grant.role == role && grant.bucket == bucket && !grant.vpc_endpoints.is_empty()
+    })
+}
+
+/// The VPC endpoint (and its VPC, if known) the S3 requests of a caller to `bucket` come
+/// through: a scenario role's, or a look-alike's of the role it resembles (it stands in the
+/// same network, so only its name tells it apart). A role behind a declared endpoint uses
+/// that endpoint; otherwise a role whose grant requires endpoints uses the first of them.
+pub fn source_vpce(
+    scenario: &Scenario,
+    kind: &CallerKind,
+    bucket: &str,
+) -> Option<(String, Option<String>)> {
+    let (CallerKind::Role { role } | CallerKind::LookAlike { role, .. }) = kind else {
+        return None;
+    };
+    let declared = scenario
+        .guardrails
+        .iter()
+        .find_map(|guardrail| match &guardrail.kind {
+            GuardrailKind::VpcEndpoint {
+                vpce_id,
+                vpc_id,
+                roles,
+            } if roles.contains(role) => Some((vpce_id.clone(), vpc_id.clone())),
+            _ => None,
+        });
+    declared.or_else(|| {
+        scenario
+            .grants
+            .iter()
+            .filter(|grant| grant.role == *role && grant.bucket == bucket)
+            .find_map(|grant| grant.vpc_endpoints.first())
+            .map(|id| (id.clone(), None))
+    })
+}
+
+/// Marks the S3 requests of an operation as coming through a VPC endpoint (the KMS call S3
+/// makes does not: S3 makes it from its own network).
+fn through_endpoint(steps: &mut [ProbeStep], vpce_id: &str, vpc_id: Option<&str>) {
+    for step in steps {
+        if step.request.service().eq_ignore_ascii_case(s3::SERVICE) {
+            step.request.context.add_vpc_endpoint(vpce_id, vpc_id);
         }
     }
 }
@@ -1162,6 +1336,10 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                     bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
                 }
             }
+            let endpoint = source_vpce(scenario, kind, &bucket.name);
+            // The grant's own requests, from outside the endpoints it requires, must fail.
+            let restricted = matches!(kind, CallerKind::Role { role }
+                if restricted_to_endpoints(scenario, role, &bucket.name));
             for operation in bucket_operations {
                 let granted = match (kind, &operation) {
                     (CallerKind::Role { role }, Operation::AssumeRole { role: access, .. }) => {
@@ -1183,14 +1361,23 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 if tls && !is_kms_only {
                     transports.push(Transport::PlainHttp);
                 }
+                if restricted && !is_kms_only {
+                    transports.push(Transport::OutsideVpcEndpoint);
+                }
                 for transport in transports {
+                    let mut steps = target.steps(caller, &operation, transport);
+                    if transport != Transport::OutsideVpcEndpoint {
+                        if let Some((vpce_id, vpc_id)) = &endpoint {
+                            through_endpoint(&mut steps, vpce_id, vpc_id.as_deref());
+                        }
+                    }
                     out.push(Probe {
                         caller_kind: kind.clone(),
                         bucket: bucket.name.clone(),
                         operation: operation.clone(),
                         transport,
                         intended: granted && transport == Transport::Https,
-                        steps: target.steps(caller, &operation, transport),
+                        steps,
                     });
                 }
             }

@@ -18,11 +18,7 @@ fn outcome_word(outcome: Outcome) -> &'static str {
 }
 
 fn operation_label(result: &ProbeResult) -> String {
-    let name = result.probe.operation.name();
-    match result.probe.transport {
-        Transport::Https => name,
-        Transport::PlainHttp => format!("{name} over plain HTTP"),
-    }
+    result.probe.transport.label(result.probe.operation.name())
 }
 
 /// Why the operation ended as it did, for the last column.

@@ -5,7 +5,9 @@
 
 use crate::aws::condition_key::{
     KMS_CALLER_ACCOUNT, KMS_ENCRYPTION_CONTEXT_KEYS, KMS_S3_ENCRYPTION_CONTEXT, KMS_VIA_SERVICE,
-    PRINCIPAL_ACCOUNT, PRINCIPAL_ARN, PRINCIPAL_TYPE, S3_ENCRYPTION_CONTEXT_KEY, SECURE_TRANSPORT,
+    PRINCIPAL_ACCOUNT, PRINCIPAL_ARN, PRINCIPAL_IS_AWS_SERVICE, PRINCIPAL_TYPE, REQUESTED_REGION,
+    RESOURCE_ACCOUNT, RESOURCE_ORG_ID, S3_ENCRYPTION_CONTEXT_KEY, SECURE_TRANSPORT, SOURCE_VPC,
+    SOURCE_VPCE, VIA_AWS_SERVICE,
 };
 use crate::aws::{s3_service, ASSUMED_ROLE};
 use std::collections::BTreeMap;
@@ -77,17 +79,39 @@ impl Context {
         Context::default()
     }
 
-    /// What AWS attaches to every request of `caller`: whether it came over TLS and, for a role
-    /// session, who signed it.
+    /// What AWS attaches to every request of `caller`: whether it came over TLS, that no
+    /// service makes it on the caller's behalf and, for a role session, who signed it (a role,
+    /// not a service principal).
     pub fn of_caller(caller: &Caller, secure_transport: bool) -> Self {
         let mut context = Context::new();
         context.set(SECURE_TRANSPORT, secure_transport.to_string());
+        context.set(VIA_AWS_SERVICE, "false");
         if let Caller::Role { arn, account } = caller {
             context.set(PRINCIPAL_ARN, arn.clone());
             context.set(PRINCIPAL_ACCOUNT, account.clone());
             context.set(PRINCIPAL_TYPE, ASSUMED_ROLE);
+            context.set(PRINCIPAL_IS_AWS_SERVICE, "false");
         }
         context
+    }
+
+    /// Adds what AWS knows of the resource acted upon: its account, its organization (when
+    /// the account is in one) and the region the request is made to.
+    pub fn add_resource(&mut self, account: &str, organization: Option<&str>, region: &str) {
+        self.set(RESOURCE_ACCOUNT, account);
+        if let Some(organization) = organization {
+            self.set(RESOURCE_ORG_ID, organization);
+        }
+        self.set(REQUESTED_REGION, region);
+    }
+
+    /// Adds what a request that came through a VPC endpoint carries: the endpoint, and the
+    /// VPC when it is known.
+    pub fn add_vpc_endpoint(&mut self, vpce_id: &str, vpc_id: Option<&str>) {
+        self.set(SOURCE_VPCE, vpce_id);
+        if let Some(vpc_id) = vpc_id {
+            self.set(SOURCE_VPC, vpc_id);
+        }
     }
 
     /// Adds what KMS knows of every signed caller: its account.
@@ -97,10 +121,12 @@ impl Context {
         }
     }
 
-    /// Adds what a KMS request carries when S3 sends it on the caller's behalf: S3 in the
-    /// bucket's region as `kms:ViaService`, and the encryption context S3 chose
+    /// Adds what a KMS request carries when S3 sends it on the caller's behalf (a forward
+    /// access session, so `aws:ViaAWSService` is true): S3 in the bucket's region as
+    /// `kms:ViaService`, and the encryption context S3 chose
     /// ([`crate::aws::s3_encryption_context`]).
     pub fn add_s3_call(&mut self, region: &str, encryption_context: String) {
+        self.set(VIA_AWS_SERVICE, "true");
         self.set(KMS_VIA_SERVICE, s3_service(region));
         self.set(KMS_S3_ENCRYPTION_CONTEXT, encryption_context);
         self.set_list(

@@ -117,9 +117,9 @@ fn statements_for_other_principals_and_unreadable_ones_are_kept_verbatim_in_orde
     let mut bucket = read_write(json!({"AWS": ROLE}), &[]);
     bucket.insert(
         0,
-        json!({"Sid": "Vpc", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        json!({"Sid": "Network", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
         "Resource": format!("arn:aws:s3:::{BUCKET}/*"),
-        "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}),
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}),
     );
     bucket.push(json!({"Sid": "Auditor", "Effect": "Allow",
         "Principal": {"AWS": ["arn:aws:iam::555555555555:user/auditor"]},
@@ -142,7 +142,7 @@ fn statements_for_other_principals_and_unreadable_ones_are_kept_verbatim_in_orde
         .find(|file| file.path == "live/acme-shared-data-bucket-policy.json")
         .expect("a bucket policy copy");
     let kept: Json = serde_json::from_str(&copy.text).unwrap();
-    assert_eq!(kept["Statement"][0]["Sid"], "Vpc");
+    assert_eq!(kept["Statement"][0]["Sid"], "Network");
     assert_eq!(kept["Statement"][1]["Sid"], "Auditor");
     assert_eq!(
         kept["Statement"][1]["Principal"]["AWS"],
@@ -151,7 +151,7 @@ fn statements_for_other_principals_and_unreadable_ones_are_kept_verbatim_in_orde
     assert_eq!(kept["Statement"].as_array().unwrap().len(), 2);
     let report = imported.summary.render();
     assert!(
-        report.contains("#1 \"Vpc\": kept as is: crossgrant's evaluator cannot read it"),
+        report.contains("#1 \"Network\": kept as is: crossgrant's evaluator cannot read it"),
         "{report}"
     );
     assert!(

@@ -224,11 +224,11 @@ pub(crate) fn applies(
     let policies = match layer {
         Layer::Identity => PolicySet {
             identity: vec![named],
-            resource: None,
+            ..PolicySet::default()
         },
         Layer::Bucket | Layer::Key => PolicySet {
-            identity: Vec::new(),
             resource: Some(named),
+            ..PolicySet::default()
         },
     };
     let decision = evaluate(request, &policies)?;
@@ -282,6 +282,7 @@ impl LiveWorld<'_> {
             &PolicySet {
                 identity,
                 resource: Some(resource),
+                guardrails: Vec::new(),
             },
         )
         .is_ok_and(|decision| decision.verdict.is_allowed())

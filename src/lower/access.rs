@@ -22,6 +22,9 @@ pub struct BucketAccess {
     pub list_prefixes: Option<BTreeSet<String>>,
     pub bucket_actions: BTreeSet<String>,
     pub kms_actions: BTreeSet<String>,
+    /// The VPC endpoints the role's S3 requests must come through (every grant of the pair
+    /// names the same ones); empty for anywhere.
+    pub vpc_endpoints: Vec<String>,
 }
 
 impl BucketAccess {
@@ -50,6 +53,9 @@ pub fn bucket_access(scenario: &Scenario) -> BTreeMap<(Name, Name), BucketAccess
                 list_prefixes: Some(BTreeSet::new()),
                 ..BucketAccess::default()
             });
+        if entry.vpc_endpoints != grant.vpc_endpoints {
+            entry.vpc_endpoints.clone_from(&grant.vpc_endpoints);
+        }
         if !entry.object_actions.contains_key(&grant.prefix) {
             entry
                 .object_actions
@@ -147,9 +153,22 @@ pub(super) type SidSuffixed = (Cow<'static, str>, Statement);
 /// The S3 statements one role needs on one bucket, without a principal (identity policy) or
 /// before one is added (bucket policy), nor a Sid: the Sids end in `Objects`, `List`, `Bucket`.
 fn s3_statements(bucket: &Bucket, access: &BucketAccess) -> Vec<SidSuffixed> {
-    let unnamed = |statement: Statement| Statement {
-        sid: None,
-        ..statement
+    // Every S3 statement of a grant that requires VPC endpoints holds only for requests
+    // that came through one of them.
+    let unnamed = |statement: Statement| {
+        let statement = Statement {
+            sid: None,
+            ..statement
+        };
+        if access.vpc_endpoints.is_empty() {
+            statement
+        } else {
+            statement.condition(
+                "StringEquals",
+                condition_key::SOURCE_VPCE,
+                access.vpc_endpoints.iter().map(Value::lit),
+            )
+        }
     };
     let mut statements = Vec::new();
     let mut by_actions: BTreeMap<&BTreeSet<String>, Vec<Value>> = BTreeMap::new();

@@ -120,6 +120,7 @@ struct CfnRoleView {
     path: String,
     trust: Json,
     managed_policy_arns: Vec<String>,
+    permissions_boundary: Option<String>,
     tags: Vec<TagView>,
     instance_profile: Option<String>,
     #[serde(flatten)]
@@ -345,6 +346,7 @@ fn stack_view(lowered: &Lowered, unit: &Unit, needs: &BTreeMap<UnitId, Vec<Ref>>
                     path: role.path.clone(),
                     trust: resolver.document(trust),
                     managed_policy_arns: role.managed_policy_arns.clone(),
+                    permissions_boundary: role.permissions_boundary.clone(),
                     tags: tag_views(&role.tags),
                     instance_profile: has_profile.then(|| profile_logical(&role.name)),
                     skips: checkov::role(trust).cloudformation(),

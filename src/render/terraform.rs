@@ -157,6 +157,7 @@ struct TfRoleView {
     path: String,
     trust: Json,
     managed_policy_arns: Vec<ManagedPolicyView>,
+    permissions_boundary: Option<String>,
     tags: Json,
     instance_profile: bool,
     checkov_skips: Vec<checkov::Skip>,
@@ -365,6 +366,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                             arn: arn.clone(),
                         })
                         .collect(),
+                    permissions_boundary: role.permissions_boundary.clone(),
                     tags: tags(&role.tags),
                     instance_profile: role.instance_profile,
                     checkov_skips: checkov::role(trust).checkov(Flavor::Terraform),

@@ -283,6 +283,12 @@ pub enum Problem {
         help: &'static str,
         span: Span,
     },
+    /// A guardrail's file cannot be read or is not a policy.
+    GuardrailFile {
+        file: String,
+        problem: String,
+        span: Span,
+    },
     /// The key policy crossgrant would write leaves no one able to change it again.
     KeyLockout {
         key: String,
@@ -398,6 +404,7 @@ impl Problem {
             | MissingField { span, .. }
             | InvalidKeyArn { span, .. }
             | PolicyFile { span, .. }
+            | GuardrailFile { span, .. }
             | KeyLockout { span, .. }
             | InvalidSetting { span, .. } => Some(span.clone()),
         }
@@ -680,6 +687,11 @@ impl Problem {
                 format!("policy_file `{}`: {problem}", shorten(file)),
                 "this policy file",
                 help.to_string(),
+            ),
+            GuardrailFile { file, problem, .. } => d(
+                format!("guardrail file `{}`: {problem}", shorten(file)),
+                "this guardrail file",
+                "give the policy document as a file relative to the scenario: bare (`{\"Version\": \"2012-10-17\", \"Statement\": [...]}`) or as the aws CLI prints it (`aws organizations describe-policy`, `aws iam get-policy-version`)".into(),
             ),
             KeyLockout { key, file, .. } => d(
                 format!("the key policy of key `{key}` would let no one manage the key: no statement of `{}` allows kms:PutKeyPolicy, and the key names no administrators", shorten(file)),

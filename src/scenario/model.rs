@@ -40,6 +40,47 @@ pub struct Scenario {
     pub roles: BTreeMap<Name, Role>,
     pub instances: BTreeMap<Name, Instance>,
     pub grants: Vec<Grant>,
+    /// The organization's and the accounts' guardrails `check` proves the grants under.
+    pub guardrails: Vec<Guardrail>,
+}
+
+/// A policy that grants nothing but can deny: an SCP, an RCP, a VPC endpoint policy or a
+/// permissions boundary, as `[[guardrails]]` declares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guardrail {
+    pub kind: GuardrailKind,
+    /// The file, as the scenario names it (relative to the scenario file).
+    pub file: String,
+    pub document: crate::policy::PolicyDocument,
+}
+
+/// What a guardrail is, and what it applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GuardrailKind {
+    /// A service control policy: requests of principals of these accounts.
+    Scp { accounts: Vec<Name> },
+    /// A resource control policy: requests on S3, KMS and STS resources of these accounts.
+    Rcp { accounts: Vec<Name> },
+    /// The policy of the VPC endpoint these roles' S3 requests go through.
+    VpcEndpoint {
+        vpce_id: String,
+        /// The endpoint's VPC, sent as `aws:SourceVpc` when given.
+        vpc_id: Option<String>,
+        roles: Vec<Name>,
+    },
+    /// The permissions boundary of these roles, and its managed policy ARN.
+    PermissionsBoundary { arn: String, roles: Vec<Name> },
+}
+
+impl GuardrailKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            GuardrailKind::Scp { .. } => "scp",
+            GuardrailKind::Rcp { .. } => "rcp",
+            GuardrailKind::VpcEndpoint { .. } => "vpc-endpoint",
+            GuardrailKind::PermissionsBoundary { .. } => "permission-boundary",
+        }
+    }
 }
 
 /// How crossgrant attaches the access policy of a role.
@@ -103,6 +144,9 @@ pub struct Account {
     /// The S3 bucket `deploy.sh` passes to `aws cloudformation deploy --s3-bucket` for this
     /// account's templates over 51,200 bytes (the environment may name another).
     pub artifact_bucket: Option<String>,
+    /// The organization's management account, which service and resource control policies do
+    /// not apply to.
+    pub organization_management: bool,
 }
 
 impl Account {
@@ -338,6 +382,9 @@ pub struct Role {
     /// resource policies match every such role by pattern, and the access policy goes into the
     /// permission set, since no one can attach a policy to these roles.
     pub permission_set: Option<String>,
+    /// The managed policy ARN of the role's permissions boundary (a `permission-boundary`
+    /// guardrail); crossgrant sets it on the roles it creates.
+    pub permissions_boundary: Option<String>,
 }
 
 /// Where IAM Identity Center creates the roles of permission sets (below it, a region).
@@ -469,6 +516,9 @@ pub struct Grant {
     /// For a grant `via = "owner-role"`: the consumer role the scenario names, which reaches
     /// the bucket by assuming `role`, the access role crossgrant creates in the bucket's account.
     pub via_consumer: Option<Name>,
+    /// The VPC endpoints the grant's S3 requests must come through (`aws:SourceVpce`); empty
+    /// for anywhere.
+    pub vpc_endpoints: Vec<String>,
 }
 
 impl Scenario {

@@ -38,6 +38,27 @@ pub struct RawScenario {
     pub instances: BTreeMap<Spanned<String>, RawInstance>,
     #[serde(default)]
     pub grants: Vec<RawGrant>,
+    #[serde(default)]
+    pub guardrails: Vec<RawGuardrail>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuardrail {
+    pub kind: Spanned<String>,
+    pub file: Spanned<String>,
+    /// `scp`, `rcp`: the accounts it applies to (default: every account).
+    #[serde(default)]
+    pub accounts: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `vpc-endpoint`, `permission-boundary`: the roles it applies to.
+    #[serde(default)]
+    pub roles: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub vpce_id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub vpc_id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub arn: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,6 +74,9 @@ pub struct RawAccount {
     /// The S3 bucket `deploy.sh` uploads this account's templates over 51,200 bytes to.
     #[serde(default)]
     pub artifact_bucket: Option<Spanned<String>>,
+    /// The organization's management account: SCPs and RCPs do not apply to it.
+    #[serde(default)]
+    pub organization_management: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,6 +213,9 @@ pub struct RawGrant {
     pub access_role: Option<Spanned<String>>,
     #[serde(default)]
     pub external_id: Option<Spanned<String>>,
+    /// The VPC endpoints the grant's S3 requests must come through.
+    #[serde(default)]
+    pub vpc_endpoints: Vec<Spanned<String>>,
 }
 
 /// Parses the text; a syntax or shape error comes back with its span.

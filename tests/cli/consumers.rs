@@ -245,6 +245,7 @@ fn permission_set_roles_are_matched_exactly_and_their_policy_goes_to_a_file() {
                 name,
                 document: bucket_policy,
             }),
+            ..PolicySet::default()
         };
         evaluate(&request, &policies).unwrap().verdict.is_allowed()
     };

@@ -33,6 +33,7 @@ pub fn account(name: &str, id: &str) -> Account {
         partition: Default::default(),
         role_paths: Vec::new(),
         artifact_bucket: None,
+        organization_management: false,
     }
 }
 
@@ -85,6 +86,7 @@ pub fn role(name: &str, account: &str) -> Role {
         tags: BTreeMap::new(),
         existing: false,
         permission_set: None,
+        permissions_boundary: None,
     }
 }
 
@@ -96,6 +98,7 @@ pub fn grant(role: &str, bucket: &str, access: Access, prefix: &str) -> Grant {
         prefix: prefix.into(),
         extra_actions: Vec::new(),
         via_consumer: None,
+        vpc_endpoints: Vec::new(),
     }
 }
 
@@ -120,6 +123,7 @@ pub fn shared_data(style: PrincipalStyle) -> Scenario {
         roles: BTreeMap::new(),
         instances: BTreeMap::new(),
         grants: Vec::new(),
+        guardrails: Vec::new(),
     };
     scenario
         .accounts

@@ -375,6 +375,7 @@ fn check_chain(case: &Case, live: &Live) {
                 name: "resource policy",
                 document,
             }),
+            ..PolicySet::default()
         };
         evaluate(request, &policies)
             .unwrap_or_else(|error| panic!("{label}: {error:?}"))

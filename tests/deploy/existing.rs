@@ -757,6 +757,7 @@ impl Documents {
                 name: "resource policy",
                 document: resource,
             }),
+            ..PolicySet::default()
         };
         evaluate(request, &policies).unwrap_or_else(|error| panic!("{label}: {error:?}"))
     }

@@ -7,7 +7,10 @@
 use crate::common::eval::case_files;
 use crossgrant::eval::condition::Operator;
 use crossgrant::eval::document::parse_policy_json;
-use crossgrant::eval::engine::{evaluate, NamedPolicy, PolicySet, Reason};
+use crossgrant::eval::engine::{
+    evaluate, GuardrailPolicies, Layer, NamedPolicy, PolicySet, Reason,
+};
+use crossgrant::eval::guardrail;
 use crossgrant::eval::request::{Caller, Context, Request};
 use crossgrant::policy::PolicyDocument;
 use serde::Deserialize;
@@ -22,6 +25,9 @@ struct CaseFile {
     identity: Vec<Json>,
     #[serde(default)]
     resource: Option<Json>,
+    /// Guardrail policies by layer: `scp`, `rcp`, `vpc-endpoint`, `permissions-boundary`.
+    #[serde(default)]
+    guardrails: BTreeMap<String, Vec<Json>>,
     cases: Vec<Case>,
 }
 
@@ -34,6 +40,9 @@ struct Case {
     /// Absent: the file's resource policy; `null`: no resource policy.
     #[serde(default, deserialize_with = "present")]
     resource: Option<Json>,
+    /// Absent: the file's guardrails.
+    #[serde(default)]
+    guardrails: Option<BTreeMap<String, Vec<Json>>>,
     request: RequestSpec,
     expect: Expect,
 }
@@ -153,6 +162,52 @@ fn every_case_file_decides_as_expected() {
             let names: Vec<String> = (1..=identity.len())
                 .map(|index| format!("identity{index}"))
                 .collect();
+            let guardrail_json = case.guardrails.as_ref().unwrap_or(&file.guardrails);
+            let guardrail_documents: Vec<(String, Vec<PolicyDocument>)> = guardrail_json
+                .iter()
+                .map(|(layer, documents)| {
+                    for json in documents {
+                        operators_in(json, &mut operators_used);
+                    }
+                    let documents = documents
+                        .iter()
+                        .map(|json| document(&origin, json))
+                        .collect();
+                    (layer.clone(), documents)
+                })
+                .collect();
+            let guardrail_names: Vec<Vec<String>> = guardrail_documents
+                .iter()
+                .map(|(layer, documents)| {
+                    (1..=documents.len())
+                        .map(|index| format!("{layer}{index}"))
+                        .collect()
+                })
+                .collect();
+            let guardrails = guardrail_documents
+                .iter()
+                .zip(&guardrail_names)
+                .map(|((layer, documents), names)| {
+                    let named: Vec<NamedPolicy> = documents
+                        .iter()
+                        .zip(names)
+                        .map(|(document, name)| NamedPolicy { name, document })
+                        .collect();
+                    match layer.as_str() {
+                        "scp" => guardrail::scp_layer(named),
+                        "rcp" => guardrail::rcp_layer(named),
+                        "vpc-endpoint" => GuardrailPolicies {
+                            layer: Layer::VpcEndpointPolicy,
+                            policies: named,
+                        },
+                        "permissions-boundary" => GuardrailPolicies {
+                            layer: Layer::PermissionsBoundary,
+                            policies: named,
+                        },
+                        other => panic!("{origin}: no guardrail layer {other:?}"),
+                    }
+                })
+                .collect();
             let policies = PolicySet {
                 identity: identity
                     .iter()
@@ -163,6 +218,7 @@ fn every_case_file_decides_as_expected() {
                     name: "resource",
                     document,
                 }),
+                guardrails,
             };
             let outcome = evaluate(&request(&case.request), &policies);
             let expect = &case.expect;

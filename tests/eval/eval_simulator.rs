@@ -6,18 +6,20 @@
 
 use crate::common::{self, eval};
 use crossgrant::consolidate::Fit;
-use crossgrant::eval::engine::{evaluate, Verdict};
+use crossgrant::eval::engine::{evaluate, Layer, Verdict};
+use crossgrant::eval::guardrail;
 use crossgrant::eval::probe::{probes, ProbeStep as Step, World};
 use crossgrant::eval::request::Caller;
 use crossgrant::generate::Shape;
 use crossgrant::limits::Consolidation;
 use crossgrant::lower::{lower, lower_with, Lowered};
 use crossgrant::policy::PolicyDocument;
+
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use serde_json::Value as Json;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -59,6 +61,9 @@ struct Session {
     /// would only skip one comparison).
     seen_requests: HashSet<u64>,
     cases: Vec<Case>,
+    /// Requests compared per guardrail kind, and how many a guardrail decided.
+    guardrail_requests: BTreeMap<&'static str, usize>,
+    decided_by_guardrail: usize,
 }
 
 /// One question for the simulator, with crossgrant's answer and where it came from.
@@ -66,6 +71,30 @@ struct Case {
     request: String,
     ours: Verdict,
     origin: String,
+}
+
+/// The kind RCPFullAWSAccess is validated as: an RCP's validation refuses its `Allow`.
+const RCP_FULL_ACCESS_KIND: &str = "rcp-full-access";
+
+/// The simulator's policy kind for a guardrail layer.
+fn guardrail_kind(layer: Layer) -> &'static str {
+    match layer {
+        Layer::ServiceControlPolicy => "scp",
+        Layer::ResourceControlPolicy => "rcp",
+        Layer::VpcEndpointPolicy => "endpoint",
+        Layer::PermissionsBoundary => "boundary",
+        other => panic!("{other} is no guardrail"),
+    }
+}
+
+/// The request field the simulator reads a guardrail kind's policies from.
+fn guardrail_field(kind: &str) -> &'static str {
+    match kind {
+        "scp" => "scps",
+        "rcp" => "rcps",
+        "endpoint" => "endpointPolicies",
+        _ => "boundaries",
+    }
 }
 
 fn quoted(text: &str) -> String {
@@ -105,18 +134,41 @@ impl Session {
             .resource
             .as_ref()
             .map(|policy| self.policy(policy.document, "resource"));
+        let mut guardrails: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
+        for layer in &policies.guardrails {
+            let kind = guardrail_kind(layer.layer);
+            for policy in &layer.policies {
+                let policy_kind = if policy.name == guardrail::RCP_FULL_AWS_ACCESS {
+                    RCP_FULL_ACCESS_KIND
+                } else {
+                    kind
+                };
+                let id = self.policy(policy.document, policy_kind);
+                guardrails.entry(kind).or_default().push(id);
+            }
+        }
         let mut hasher = DefaultHasher::new();
         (&request.caller, &request.action, &request.resource).hash(&mut hasher);
-        (&request.resource_account, &identity, resource).hash(&mut hasher);
+        (&request.resource_account, &identity, resource, &guardrails).hash(&mut hasher);
         for entry in request.context.iter() {
             entry.hash(&mut hasher);
         }
         if !self.seen_requests.insert(hasher.finish()) {
             return;
         }
-        let ours = evaluate(request, &policies)
-            .unwrap_or_else(|error| panic!("{}: crossgrant cannot evaluate: {error}", origin()))
-            .verdict;
+        let decision = evaluate(request, &policies)
+            .unwrap_or_else(|error| panic!("{}: crossgrant cannot evaluate: {error}", origin()));
+        for kind in guardrails.keys() {
+            *self.guardrail_requests.entry(kind).or_default() += 1;
+        }
+        if decision
+            .deciding_layers()
+            .iter()
+            .any(|layer| layer.is_guardrail())
+        {
+            self.decided_by_guardrail += 1;
+        }
+        let ours = decision.verdict;
         let context: Vec<String> = request
             .context
             .iter()
@@ -134,8 +186,12 @@ impl Session {
             Caller::Role { arn, .. } => quoted(arn),
             Caller::Anonymous => "null".to_string(),
         };
+        let guardrail_fields: String = guardrails
+            .iter()
+            .map(|(kind, ids)| format!(r#","{}":{ids:?}"#, guardrail_field(kind)))
+            .collect();
         let line = format!(
-            r#"{{"id":{id},"principal":{principal},"action":{},"resource":{},"resourceAccount":{},"context":{{{}}},"identityPolicies":{identity:?},"resourcePolicy":{}}}"#,
+            r#"{{"id":{id},"principal":{principal},"action":{},"resource":{},"resourceAccount":{},"context":{{{}}},"identityPolicies":{identity:?},"resourcePolicy":{}{guardrail_fields}}}"#,
             quoted(&request.action),
             quoted(&request.resource),
             quoted(&request.resource_account),
@@ -247,6 +303,133 @@ fn examples() -> Vec<(String, Lowered)> {
         .collect()
 }
 
+/// The organization the generated scenarios with guardrails belong to.
+const ORGANIZATION: &str = "o-exampleorg1";
+
+fn policy_document(statements: Json) -> PolicyDocument {
+    crossgrant::eval::parse_policy_json(
+        &serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
+    )
+    .unwrap()
+}
+
+/// The guardrails organizations use, as a generated scenario's `index` picks them (every
+/// pattern in turn, several at once, in most scenarios): deny outside the organization, deny
+/// unless TLS, deny KMS use outside the scenario's region (sparing the KMS calls services
+/// make), endpoint policies limited to the organization's resources or the scenario's
+/// accounts, boundaries that allow S3 and the key calls S3 makes, or only reads.
+fn add_guardrails(scenario: &mut crossgrant::model::Scenario, index: usize) {
+    use crossgrant::model::{Guardrail, GuardrailKind};
+    if index % 4 == 3 {
+        return;
+    }
+    scenario.organization = Some(ORGANIZATION.into());
+    let accounts: Vec<String> = scenario.accounts.keys().cloned().collect();
+    let ids: Vec<String> = scenario.accounts.values().map(|a| a.id.clone()).collect();
+    let roles: Vec<String> = scenario.roles.keys().cloned().collect();
+    let region = scenario.region.clone();
+    let patterns: Vec<(GuardrailKind, Json)> = vec![
+        (
+            GuardrailKind::Scp {
+                accounts: accounts.clone(),
+            },
+            serde_json::json!([{"Sid": "DenyOutsideOrgResources", "Effect": "Deny",
+                "Action": ["s3:*", "kms:*"], "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": ORGANIZATION}}}]),
+        ),
+        (
+            GuardrailKind::Scp {
+                accounts: accounts[..1].to_vec(),
+            },
+            serde_json::json!([{"Sid": "DenyKmsOutsideRegion", "Effect": "Deny",
+                "Action": "kms:*", "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:RequestedRegion": region},
+                              "Bool": {"aws:ViaAWSService": "false"}}}]),
+        ),
+        (
+            GuardrailKind::Scp {
+                accounts: accounts.clone(),
+            },
+            serde_json::json!([{"Sid": "DenyPlainHttp", "Effect": "Deny", "Action": "s3:*",
+                "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]),
+        ),
+        (
+            GuardrailKind::Rcp {
+                accounts: accounts.clone(),
+            },
+            serde_json::json!([{"Sid": "EnforceOrgIdentities", "Effect": "Deny", "Principal": "*",
+                "Action": ["s3:*", "kms:*", "sts:AssumeRole"], "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORGANIZATION},
+                              "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}]),
+        ),
+        (
+            GuardrailKind::Rcp {
+                accounts: accounts[..1].to_vec(),
+            },
+            serde_json::json!([{"Sid": "EnforceTls", "Effect": "Deny", "Principal": "*",
+                "Action": "s3:*", "Resource": "*",
+                "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}}]),
+        ),
+        (
+            GuardrailKind::VpcEndpoint {
+                vpce_id: "vpce-0a1b2c3d4e5f60718".into(),
+                vpc_id: Some("vpc-0a1b2c3d".into()),
+                roles: roles.iter().step_by(2).cloned().collect(),
+            },
+            serde_json::json!([{"Sid": "OrgResources", "Effect": "Allow", "Principal": "*",
+                "Action": "s3:*", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceOrgID": ORGANIZATION}}}]),
+        ),
+        (
+            GuardrailKind::VpcEndpoint {
+                vpce_id: "vpce-0f0e0d0c0b0a09080".into(),
+                vpc_id: None,
+                roles: roles.iter().skip(1).step_by(2).cloned().collect(),
+            },
+            serde_json::json!([{"Sid": "ScenarioAccounts", "Effect": "Allow", "Principal": "*",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceAccount": ids[..1].to_vec()}}}]),
+        ),
+        (
+            GuardrailKind::PermissionsBoundary {
+                arn: "arn:aws:iam::111111111111:policy/Boundary".into(),
+                roles: roles[..1].to_vec(),
+            },
+            serde_json::json!([{"Sid": "S3AndKeys", "Effect": "Allow",
+                "Action": ["s3:*", "kms:Decrypt", "kms:GenerateDataKey", "sts:AssumeRole"],
+                "Resource": "*"}]),
+        ),
+        (
+            GuardrailKind::PermissionsBoundary {
+                arn: "arn:aws:iam::111111111111:policy/ReadOnly".into(),
+                roles: roles[1..].to_vec(),
+            },
+            serde_json::json!([{"Sid": "ReadOnly", "Effect": "Allow",
+                "Action": ["s3:Get*", "s3:List*", "kms:Decrypt"], "Resource": "*"},
+                {"Sid": "NoDeletes", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}]),
+        ),
+    ];
+    let count = patterns.len();
+    for (offset, (kind, statements)) in patterns.into_iter().enumerate() {
+        // Each scenario takes every third pattern, starting where its index says.
+        if !(offset + index).is_multiple_of(3) || (offset + index / 3) % count == count - 1 {
+            continue;
+        }
+        let taken = match &kind {
+            GuardrailKind::VpcEndpoint { roles, .. }
+            | GuardrailKind::PermissionsBoundary { roles, .. } => !roles.is_empty(),
+            _ => true,
+        };
+        if taken {
+            scenario.guardrails.push(Guardrail {
+                kind,
+                file: format!("guardrail-{offset}.json"),
+                document: policy_document(statements),
+            });
+        }
+    }
+}
+
 /// Small generated scenarios whose documents every consolidation step applies to.
 fn consolidated_shapes() -> Vec<Shape> {
     let teams = Shape {
@@ -298,7 +481,8 @@ fn simulator_agrees_on_examples_and_generated_scenarios() {
     let mut runner = TestRunner::deterministic();
     let strategy = eval::arbitrary::scenario();
     for index in 0..GENERATED_SCENARIOS {
-        let scenario = strategy.new_tree(&mut runner).unwrap().current();
+        let mut scenario = strategy.new_tree(&mut runner).unwrap().current();
+        add_guardrails(&mut scenario, index);
         let mut lowered = lower(scenario);
         if index % 5 == 0 {
             // A fifth with the secure defaults, so plain-HTTP, SSE-header and direct-KMS
@@ -333,6 +517,21 @@ fn simulator_agrees_on_examples_and_generated_scenarios() {
         "{steps:?}"
     );
     eprintln!("requests built in {:.1?}", started.elapsed());
+    eprintln!(
+        "requests under guardrails: {:?}, {} decided by one",
+        session.guardrail_requests, session.decided_by_guardrail
+    );
+    for kind in ["scp", "rcp", "endpoint", "boundary"] {
+        assert!(
+            session
+                .guardrail_requests
+                .get(kind)
+                .is_some_and(|count| *count > 100),
+            "too few requests under {kind} guardrails: {:?}",
+            session.guardrail_requests
+        );
+    }
+    assert!(session.decided_by_guardrail > 100);
     let generated = std::time::Instant::now();
     let (cases, answers) = session.simulate();
     eprintln!("simulator answered in {:.1?}", generated.elapsed());
@@ -421,9 +620,51 @@ fn simulator_agrees_on_case_files_except_documented_disagreements() {
                 Json::Null => None,
                 document => Some(define(document, "resource")),
             };
+            let mut guardrails = serde_json::Map::new();
+            let declared = case.get("guardrails").unwrap_or(&file["guardrails"]);
+            for (layer, documents) in declared.as_object().into_iter().flatten() {
+                let mut documents: Vec<Json> = documents.as_array().unwrap().clone();
+                // As crossgrant takes it: FullAWSAccess beside SCPs that allow nothing.
+                let allows = documents.iter().any(|document| {
+                    document["Statement"]
+                        .as_array()
+                        .is_some_and(|statements| statements.iter().any(|s| s["Effect"] == "Allow"))
+                });
+                if layer == "scp" && !allows {
+                    documents.push(serde_json::json!({"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
+                }
+                // And RCPFullAWSAccess beside every account's RCPs, as AWS attaches it.
+                if layer == "rcp" {
+                    documents.push(serde_json::json!({"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}));
+                }
+                let (kind, field) = match layer.as_str() {
+                    "scp" => ("scp", "scps"),
+                    "rcp" => ("rcp", "rcps"),
+                    "vpc-endpoint" => ("endpoint", "endpointPolicies"),
+                    _ => ("boundary", "boundaries"),
+                };
+                let ids: Vec<usize> = documents
+                    .iter()
+                    .map(|document| {
+                        let full_access = document["Statement"][0]["Action"] == "*"
+                            && document["Statement"][0]["Effect"] == "Allow";
+                        define(
+                            document,
+                            if kind == "rcp" && full_access {
+                                RCP_FULL_ACCESS_KIND
+                            } else {
+                                kind
+                            },
+                        )
+                    })
+                    .collect();
+                guardrails.insert(field.to_string(), Json::from(ids));
+            }
             let request = &case["request"];
             let caller = request["caller"].as_str().unwrap();
-            let line = serde_json::json!({
+            let mut line = serde_json::json!({
                 "id": expected.len(),
                 "principal": if caller == "anonymous" { Json::Null } else { Json::from(caller) },
                 "action": request["action"],
@@ -433,6 +674,7 @@ fn simulator_agrees_on_case_files_except_documented_disagreements() {
                 "identityPolicies": identity,
                 "resourcePolicy": resource,
             });
+            line.as_object_mut().unwrap().extend(guardrails);
             requests.push(line.to_string());
             expected.push((
                 file_name.clone(),

@@ -73,6 +73,10 @@ pub(super) fn accounts(
                 partition: check.partition(),
                 role_paths,
                 artifact_bucket,
+                organization_management: account
+                    .organization_management
+                    .as_ref()
+                    .is_some_and(|flag| *flag.get_ref()),
             },
         );
     }

@@ -51,6 +51,13 @@ pub(super) fn grants(
                 .acls_enabled();
         let extra_actions = actions(check, &grant.actions, grant.bucket.get_ref(), acls_disabled);
         let via = via(check, grant);
+        let mut vpc_endpoints: Vec<String> = Vec::new();
+        for id in &grant.vpc_endpoints {
+            if super::guardrails::vpce_id(check, id) && !vpc_endpoints.contains(id.get_ref()) {
+                vpc_endpoints.push(id.get_ref().clone());
+            }
+        }
+        vpc_endpoints.sort();
         if role_ok && bucket_ok {
             let role = &roles[grant.role.get_ref()];
             let bucket = &buckets[grant.bucket.get_ref()];
@@ -83,8 +90,10 @@ pub(super) fn grants(
             prefix,
             extra_actions,
             via_consumer: via.map(|_| grant.role.get_ref().clone()),
+            vpc_endpoints,
         });
     }
+    same_endpoints(check, raw, &grants);
     if raw.grants.is_empty() {
         if let Some(first_role) = raw.roles.keys().next() {
             check.report(Problem::NoGrants {
@@ -93,6 +102,33 @@ pub(super) fn grants(
         }
     }
     grants
+}
+
+/// The grants of one role on one bucket name the same VPC endpoints: the bucket policy and the
+/// identity policy say once per bucket what the role may do there, and from where.
+fn same_endpoints(check: &mut Checker, raw: &RawScenario, grants: &[Grant]) {
+    let mut first: BTreeMap<(&str, &str), &Vec<String>> = BTreeMap::new();
+    for (grant, written) in grants.iter().zip(&raw.grants) {
+        let key = (grant.role.as_str(), grant.bucket.as_str());
+        match first.get(&key) {
+            Some(endpoints) if **endpoints != grant.vpc_endpoints => {
+                check.report(Problem::InvalidSetting {
+                    field: "vpc_endpoints",
+                    value: grant.vpc_endpoints.join(", "),
+                    reason: "differs from the vpc_endpoints another grant of this role on this bucket names",
+                    help: "give every grant of a role on one bucket the same vpc_endpoints: the policies say once per bucket where the role's requests may come from",
+                    span: written
+                        .vpc_endpoints
+                        .first()
+                        .map_or_else(|| span(&written.role), span),
+                });
+            }
+            Some(_) => {}
+            None => {
+                first.insert(key, &grant.vpc_endpoints);
+            }
+        }
+    }
 }
 
 const VIA_CHOICES: &[&str] = &["owner-role"];
@@ -221,6 +257,7 @@ pub(super) fn access_roles(
                         tags: consumer_role.tags.clone(),
                         existing: false,
                         permission_set: None,
+                        permissions_boundary: None,
                     },
                 );
             }

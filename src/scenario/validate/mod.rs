@@ -8,6 +8,7 @@
 mod accounts;
 mod buckets;
 mod grants;
+mod guardrails;
 mod instances;
 mod keys;
 mod outputs;
@@ -26,6 +27,9 @@ use crate::names::pascal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use toml::Spanned;
+
+/// How a policy file may be written.
+const POLICY_FILE_FORMS: &str = "give the policy as the aws CLI prints it (`{\"Policy\": \"…\"}`) or as a bare policy document (`{\"Version\": \"2012-10-17\", \"Statement\": [...]}`)";
 
 /// What a bucket's `key` names for the AWS-managed `aws/s3` key, so no `[keys]` table may be
 /// named so.
@@ -76,6 +80,14 @@ pub fn validate_in(raw: RawScenario, base: &Path) -> Result<Scenario, Vec<Proble
     let mut roles = roles;
     let mut grants = grants::grants(&mut check, &raw, &declared, &buckets, &roles);
     grants::access_roles(&mut check, &raw, &mut roles, &buckets, &mut grants);
+    let guardrails = guardrails::guardrails(
+        &mut check,
+        &raw,
+        &declared,
+        settings.organization.is_some(),
+        &accounts,
+        &mut roles,
+    );
     outputs::output_names(
         &mut check,
         &raw,
@@ -112,6 +124,7 @@ pub fn validate_in(raw: RawScenario, base: &Path) -> Result<Scenario, Vec<Proble
         roles,
         instances,
         grants,
+        guardrails,
     })
 }
 
@@ -409,6 +422,33 @@ impl Checker {
         }
     }
 
+    /// The text of a file the scenario names, read relative to `base`; `problem` makes the
+    /// report of a file that cannot be read or is not UTF-8 text.
+    fn read_named_file(
+        &mut self,
+        file: &Spanned<String>,
+        base: &Path,
+        problem: impl Fn(String) -> Problem,
+    ) -> Option<String> {
+        let path = base.join(file.get_ref());
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Some(text),
+                Err(_) => {
+                    self.report(problem("is not UTF-8 text".into()));
+                    None
+                }
+            },
+            Err(error) => {
+                self.report(problem(format!(
+                    "cannot be read as {}: {error}",
+                    path.display()
+                )));
+                None
+            }
+        }
+    }
+
     /// The live policy a `policy_file` holds, read relative to `base`; `capture` says how to
     /// get the file.
     fn live_policy(
@@ -418,29 +458,13 @@ impl Checker {
         capture: &'static str,
     ) -> Option<LivePolicy> {
         let named = file.get_ref();
-        let path = base.join(named);
         let problem = |problem: String, help: &'static str| Problem::PolicyFile {
             file: named.clone(),
             problem,
             help,
             span: span(file),
         };
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(_) => {
-                    self.report(problem("is not UTF-8 text".into(), capture));
-                    return None;
-                }
-            },
-            Err(error) => {
-                self.report(problem(
-                    format!("cannot be read as {}: {error}", path.display()),
-                    capture,
-                ));
-                return None;
-            }
-        };
+        let text = self.read_named_file(file, base, |text| problem(text, capture))?;
         match parse_live_policy(&text, named) {
             Ok((document, policy)) => Some(LivePolicy {
                 file: named.clone(),
@@ -449,8 +473,8 @@ impl Checker {
             }),
             Err(error) => {
                 self.report(problem(
-                    format!("{} ({})", error, path.display()),
-                    "give the policy as the aws CLI prints it (`{\"Policy\": \"…\"}`) or as a bare policy document (`{\"Version\": \"2012-10-17\", \"Statement\": [...]}`)",
+                    format!("{} ({})", error, base.join(named).display()),
+                    POLICY_FILE_FORMS,
                 ));
                 None
             }

@@ -125,6 +125,7 @@ pub(super) fn roles(
                 tags,
                 existing,
                 permission_set,
+                permissions_boundary: None,
             },
         );
     }

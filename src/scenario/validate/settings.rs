@@ -2,6 +2,7 @@
 //! the managed-policy quota of its roles and the form of their access policies.
 
 use super::{span, Checker};
+use crate::aws::is_organization_id;
 use crate::scenario::diag::Problem;
 use crate::scenario::model::{
     IdentityPolicy, PrincipalStyle, TerraformLayout, DEFAULT_MAX_MANAGED_POLICIES,
@@ -101,14 +102,4 @@ pub(super) fn settings(check: &mut Checker, raw: &RawScenario) -> Settings {
         identity_policy,
         terraform_layout,
     }
-}
-
-/// `o-` followed by 10 to 32 lowercase letters or digits.
-fn is_organization_id(text: &str) -> bool {
-    text.strip_prefix("o-").is_some_and(|rest| {
-        (10..=32).contains(&rest.len())
-            && rest
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-    })
 }
