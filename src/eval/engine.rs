@@ -271,10 +271,6 @@ pub enum Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Reason::DeniedBy { layer, statement } if layer.is_guardrail() => write!(
-                f,
-                "{layer}: denied by {statement} (the guardrail must exempt this request, or the grant cannot work)"
-            ),
             Reason::DeniedBy { layer, statement } => {
                 write!(f, "{layer}: denied by {statement}")
             }
@@ -282,10 +278,6 @@ impl fmt::Display for Reason {
                 write!(f, "{layer}: allowed by {statement}")
             }
             Reason::Missing { layer, missing } => match missing {
-                Missing::NoAllow if layer.is_guardrail() => write!(
-                    f,
-                    "{layer}: no statement allows this request (a guardrail must allow what the grants need)"
-                ),
                 Missing::NoDocument => write!(f, "{layer}: there is none"),
                 Missing::NoAllow => write!(f, "{layer}: no statement allows this request"),
                 Missing::NoDelegation => write!(

@@ -29,7 +29,17 @@ fn decided_by(result: &ProbeResult) -> String {
     match result.denied_step() {
         Some((step, decision)) => {
             let reasons: Vec<String> = decision.reasons.iter().map(Reason::to_string).collect();
-            format!("{}: {}", step.action, reasons.join("; "))
+            let guardrail = decision
+                .deciding_layers()
+                .into_iter()
+                .find(|layer| layer.is_guardrail());
+            let fix = match guardrail {
+                Some(layer) if result.probe.intended => format!(
+                    " — the grant cannot work under this {layer}: it must allow the request (exempt it from the denying statement), or the grant must change"
+                ),
+                _ => String::new(),
+            };
+            format!("{}: {}{fix}", step.action, reasons.join("; "))
         }
         None => String::new(),
     }

@@ -15,6 +15,7 @@ mod diff;
 mod existing;
 mod exit_codes;
 mod explain_cli;
+mod guardrails;
 mod harden_diagnostics;
 mod identity_policy;
 mod import;
