@@ -255,9 +255,7 @@ fn the_endpoint_condition_is_what_refuses_requests_from_outside() {
     let out = dir.path().join("out");
     common::synth(&scenario, &out, &[]);
     let files = rendered(&out);
-    assert!(files
-        .values()
-        .all(|text| !text.contains("aws:SourceVpce")));
+    assert!(files.values().all(|text| !text.contains("aws:SourceVpce")));
     let out = dir.path().join("out-example");
     common::synth(&common::root().join(EXAMPLE), &out, &[]);
     let files = rendered(&out);

@@ -433,3 +433,46 @@ fn a_principal_pattern_wider_than_the_role_is_caught_by_its_look_alike() {
         );
     }
 }
+
+/// Takes every `aws:SourceVpce` condition out of a document; returns how many there were.
+fn without_endpoint_conditions(document: &mut PolicyDocument) -> usize {
+    let mut removed = 0;
+    for statement in &mut document.statements {
+        for keys in statement.condition.values_mut() {
+            let before = keys.len();
+            keys.retain(|key, _| !key.eq_ignore_ascii_case("aws:SourceVpce"));
+            removed += before - keys.len();
+        }
+        statement.condition.retain(|_, keys| !keys.is_empty());
+    }
+    removed
+}
+
+#[test]
+fn an_endpoint_condition_left_out_lets_requests_from_outside_the_endpoint_in() {
+    let scenario =
+        crossgrant::load_scenario(&crate::common::root().join("examples/guardrails.toml"))
+            .unwrap_or_else(|error| panic!("{}", error.render()));
+    let mut lowered = lower(scenario);
+    assert!(check(&lowered).passed(), "the unbroken scenario must pass");
+    let mut removed = 0;
+    for policy in lowered.bucket_policies.values_mut() {
+        removed += without_endpoint_conditions(policy);
+    }
+    for policy in lowered.role_policies.values_mut() {
+        removed += without_endpoint_conditions(policy);
+    }
+    assert!(removed > 0, "the example's policies pin the endpoint");
+    let report = check(&lowered);
+    assert!(!report.passed());
+    let outside: Vec<_> = report
+        .failures()
+        .map(|result| result.probe.transport)
+        .collect();
+    assert!(
+        outside
+            .iter()
+            .all(|transport| *transport == crossgrant::eval::probe::Transport::OutsideVpcEndpoint),
+        "{outside:?}"
+    );
+}
