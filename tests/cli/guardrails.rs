@@ -446,9 +446,12 @@ fn refused(guardrail: &str, files: &[(&str, &str)]) -> String {
 
 const DENY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}]}"#;
 
+/// A guardrail table, the files it reads, and what the error must say.
+type BadGuardrail = (String, Vec<(&'static str, &'static str)>, &'static str);
+
 #[test]
 fn bad_guardrails_are_refused_at_their_line() {
-    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<BadGuardrail> = vec![
         ("[[guardrails]]\nkind = \"firewall\"\nfile = \"scp.json\"".into(), vec![("scp.json", DENY)], "is not a valid guardrail kind"),
         ("[[guardrails]]\nkind = \"scp\"\nfile = \"missing.json\"".into(), vec![], "guardrail file `missing.json`: cannot be read"),
         ("[[guardrails]]\nkind = \"scp\"\nfile = \"scp.json\"".into(), vec![("scp.json", "{\"Statements\": []}")], "is not a policy"),
