@@ -7,7 +7,7 @@ use crate::aws::{EC2_SERVICE, ECS_TASKS_SERVICE};
 use crate::eval::probe::CallerKind;
 use crate::lower::{bucket_access, Lowered, Resource};
 use crate::model::LivePolicy;
-use crate::model::{Encryption, PrincipalStyle, Scenario, Trust};
+use crate::model::{Encryption, GuardrailKind, PrincipalStyle, Scenario, Trust};
 use crate::names::snake;
 use crate::plan::{stem, Step};
 use serde::Serialize;
@@ -26,6 +26,24 @@ struct AccessView<'a> {
     kept: Vec<KeptView>,
     access_roles: Vec<AccessRoleView>,
     permission_sets: Vec<PermissionSetView>,
+    guardrails: Vec<GuardrailView>,
+    endpoint_grants: Vec<EndpointGrantView>,
+}
+
+/// A guardrail `check` proved the grants under.
+#[derive(Serialize)]
+struct GuardrailView {
+    kind: &'static str,
+    file: String,
+    applies_to: String,
+}
+
+/// A role whose requests to a bucket must come through VPC endpoints.
+#[derive(Serialize)]
+struct EndpointGrantView {
+    role_name: String,
+    bucket_name: String,
+    endpoints: Vec<String>,
 }
 
 /// A permission set whose roles crossgrant grants access to.
@@ -307,8 +325,59 @@ pub fn render(
                 })
             })
             .collect(),
+        guardrails: guardrail_views(scenario),
+        endpoint_grants: endpoint_grant_views(scenario),
     };
     templates.render("ACCESS.md", &view)
+}
+
+fn guardrail_views(scenario: &Scenario) -> Vec<GuardrailView> {
+    scenario
+        .guardrails
+        .iter()
+        .map(|guardrail| {
+            let (kind, applies_to) = match &guardrail.kind {
+                GuardrailKind::Scp { accounts } => ("service control policy", accounts.join(", ")),
+                GuardrailKind::Rcp { accounts } => ("resource control policy", accounts.join(", ")),
+                GuardrailKind::VpcEndpoint { vpce_id, roles, .. } => (
+                    "VPC endpoint policy",
+                    format!("{vpce_id}: {}", roles.join(", ")),
+                ),
+                GuardrailKind::PermissionsBoundary { arn, roles } => (
+                    "permissions boundary",
+                    format!("{arn}: {}", roles.join(", ")),
+                ),
+            };
+            GuardrailView {
+                kind,
+                file: guardrail.file.clone(),
+                applies_to,
+            }
+        })
+        .collect()
+}
+
+fn endpoint_grant_views(scenario: &Scenario) -> Vec<EndpointGrantView> {
+    let mut views: Vec<EndpointGrantView> = Vec::new();
+    for grant in scenario
+        .grants
+        .iter()
+        .filter(|grant| !grant.vpc_endpoints.is_empty())
+    {
+        let role_name = scenario.roles[&grant.role].role_name.clone();
+        let bucket_name = scenario.buckets[&grant.bucket].bucket_name.clone();
+        if !views
+            .iter()
+            .any(|view| view.role_name == role_name && view.bucket_name == bucket_name)
+        {
+            views.push(EndpointGrantView {
+                role_name,
+                bucket_name,
+                endpoints: grant.vpc_endpoints.clone(),
+            });
+        }
+    }
+    views
 }
 
 /// Every resource of the scenario that exists already.
