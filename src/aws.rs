@@ -359,10 +359,14 @@ pub mod condition_key {
     /// The VPC endpoint, and the VPC, a request came through.
     pub const SOURCE_VPCE: &str = "aws:SourceVpce";
     pub const SOURCE_VPC: &str = "aws:SourceVpc";
+    /// What S3 knows of a request that came through an access point.
+    pub const S3_DATA_ACCESS_POINT_ACCOUNT: &str = "s3:DataAccessPointAccount";
+    pub const S3_DATA_ACCESS_POINT_ARN: &str = "s3:DataAccessPointArn";
+    pub const S3_ACCESS_POINT_NETWORK_ORIGIN: &str = "s3:AccessPointNetworkOrigin";
 
     /// Condition keys whose values a request built by crossgrant (or given to `explain`)
     /// carries or deliberately leaves out.
-    pub const KNOWN: [&str; 22] = [
+    pub const KNOWN: [&str; 25] = [
         PRINCIPAL_ARN,
         PRINCIPAL_ACCOUNT,
         PRINCIPAL_ORG_ID,
@@ -385,6 +389,9 @@ pub mod condition_key {
         REQUESTED_REGION,
         SOURCE_VPCE,
         SOURCE_VPC,
+        S3_DATA_ACCESS_POINT_ACCOUNT,
+        S3_DATA_ACCESS_POINT_ARN,
+        S3_ACCESS_POINT_NETWORK_ORIGIN,
     ];
 }
 
@@ -688,6 +695,50 @@ pub fn bucket_arn(partition: Partition, bucket_name: &str) -> String {
     format!("{}{bucket_name}", partition.s3_prefix())
 }
 
+/// The ARN of an S3 access point: regional, and in its owner's account.
+pub fn access_point_arn(
+    partition: Partition,
+    region: &str,
+    account_id: &str,
+    name: &str,
+) -> String {
+    format!(
+        "arn:{}:s3:{region}:{account_id}:accesspoint/{name}",
+        partition.id()
+    )
+}
+
+/// The ARN an S3 request through an access point names: the access point's, or an object's
+/// through it (`…:accesspoint/NAME/object/KEY`).
+pub fn access_point_request_arn(access_point_arn: &str, object: Option<&str>) -> String {
+    match object {
+        Some(object) => format!("{access_point_arn}/object/{object}"),
+        None => access_point_arn.to_string(),
+    }
+}
+
+/// Why an access point name breaks S3's rules, if it does: 3 to 50 lowercase letters, digits
+/// and hyphens, starting and ending with a letter or digit, without the prefixes and suffix S3
+/// reserves.
+pub fn access_point_name_problem(name: &str) -> Option<&'static str> {
+    if !(3..=50).contains(&name.len()) {
+        return Some("must be 3 to 50 characters long");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Some("may hold only lowercase letters, digits and `-`");
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Some("must start and end with a letter or digit");
+    }
+    if name.starts_with("xn--") || name.ends_with("-s3alias") {
+        return Some("uses a prefix or suffix S3 reserves (`xn--`, `-s3alias`)");
+    }
+    None
+}
+
 /// The ARN an S3 request names: the object's, or without one the bucket's.
 pub fn s3_arn(partition: Partition, bucket_name: &str, object: Option<&str>) -> String {
     match object {
@@ -708,6 +759,8 @@ pub fn s3_encryption_context(
 }
 
 /// S3: a bucket policy is at most 20 KB.
+/// S3's limit on an access point policy, as on a bucket policy.
+pub const ACCESS_POINT_POLICY_BYTES: usize = 20_480;
 pub const BUCKET_POLICY_BYTES: usize = 20_480;
 /// KMS: a key policy is at most 32 KB.
 pub const KEY_POLICY_BYTES: usize = 32_768;

@@ -126,6 +126,11 @@ fn describe(scenario: &Scenario, resource: &Resource) -> String {
             ),
             None => format!("bucket policy of {bucket}"),
         },
+        Resource::AccessPoint {
+            bucket, account, ..
+        } => {
+            format!("access point of {account} on bucket {bucket}")
+        }
         Resource::Role { role, .. } => format!("role {role}"),
         Resource::InstanceProfile { role } => format!("instance profile of {role}"),
         Resource::RolePolicy { role, .. } if scenario.roles[role].existing => {

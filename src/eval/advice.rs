@@ -113,7 +113,10 @@ pub fn statement_for(layer: Layer, request: &Request) -> Json {
             "Action": request.action,
             "Resource": request.resource,
         }),
-        Layer::BucketPolicy | Layer::ResourceControlPolicy | Layer::VpcEndpointPolicy => json!({
+        Layer::BucketPolicy
+        | Layer::AccessPointPolicy
+        | Layer::ResourceControlPolicy
+        | Layer::VpcEndpointPolicy => json!({
             "Sid": sid,
             "Effect": "Allow",
             "Principal": principal,
@@ -136,7 +139,7 @@ pub fn statement_for(layer: Layer, request: &Request) -> Json {
         }),
     };
     // A list grant stays limited to the prefix asked for, in whichever layer it is added.
-    if let (Layer::BucketPolicy | Layer::Identity, Some(prefix)) =
+    if let (Layer::BucketPolicy | Layer::AccessPointPolicy | Layer::Identity, Some(prefix)) =
         (layer, request.context.get(S3_PREFIX))
     {
         statement["Condition"] =

@@ -52,9 +52,10 @@ impl<'a> PolicySet<'a> {
     pub fn documents_of(&self, layer: Layer) -> Vec<&NamedPolicy<'a>> {
         match layer {
             Layer::Identity => self.identity.iter().collect(),
-            Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => {
-                self.resource.iter().collect()
-            }
+            Layer::BucketPolicy
+            | Layer::AccessPointPolicy
+            | Layer::KeyPolicy
+            | Layer::TrustPolicy => self.resource.iter().collect(),
             guardrail => self
                 .guardrails
                 .iter()
@@ -71,7 +72,10 @@ impl<'a> PolicySet<'a> {
                 identity: vec![policy],
                 ..PolicySet::default()
             },
-            Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => PolicySet {
+            Layer::BucketPolicy
+            | Layer::AccessPointPolicy
+            | Layer::KeyPolicy
+            | Layer::TrustPolicy => PolicySet {
                 resource: Some(policy),
                 ..PolicySet::default()
             },
@@ -103,6 +107,8 @@ pub enum Layer {
     KeyPolicy,
     /// A role's trust policy, for `sts:AssumeRole`.
     TrustPolicy,
+    /// The policy of the S3 access point a request names.
+    AccessPointPolicy,
     /// The service control policies of the caller's account.
     ServiceControlPolicy,
     /// The resource control policies of the resource's account.
@@ -120,6 +126,7 @@ impl Layer {
             Layer::BucketPolicy => "bucket policy",
             Layer::KeyPolicy => "key policy",
             Layer::TrustPolicy => "trust policy",
+            Layer::AccessPointPolicy => "access point policy",
             Layer::ServiceControlPolicy => "service control policy",
             Layer::ResourceControlPolicy => "resource control policy",
             Layer::VpcEndpointPolicy => "VPC endpoint policy",
@@ -145,6 +152,16 @@ impl Layer {
             self,
             Layer::Identity | Layer::ServiceControlPolicy | Layer::PermissionsBoundary
         )
+    }
+
+    /// The resource-policy layer of a request: the bucket policy, or the access point policy
+    /// when it names an access point; the key policy; the trust policy.
+    pub fn of_request(request: &Request) -> Option<Layer> {
+        let service = request.service().to_ascii_lowercase();
+        if service == s3::SERVICE && is_access_point_arn(&request.resource) {
+            return Some(Layer::AccessPointPolicy);
+        }
+        Layer::resource_layer(&service)
     }
 
     /// The resource-policy layer of a service.
@@ -308,7 +325,10 @@ impl Decision {
     pub fn result_of(&self, layer: Layer) -> Option<&LayerResult> {
         match layer {
             Layer::Identity => Some(&self.identity),
-            Layer::BucketPolicy | Layer::KeyPolicy | Layer::TrustPolicy => Some(&self.resource),
+            Layer::BucketPolicy
+            | Layer::AccessPointPolicy
+            | Layer::KeyPolicy
+            | Layer::TrustPolicy => Some(&self.resource),
             guardrail => self
                 .guardrails
                 .iter()
@@ -339,8 +359,7 @@ enum PolicyKind {
 
 /// Decides `request` against `policies`.
 pub fn evaluate(request: &Request, policies: &PolicySet) -> Result<Decision, EvalError> {
-    let service = request.service().to_ascii_lowercase();
-    let resource_layer = Layer::resource_layer(&service).ok_or_else(|| EvalError {
+    let resource_layer = Layer::of_request(request).ok_or_else(|| EvalError {
         statement: None,
         problem: EvalProblem::UnsupportedService {
             action: request.action.clone(),
@@ -484,6 +503,23 @@ fn decide(
     let identity_allows: Vec<&Applied> = identity.allows.iter().collect();
     let direct = resource.allows_with(PrincipalScope::Caller);
     let account = resource.allows_with(PrincipalScope::Account);
+    // A request that came through an access point, at the bucket: the caller's identity policy
+    // was asked about the access point; here the bucket policy alone decides (S3 User Guide,
+    // *Configuring IAM policies for using access points*: both the access point and the bucket
+    // must permit the request).
+    if through_access_point(request) && resource_layer == Layer::BucketPolicy {
+        let resource_allows: Vec<&Applied> = resource.allows.iter().collect();
+        if resource_allows.is_empty() {
+            return (
+                Verdict::ImplicitlyDenied,
+                vec![missing(resource_layer, resource)],
+            );
+        }
+        return (
+            Verdict::Allowed,
+            allowed_by(resource_layer, &resource_allows),
+        );
+    }
     // A key policy and a trust policy must always allow: IAM policies of the resource's own
     // account count only when it delegates to the account.
     let is_kms = matches!(resource_layer, Layer::KeyPolicy | Layer::TrustPolicy);
@@ -683,6 +719,23 @@ fn statement_applies(
         }
     }
     Ok(Some(scope))
+}
+
+/// Whether an S3 ARN names an access point (`arn:aws:s3:<region>:<account>:accesspoint/…`).
+pub fn is_access_point_arn(arn: &str) -> bool {
+    arn.split(':')
+        .nth(5)
+        .is_some_and(|rest| rest.starts_with("accesspoint/"))
+}
+
+/// Whether an S3 request reached the bucket through an access point: S3 then names the access
+/// point in `s3:DataAccessPointArn`.
+pub fn through_access_point(request: &Request) -> bool {
+    !is_access_point_arn(&request.resource)
+        && request
+            .context
+            .get(crate::aws::condition_key::S3_DATA_ACCESS_POINT_ARN)
+            .is_some()
 }
 
 /// Whether a statement's `Principal` names everyone (`"*"` or `{"AWS": "*"}`).

@@ -9,7 +9,7 @@
 //! What a request *should* get comes from the grants alone ([`intended`]), never from the
 //! generated policies, so a lowering mistake shows up as a disagreement.
 
-use super::engine::{GuardrailPolicies, Layer, NamedPolicy, PolicySet};
+use super::engine::{through_access_point, GuardrailPolicies, Layer, NamedPolicy, PolicySet};
 use super::guardrail;
 use super::matching::glob_ignore_case;
 use super::request::{Caller, Context, Request};
@@ -266,6 +266,77 @@ impl Transport {
     }
 }
 
+/// How an S3 request reaches a bucket.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Route {
+    /// On the bucket itself.
+    Bucket,
+    /// Through the access point of an account (of a bucket with access points).
+    AccessPoint { account: Name, name: String },
+}
+
+impl Probe {
+    /// The operation as a report names it: with its transport and, through an access point,
+    /// which one.
+    pub fn label(&self) -> String {
+        let label = self.transport.label(self.operation.name());
+        match &self.route {
+            Route::Bucket => label,
+            Route::AccessPoint { name, .. } => format!("{label} through access point {name}"),
+        }
+    }
+}
+
+/// The routes a caller's operations on a bucket are asked by. A bucket without access points
+/// is reached directly. With them, a role is asked through its account's access point (where
+/// its grants hold), directly on the bucket, and through one other account's access point
+/// (both denied); a look-alike through the access point of the role it resembles; every other
+/// caller through its own account's access point if it has one (else the first), and directly.
+/// Access point policies name their own account's roles only, so one other account's access
+/// point stands for all of them.
+pub fn routes(
+    scenario: &Scenario,
+    kind: &CallerKind,
+    caller: &Caller,
+    bucket: &Bucket,
+) -> Vec<Route> {
+    if bucket.access_points.is_empty() {
+        return vec![Route::Bucket];
+    }
+    let route = |account: &Name| Route::AccessPoint {
+        account: account.clone(),
+        name: bucket.access_points[account].clone(),
+    };
+    let accounts: Vec<&Name> = bucket.access_points.keys().collect();
+    let own = match kind {
+        CallerKind::Role { role } | CallerKind::LookAlike { role, .. } => {
+            Some(&scenario.roles[role].account)
+        }
+        _ => caller.account().and_then(|id| {
+            scenario
+                .accounts
+                .values()
+                .find(|account| account.id == id)
+                .map(|account| &account.name)
+        }),
+    }
+    .filter(|account| bucket.access_points.contains_key(*account));
+    let first = own.unwrap_or(accounts[0]);
+    let mut out = vec![route(first), Route::Bucket];
+    if let CallerKind::Role { .. } = kind {
+        let at = accounts
+            .iter()
+            .position(|account| *account == first)
+            .unwrap_or(0);
+        let other = accounts[(at + 1) % accounts.len()];
+        if other != first {
+            out.push(route(other));
+        }
+    }
+    out
+}
+
 /// Which resource policy governs a request.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Governing {
@@ -274,6 +345,8 @@ pub enum Governing {
     Key(String),
     /// A role's trust policy, by the role's ARN.
     Trust(String),
+    /// An access point's policy, by the access point's ARN.
+    AccessPoint(String),
 }
 
 /// One request of an operation, and the resource policy it meets.
@@ -290,6 +363,8 @@ pub struct Probe {
     pub bucket: Name,
     pub operation: Operation,
     pub transport: Transport,
+    /// How the request reaches the bucket: directly, or through an access point.
+    pub route: Route,
     pub intended: bool,
     /// The S3 request first, then the KMS request it causes, if any. The operation succeeds
     /// only if every step is allowed.
@@ -306,6 +381,8 @@ pub struct World {
     pub identity_policies: BTreeMap<String, Vec<(String, PolicyDocument)>>,
     /// Trust policies of access roles by role ARN.
     pub trust_policies: BTreeMap<String, (String, PolicyDocument)>,
+    /// Access point policies by access point ARN.
+    pub access_point_policies: BTreeMap<String, (String, PolicyDocument)>,
     pub guardrails: GuardrailWorld,
 }
 
@@ -427,6 +504,20 @@ impl World {
                 );
             }
         }
+        for ((bucket, account), policy) in &lowered.access_point_policies {
+            let bucket = &scenario.buckets[bucket];
+            if let Some(arn) =
+                bucket.access_point_arn(&scenario.account(&bucket.account).id, account)
+            {
+                world.access_point_policies.insert(
+                    arn,
+                    (
+                        format!("policy of access point {}", bucket.access_points[account]),
+                        arns.literal(policy),
+                    ),
+                );
+            }
+        }
         for (role, policy) in &lowered.trust_policies {
             if scenario.roles[role].access_role_of().is_some() {
                 world.trust_policies.insert(
@@ -510,6 +601,11 @@ impl World {
                 .collect(),
             identity_policies: self.identity_policies.clone(),
             trust_policies: self.trust_policies.clone(),
+            access_point_policies: self
+                .access_point_policies
+                .iter()
+                .map(|(arn, policy)| (arn.clone(), keep(policy)))
+                .collect(),
             guardrails: self.guardrails.clone(),
         }
     }
@@ -531,12 +627,25 @@ impl World {
             Governing::Bucket(bucket) => self.bucket_policies.get(bucket),
             Governing::Key(arn) => self.key_policies.get(arn),
             Governing::Trust(arn) => self.trust_policies.get(arn),
+            Governing::AccessPoint(arn) => self.access_point_policies.get(arn),
         }
         .map(|(name, document)| NamedPolicy { name, document });
+        let mut guardrails = self.guardrails.layers(&step.request);
+        if through_access_point(&step.request) {
+            // At the bucket, behind an access point: the identity policy, the caller's
+            // guardrails and the endpoint were asked about the access point; the bucket's own
+            // RCPs still apply.
+            guardrails.retain(|layer| layer.layer == Layer::ResourceControlPolicy);
+            return PolicySet {
+                identity: Vec::new(),
+                resource,
+                guardrails,
+            };
+        }
         PolicySet {
             identity,
             resource,
-            guardrails: self.guardrails.layers(&step.request),
+            guardrails,
         }
     }
 }
@@ -1095,6 +1204,43 @@ pub fn source_vpce(
     })
 }
 
+/// Sends the S3 requests of an operation through an access point of the bucket's account:
+/// each becomes the request on the access point (its ARN, or an object's through it), which
+/// its policy governs, followed by the same request at the bucket, which the bucket policy
+/// governs; both carry what S3 knows of the access point (`s3:DataAccessPointArn`,
+/// `s3:DataAccessPointAccount`, `s3:AccessPointNetworkOrigin`). The KMS calls S3 makes stay as
+/// they are: the encryption context is the bucket's or object's, whichever way it was reached.
+pub fn through_access_point_steps(
+    steps: Vec<ProbeStep>,
+    bucket_arn: &str,
+    access_point_arn: &str,
+    owner_id: &str,
+) -> Vec<ProbeStep> {
+    let mut out = Vec::with_capacity(steps.len() + 1);
+    for mut step in steps {
+        if !step.request.service().eq_ignore_ascii_case(s3::SERVICE) {
+            out.push(step);
+            continue;
+        }
+        let context = &mut step.request.context;
+        context.set(condition_key::S3_DATA_ACCESS_POINT_ARN, access_point_arn);
+        context.set(condition_key::S3_DATA_ACCESS_POINT_ACCOUNT, owner_id);
+        context.set(condition_key::S3_ACCESS_POINT_NETWORK_ORIGIN, "Internet");
+        let object = step
+            .request
+            .resource
+            .strip_prefix(bucket_arn)
+            .and_then(|rest| rest.strip_prefix('/'));
+        let mut at_access_point = step.clone();
+        at_access_point.request.resource =
+            crate::aws::access_point_request_arn(access_point_arn, object);
+        at_access_point.governing = Governing::AccessPoint(access_point_arn.to_string());
+        out.push(at_access_point);
+        out.push(step);
+    }
+    out
+}
+
 /// Marks the S3 requests of an operation as coming through a VPC endpoint (the KMS call S3
 /// makes does not: S3 makes it from its own network).
 fn through_endpoint(steps: &mut [ProbeStep], vpce_id: &str, vpc_id: Option<&str>) {
@@ -1286,8 +1432,16 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 && !key_open_to_caller
             {
                 for key in &keys {
-                    bucket_operations.push(Operation::KmsDecrypt { key: key.clone() });
-                    bucket_operations.push(Operation::KmsGenerateDataKey { key: key.clone() });
+                    if bucket.access_points.is_empty() {
+                        bucket_operations.push(Operation::KmsDecrypt { key: key.clone() });
+                        bucket_operations.push(Operation::KmsGenerateDataKey { key: key.clone() });
+                    } else if bucket.key().is_some() {
+                        // The key policy names the consumer accounts, pinned to the calls S3
+                        // makes: S3 makes them only for a request the access point and bucket
+                        // let through, which the operations above ask end to end. What is
+                        // left to ask alone is the key called directly.
+                        bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
+                    }
                 }
             }
             let tls = enforces_tls(lowered.bucket_policies.get(&bucket.name));
@@ -1337,6 +1491,7 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 }
             }
             let endpoint = source_vpce(scenario, kind, &bucket.name);
+            let bucket_routes = routes(scenario, kind, caller, bucket);
             // The grant's own requests, from outside the endpoints it requires, must fail.
             let restricted = matches!(kind, CallerKind::Role { role }
                 if restricted_to_endpoints(scenario, role, &bucket.name));
@@ -1364,21 +1519,47 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
                 if restricted && !is_kms_only {
                     transports.push(Transport::OutsideVpcEndpoint);
                 }
-                for transport in transports {
-                    let mut steps = target.steps(caller, &operation, transport);
-                    if transport != Transport::OutsideVpcEndpoint {
-                        if let Some((vpce_id, vpc_id)) = &endpoint {
-                            through_endpoint(&mut steps, vpce_id, vpc_id.as_deref());
+                let routes = if is_kms_only {
+                    vec![Route::Bucket]
+                } else {
+                    bucket_routes.clone()
+                };
+                for route in routes {
+                    let own_route = match (&route, kind) {
+                        (Route::Bucket, _) => bucket.access_points.is_empty(),
+                        (Route::AccessPoint { account, .. }, CallerKind::Role { role }) => {
+                            scenario.roles[role].account == *account
                         }
+                        (Route::AccessPoint { .. }, _) => false,
+                    };
+                    for &transport in &transports {
+                        let mut steps = target.steps(caller, &operation, transport);
+                        if let Route::AccessPoint { account, .. } = &route {
+                            let access_point = bucket
+                                .access_point_arn(target.owner_id, account)
+                                .expect("routes name the bucket's access points");
+                            steps = through_access_point_steps(
+                                steps,
+                                &bucket.arn(),
+                                &access_point,
+                                target.owner_id,
+                            );
+                        }
+                        if transport != Transport::OutsideVpcEndpoint {
+                            if let Some((vpce_id, vpc_id)) = &endpoint {
+                                through_endpoint(&mut steps, vpce_id, vpc_id.as_deref());
+                            }
+                        }
+                        out.push(Probe {
+                            caller_kind: kind.clone(),
+                            bucket: bucket.name.clone(),
+                            operation: operation.clone(),
+                            transport,
+                            route: route.clone(),
+                            intended: granted && transport == Transport::Https && own_route,
+                            steps,
+                        });
                     }
-                    out.push(Probe {
-                        caller_kind: kind.clone(),
-                        bucket: bucket.name.clone(),
-                        operation: operation.clone(),
-                        transport,
-                        intended: granted && transport == Transport::Https,
-                        steps,
-                    });
                 }
             }
         }

@@ -18,7 +18,7 @@ fn outcome_word(outcome: Outcome) -> &'static str {
 }
 
 fn operation_label(result: &ProbeResult) -> String {
-    result.probe.transport.label(result.probe.operation.name())
+    result.probe.label()
 }
 
 /// Why the operation ended as it did, for the last column.

@@ -150,9 +150,40 @@ fn prefix_condition(statement: Statement, prefixes: &BTreeSet<String>) -> Statem
 /// suffix.
 pub(super) type SidSuffixed = (Cow<'static, str>, Statement);
 
+/// What a role's S3 statements on a bucket name: the bucket itself, or the access point of
+/// the role's account when the bucket has access points.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct S3Target {
+    /// The ARN list requests name (the bucket's, or the access point's).
+    pub bucket: String,
+    /// What object ARNs start with (`<bucket ARN>/`, or `<access point ARN>/object/`).
+    pub object_base: String,
+}
+
+impl S3Target {
+    pub fn of(scenario: &Scenario, bucket: &Bucket, role_account: &str) -> S3Target {
+        let owner = &scenario.account(&bucket.account).id;
+        match bucket.access_point_arn(owner, role_account) {
+            Some(access_point) => S3Target {
+                object_base: format!("{access_point}/object/"),
+                bucket: access_point,
+            },
+            None => S3Target {
+                object_base: format!("{}/", bucket.arn()),
+                bucket: bucket.arn(),
+            },
+        }
+    }
+
+    /// The object ARN pattern for a prefix.
+    pub fn objects(&self, prefix: &str) -> String {
+        format!("{}{prefix}*", self.object_base)
+    }
+}
+
 /// The S3 statements one role needs on one bucket, without a principal (identity policy) or
 /// before one is added (bucket policy), nor a Sid: the Sids end in `Objects`, `List`, `Bucket`.
-fn s3_statements(bucket: &Bucket, access: &BucketAccess) -> Vec<SidSuffixed> {
+fn s3_statements(target: &S3Target, access: &BucketAccess) -> Vec<SidSuffixed> {
     // Every S3 statement of a grant that requires VPC endpoints holds only for requests
     // that came through one of them.
     let unnamed = |statement: Statement| {
@@ -176,7 +207,7 @@ fn s3_statements(bucket: &Bucket, access: &BucketAccess) -> Vec<SidSuffixed> {
         by_actions
             .entry(actions)
             .or_default()
-            .push(Value::lit(object_arn(bucket, prefix)));
+            .push(Value::lit(target.objects(prefix)));
     }
     for (index, (actions, resources)) in by_actions.into_iter().enumerate() {
         let suffix = match index {
@@ -192,7 +223,7 @@ fn s3_statements(bucket: &Bucket, access: &BucketAccess) -> Vec<SidSuffixed> {
             ),
         ));
     }
-    let bucket_arn = Value::lit(bucket.arn());
+    let bucket_arn = Value::lit(target.bucket.clone());
     match &access.list_prefixes {
         None => {
             let actions: BTreeSet<String> = access
@@ -247,17 +278,25 @@ pub(super) struct S3Statements {
 
 impl S3Statements {
     pub(super) fn of(scenario: &Scenario, access: &BTreeMap<(Name, Name), BucketAccess>) -> Self {
-        let mut index: HashMap<(&str, &BucketAccess), usize> = HashMap::new();
+        let mut index: HashMap<(&str, &str, &BucketAccess), usize> = HashMap::new();
         let mut built = Vec::new();
         let of_access = access
             .iter()
-            .map(|((_, bucket_name), role_access)| {
+            .map(|((role, bucket_name), role_access)| {
+                let bucket = &scenario.buckets[bucket_name];
+                // Roles of one account share the access point of their account.
+                let account = if bucket.access_points.is_empty() {
+                    ""
+                } else {
+                    scenario.roles[role].account.as_str()
+                };
                 let next = built.len();
                 let found = *index
-                    .entry((bucket_name.as_str(), role_access))
+                    .entry((bucket_name.as_str(), account, role_access))
                     .or_insert(next);
                 if found == next {
-                    built.push(s3_statements(&scenario.buckets[bucket_name], role_access));
+                    let target = S3Target::of(scenario, bucket, &scenario.roles[role].account);
+                    built.push(s3_statements(&target, role_access));
                 }
                 found
             })

@@ -4,10 +4,10 @@
 
 use super::access::{object_arn, BucketAccess, S3Statements};
 use super::consumers::{consumer_statements, RoleNames};
-use crate::aws::{self, condition_key, s3, WRITE_OBJECT_ACTIONS};
+use crate::aws::{self, condition_key, s3, LIST_ACTION, WRITE_OBJECT_ACTIONS};
 use crate::model::{Bucket, EncryptionEnforcement, Scenario};
 use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn bucket_policies(
     scenario: &Scenario,
@@ -16,8 +16,25 @@ pub(super) fn bucket_policies(
     s3: &S3Statements,
 ) -> BTreeMap<Name, PolicyDocument> {
     let mut grantees: BTreeMap<&Name, Vec<(&Name, usize)>> = BTreeMap::new();
-    for (((role, bucket_name), _), &index) in access.iter().zip(&s3.of_access) {
+    let mut delegated: BTreeMap<&Name, BTreeSet<&str>> = BTreeMap::new();
+    for (((role, bucket_name), role_access), &index) in access.iter().zip(&s3.of_access) {
         let bucket = &scenario.buckets[bucket_name];
+        if !bucket.access_points.is_empty() {
+            // The access points' policies name the roles; the bucket delegates to them.
+            let actions = delegated.entry(bucket_name).or_default();
+            actions.extend(
+                role_access
+                    .object_actions
+                    .values()
+                    .flatten()
+                    .map(String::as_str),
+            );
+            actions.extend(role_access.bucket_actions.iter().map(String::as_str));
+            if role_access.may_list() {
+                actions.insert(LIST_ACTION);
+            }
+            continue;
+        }
         if scenario.roles[role].account == bucket.account {
             // Same account: the role's identity policy alone grants S3 access.
             continue;
@@ -40,7 +57,74 @@ pub(super) fn bucket_policies(
             let statements = consumer_statements(parts);
             (bucket_name.clone(), PolicyDocument::new(statements))
         })
+        .chain(delegated.into_iter().map(|(bucket_name, actions)| {
+            let bucket = &scenario.buckets[bucket_name];
+            (
+                bucket_name.clone(),
+                PolicyDocument::new(vec![delegation(scenario, bucket, actions)]),
+            )
+        }))
         .collect()
+}
+
+/// The policy of each access point, by bucket and consumer account: the account's roles of
+/// other accounts than the bucket's with their grants' actions on the access point's ARNs (an
+/// access point of the owner's own roles needs none: their identity policies grant).
+pub(super) fn access_point_policies(
+    scenario: &Scenario,
+    roles: &RoleNames,
+    access: &BTreeMap<(Name, Name), BucketAccess>,
+    s3: &S3Statements,
+) -> BTreeMap<(Name, Name), PolicyDocument> {
+    let mut grantees: BTreeMap<(&Name, &Name), Vec<(&Name, usize)>> = BTreeMap::new();
+    for (((role, bucket_name), _), &index) in access.iter().zip(&s3.of_access) {
+        let bucket = &scenario.buckets[bucket_name];
+        let account = &scenario.roles[role].account;
+        if bucket.access_points.is_empty() || *account == bucket.account {
+            continue;
+        }
+        grantees
+            .entry((bucket_name, account))
+            .or_default()
+            .push((role, index));
+    }
+    grantees
+        .into_iter()
+        .map(|((bucket_name, account), grantees)| {
+            let parts = grantees
+                .iter()
+                .flat_map(|&(role, index)| {
+                    let base = &roles.pascal[role.as_str()];
+                    let principal = &roles.principals[role.as_str()];
+                    s3.built[index]
+                        .iter()
+                        .map(move |(suffix, body)| (format!("{base}{suffix}"), body, principal))
+                })
+                .collect();
+            (
+                (bucket_name.clone(), account.clone()),
+                PolicyDocument::new(consumer_statements(parts)),
+            )
+        })
+        .collect()
+}
+
+pub const DELEGATE_TO_ACCESS_POINTS_SID: &str = "DelegateToAccessPoints";
+
+/// The statement by which a bucket leaves access control to the access points of its own
+/// account (S3 User Guide, *Delegating access control to access points*): every principal,
+/// for the actions the grants use, but only through an access point the owner's account
+/// owns, whose policy names the roles.
+fn delegation(scenario: &Scenario, bucket: &Bucket, actions: BTreeSet<&str>) -> Statement {
+    Statement::allow(DELEGATE_TO_ACCESS_POINTS_SID)
+        .principal(Principal::aws([Value::lit("*")]))
+        .actions(actions)
+        .resources([Value::lit(bucket.arn()), Value::lit(object_arn(bucket, ""))])
+        .condition(
+            "StringEquals",
+            condition_key::S3_DATA_ACCESS_POINT_ACCOUNT,
+            [Value::lit(scenario.account(&bucket.account).id.clone())],
+        )
 }
 
 const DENY_INSECURE_TRANSPORT_SID: &str = "DenyInsecureTransport";

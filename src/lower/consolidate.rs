@@ -816,15 +816,23 @@ fn fit_inline(statements: Vec<Statement>, sizer: &Sizer, fit: Fit, available: us
 /// Every limited document of a scenario, consolidated as far as `fit` allows, with its budget.
 pub struct Fitted {
     pub bucket_policies: BTreeMap<Name, PolicyDocument>,
+    pub access_point_policies: BTreeMap<(Name, Name), PolicyDocument>,
     pub key_policies: BTreeMap<Name, PolicyDocument>,
     pub role_layouts: BTreeMap<Name, RoleLayout>,
     pub budget: Budget,
 }
 
+/// The owner's resource policies, by kind, before they are fitted.
+pub struct ResourcePolicies {
+    pub buckets: BTreeMap<Name, PolicyDocument>,
+    /// By bucket and consumer account.
+    pub access_points: BTreeMap<(Name, Name), PolicyDocument>,
+    pub keys: BTreeMap<Name, PolicyDocument>,
+}
+
 pub fn fit_all(
     scenario: &Scenario,
-    bucket_policies: BTreeMap<Name, PolicyDocument>,
-    key_policies: BTreeMap<Name, PolicyDocument>,
+    resources: ResourcePolicies,
     role_policies: BTreeMap<Name, PolicyDocument>,
     fit: Fit,
 ) -> Fitted {
@@ -841,6 +849,27 @@ pub fn fit_all(
             },
         );
     };
+    let ResourcePolicies {
+        buckets: bucket_policies,
+        access_points: access_point_policies,
+        keys: key_policies,
+    } = resources;
+    let access_point_policies: BTreeMap<(Name, Name), PolicyDocument> = access_point_policies
+        .into_iter()
+        .map(|((bucket, account), policy)| {
+            let (policy, _, steps) =
+                fit_resource_policy(policy, Limit::AccessPointPolicy, &sizer, &scope, fit);
+            measure(
+                Document::AccessPointPolicy {
+                    bucket: bucket.clone(),
+                    account: account.clone(),
+                },
+                sizer.document(&policy),
+                steps,
+            );
+            ((bucket, account), policy)
+        })
+        .collect();
     // The policy of an existing resource keeps its live statements, which are not crossgrant's
     // to consolidate: they are added once crossgrant's own fit, and counted with them.
     let mut fit_resources =
@@ -922,7 +951,19 @@ pub fn fit_all(
         .map(|measured| LimitProblem::TooLarge {
             measured: measured.clone(),
             advice: match &measured.document {
-                Document::BucketPolicy(name) => resource_advice(scenario, &resources[0][name]),
+                Document::BucketPolicy(name) => {
+                    let mut advice = resource_advice(scenario, &resources[0][name]);
+                    if scenario.buckets[name].access_points.is_empty() {
+                        advice.push(FitAdvice::AccessPoints {
+                            bucket: name.clone(),
+                        });
+                    }
+                    advice
+                }
+                Document::AccessPointPolicy { bucket, account } => resource_advice(
+                    scenario,
+                    &access_point_policies[&(bucket.clone(), account.clone())],
+                ),
                 Document::KeyPolicy(name) => resource_advice(scenario, &resources[1][name]),
                 Document::RoleInline(role) | Document::ManagedPolicy { role, .. } => {
                     let attached = scenario.roles[role].managed_policy_arns.len();
@@ -934,6 +975,7 @@ pub fn fit_all(
         .collect();
     Fitted {
         bucket_policies,
+        access_point_policies,
         key_policies,
         role_layouts,
         budget,

@@ -3,9 +3,10 @@
 //! they were granted, limited where the key asks to use through S3 from their own accounts.
 
 use super::access::{object_arn, BucketAccess, S3Statements};
-use super::consumers::{consumer_statements, RoleNames};
+use super::consumers::{consumer_statements, ConsumerPrincipal, RoleNames};
 use crate::aws::{self, condition_key, KEY_ADMIN_ACTIONS, ROOT_KEY_ACTIONS};
 use crate::model::{Bucket, Scenario};
+use crate::names::pascal;
 use crate::policy::{Clause, Effect, Name, PolicyDocument, Principal, Ref, Statement, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -40,9 +41,11 @@ pub(super) fn key_policies(
             contexts[index] = Some(encryption_context_values(bucket, &prefixes));
         }
     }
-    // Per key and consumer role: KMS actions and the encryption contexts they are used in.
+    // Per key and consumer role: KMS actions and the encryption contexts they are used in. A
+    // role that reaches the bucket through an access point is named by its account instead
+    // (the `bool`): the access point and identity policies pin the role.
     type KeyUse<'a> = (BTreeSet<&'a str>, BTreeSet<&'a Value>);
-    let mut uses: BTreeMap<(&str, &str), KeyUse> = BTreeMap::new();
+    let mut uses: BTreeMap<(&str, &str, bool), KeyUse> = BTreeMap::new();
     for (((role, bucket_name), role_access), &index) in access.iter().zip(&s3.of_access) {
         let bucket = &scenario.buckets[bucket_name];
         let Some(key) = bucket.key() else { continue };
@@ -52,7 +55,15 @@ pub(super) fn key_policies(
             // Same account: the root statement delegates to the role's identity policy.
             continue;
         }
-        let entry = uses.entry((key, role)).or_default();
+        // Through access points, the consumers are named by account: one statement per account
+        // with everything its roles need.
+        let by_account = !bucket.access_points.is_empty();
+        let name = if by_account {
+            scenario.roles[role].account.as_str()
+        } else {
+            role.as_str()
+        };
+        let entry = uses.entry((key, name, by_account)).or_default();
         entry
             .0
             .extend(role_access.kms_actions.iter().map(String::as_str));
@@ -83,39 +94,74 @@ pub(super) fn key_policies(
                         .resources([Value::lit("*")]),
                 );
             }
-            let mut bodies: HashMap<&KeyUse, usize> = HashMap::new();
             let mut built: Vec<Statement> = Vec::new();
-            let used: Vec<(&str, usize)> = uses
-                .range((key.name.as_str(), "")..)
-                .take_while(|((key_name, _), _)| *key_name == key.name)
-                .map(|(&(_, role), key_use)| {
+            let mut bodies: HashMap<(&KeyUse, Option<&str>), usize> = HashMap::new();
+            let used: Vec<(&str, bool, usize)> = uses
+                .range((key.name.as_str(), "", false)..)
+                .take_while(|((key_name, _, _), _)| *key_name == key.name)
+                .map(|(&(_, name, by_account), key_use)| {
+                    let account = by_account.then_some(name);
                     let next = built.len();
-                    let index = *bodies.entry(key_use).or_insert(next);
+                    let index = *bodies.entry((key_use, account)).or_insert(next);
                     if index == next {
                         let (actions, contexts) = key_use;
+                        let mut statement = Statement::allow("")
+                            .actions(actions.iter().copied())
+                            .resources([Value::lit("*")])
+                            .condition(
+                                "StringLike",
+                                condition_key::KMS_S3_ENCRYPTION_CONTEXT,
+                                contexts.iter().map(|&context| context.clone()),
+                            );
+                        if let Some(account) = account {
+                            // Named by its account, the role may use the key only as S3
+                            // calls it, for its own account's requests.
+                            statement = statement
+                                .condition(
+                                    "StringEquals",
+                                    condition_key::KMS_VIA_SERVICE,
+                                    [Value::lit(aws::s3_service(&key.region))],
+                                )
+                                .condition(
+                                    "StringEquals",
+                                    condition_key::KMS_CALLER_ACCOUNT,
+                                    [Value::lit(scenario.account(account).id.clone())],
+                                );
+                        }
                         built.push(Statement {
                             sid: None,
-                            ..Statement::allow("")
-                                .actions(actions.iter().copied())
-                                .resources([Value::lit("*")])
-                                .condition(
-                                    "StringLike",
-                                    condition_key::KMS_S3_ENCRYPTION_CONTEXT,
-                                    contexts.iter().map(|&context| context.clone()),
-                                )
+                            ..statement
                         });
                     }
-                    (role, index)
+                    (name, by_account, index)
+                })
+                .collect();
+            let account_roots: HashMap<&str, ConsumerPrincipal> = used
+                .iter()
+                .filter(|(_, by_account, _)| *by_account)
+                .map(|&(account, _, _)| {
+                    (
+                        account,
+                        (Value::lit(scenario.account(account).root_arn()), Vec::new()),
+                    )
                 })
                 .collect();
             let parts = used
                 .iter()
-                .map(|&(role, index)| {
-                    (
-                        format!("{}UseKey", roles.pascal[role]),
-                        &built[index],
-                        &roles.principals[role],
-                    )
+                .map(|&(name, by_account, index)| {
+                    if by_account {
+                        (
+                            format!("UseKeyFromAccount{}", pascal(name)),
+                            &built[index],
+                            &account_roots[name],
+                        )
+                    } else {
+                        (
+                            format!("{}UseKey", roles.pascal[name]),
+                            &built[index],
+                            &roles.principals[name],
+                        )
+                    }
                 })
                 .collect();
             statements.extend(consumer_statements(parts));

@@ -46,6 +46,8 @@ impl Consolidation {
 pub enum Limit {
     /// S3: a bucket policy is at most 20 KB.
     BucketPolicy,
+    /// S3: an access point policy is at most 20 KB.
+    AccessPointPolicy,
     /// KMS: a key policy is at most 32 KB.
     KeyPolicy,
     /// IAM: all inline policies of a role together are at most 10,240 characters.
@@ -58,6 +60,7 @@ impl Limit {
     pub fn size(self) -> usize {
         match self {
             Limit::BucketPolicy => aws::BUCKET_POLICY_BYTES,
+            Limit::AccessPointPolicy => aws::ACCESS_POINT_POLICY_BYTES,
             Limit::KeyPolicy => aws::KEY_POLICY_BYTES,
             Limit::RoleInline => aws::ROLE_INLINE_POLICIES_CHARACTERS,
             Limit::ManagedPolicy => aws::MANAGED_POLICY_CHARACTERS,
@@ -71,7 +74,7 @@ impl Limit {
 
     pub fn unit(self) -> &'static str {
         match self {
-            Limit::BucketPolicy | Limit::KeyPolicy => "bytes",
+            Limit::BucketPolicy | Limit::AccessPointPolicy | Limit::KeyPolicy => "bytes",
             Limit::RoleInline | Limit::ManagedPolicy => "characters",
         }
     }
@@ -81,6 +84,11 @@ impl Limit {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Document {
     BucketPolicy(Name),
+    /// The policy of a bucket's access point for one consumer account.
+    AccessPointPolicy {
+        bucket: Name,
+        account: Name,
+    },
     KeyPolicy(Name),
     /// The inline access policy of a role.
     RoleInline(Name),
@@ -95,6 +103,7 @@ impl Document {
     pub fn limit(&self) -> Limit {
         match self {
             Document::BucketPolicy(_) => Limit::BucketPolicy,
+            Document::AccessPointPolicy { .. } => Limit::AccessPointPolicy,
             Document::KeyPolicy(_) => Limit::KeyPolicy,
             Document::RoleInline(_) => Limit::RoleInline,
             Document::ManagedPolicy { .. } => Limit::ManagedPolicy,
@@ -106,6 +115,12 @@ impl fmt::Display for Document {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Document::BucketPolicy(bucket) => write!(f, "bucket policy of bucket {bucket}"),
+            Document::AccessPointPolicy { bucket, account } => {
+                write!(
+                    f,
+                    "policy of the access point of account {account} on bucket {bucket}"
+                )
+            }
             Document::KeyPolicy(key) => write!(f, "key policy of key {key}"),
             Document::RoleInline(role) => write!(f, "inline access policy of role {role}"),
             Document::ManagedPolicy { role, number } => {
@@ -350,6 +365,8 @@ pub enum FitAdvice {
     RaiseManagedPolicies { needed: usize },
     /// Grant the role fewer buckets, or split its grants over several roles.
     SplitRole,
+    /// Give the bucket an access point per consumer account, each with its own policy.
+    AccessPoints { bucket: Name },
 }
 
 impl fmt::Display for FitAdvice {
@@ -370,6 +387,10 @@ impl fmt::Display for FitAdvice {
             FitAdvice::DeclareOrganizationRolePaths => write!(
                 f,
                 "declare the path organization-wide (organization_role_paths = [\"/team/\"]) if every role under it, in every account of the organization, is in this scenario"
+            ),
+            FitAdvice::AccessPoints { bucket } => write!(
+                f,
+                "give the bucket an S3 access point per consumer account (access_points = true on [buckets.{bucket}]): the bucket policy then delegates to them and each access point's policy, with a 20 KB limit of its own, names its account's roles"
             ),
             FitAdvice::SpreadGrants => write!(
                 f,
@@ -409,7 +430,9 @@ impl LimitProblem {
     pub fn table(&self) -> (&'static str, &str) {
         match self {
             LimitProblem::TooLarge { measured, .. } => match &measured.document {
-                Document::BucketPolicy(bucket) => ("buckets", bucket.as_str()),
+                Document::BucketPolicy(bucket) | Document::AccessPointPolicy { bucket, .. } => {
+                    ("buckets", bucket.as_str())
+                }
                 Document::KeyPolicy(key) => ("keys", key.as_str()),
                 Document::RoleInline(role) | Document::ManagedPolicy { role, .. } => {
                     ("roles", role.as_str())

@@ -30,8 +30,8 @@ use crate::model::Scenario;
 use crate::parallel::{side_by_side, SIDE_BY_SIDE_GRANTS};
 use crate::policy::{Name, PolicyDocument, Ref};
 use access::S3Statements;
-use bucket_policy::{bucket_policies, with_bucket_guardrails};
-use consolidate::{fit_all, Fit};
+use bucket_policy::{access_point_policies, bucket_policies, with_bucket_guardrails};
+use consolidate::{fit_all, Fit, ResourcePolicies};
 use consumers::RoleNames;
 use identity::{role_policies, trust_policies, with_identity_key_limits};
 use key_policy::{key_policies, with_key_use_limits};
@@ -44,6 +44,9 @@ pub struct Lowered {
     pub scenario: Scenario,
     pub units: Vec<Unit>,
     pub bucket_policies: BTreeMap<Name, PolicyDocument>,
+    /// The policy of each access point, by bucket and consumer account (an access point of
+    /// the owner's own roles has none).
+    pub access_point_policies: BTreeMap<(Name, Name), PolicyDocument>,
     pub key_policies: BTreeMap<Name, PolicyDocument>,
     /// Every statement crossgrant gives each role (IAM unites all of a role's policies). It
     /// deploys as one inline policy, or, when that would be too large, split between the inline
@@ -86,7 +89,17 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
             .iter()
             .filter_map(|(name, bucket)| Some((name, bucket.live_policy()?))),
     );
-    let fitted = fit_all(&scenario, bucket_policies, key_policies, role_policies, fit);
+    let access_point_policies = access_point_policies(&scenario, &roles, &access, &s3);
+    let fitted = fit_all(
+        &scenario,
+        ResourcePolicies {
+            buckets: bucket_policies,
+            access_points: access_point_policies,
+            keys: key_policies,
+        },
+        role_policies,
+        fit,
+    );
     let role_policies = fitted
         .role_layouts
         .iter()
@@ -97,6 +110,7 @@ pub fn lower_with(scenario: Scenario, fit: Fit) -> Lowered {
         scenario,
         units: Vec::new(),
         bucket_policies: fitted.bucket_policies,
+        access_point_policies: fitted.access_point_policies,
         key_policies: fitted.key_policies,
         role_policies,
         trust_policies,

@@ -250,6 +250,7 @@ fn smaller(group: Group) -> Vec<Group> {
                 format!("role {role} with its access policies")
             }
             Resource::KeyPolicy { key, .. } => format!("the policy of key {key}"),
+            Resource::AccessPoint { bucket, .. } => format!("the access points of bucket {bucket}"),
         };
         piece_of(label, resource);
     }

@@ -59,6 +59,13 @@ pub enum Resource {
         bucket: Name,
         policy: PolicyDocument,
     },
+    /// The access point of one consumer account on a bucket, with its policy (none for the
+    /// owner's own roles, whose identity policies grant).
+    AccessPoint {
+        bucket: Name,
+        account: Name,
+        policy: Option<PolicyDocument>,
+    },
     Role {
         role: Name,
         trust: PolicyDocument,
@@ -92,6 +99,7 @@ impl Resource {
             | Resource::RolePolicy { policy, .. }
             | Resource::ManagedPolicy { policy, .. } => Some(policy),
             Resource::Role { trust, .. } => Some(trust),
+            Resource::AccessPoint { policy, .. } => policy.as_ref(),
             _ => None,
         }
     }
@@ -142,9 +150,9 @@ impl Resource {
             Resource::Key { key, .. }
             | Resource::Alias { key }
             | Resource::KeyPolicy { key, .. } => ("key", key),
-            Resource::Bucket { bucket } | Resource::BucketPolicy { bucket, .. } => {
-                ("bucket", bucket)
-            }
+            Resource::Bucket { bucket }
+            | Resource::BucketPolicy { bucket, .. }
+            | Resource::AccessPoint { bucket, .. } => ("bucket", bucket),
             Resource::Role { role, .. }
             | Resource::InstanceProfile { role }
             | Resource::RolePolicy { role, .. }
@@ -231,6 +239,21 @@ pub(super) fn place(lowered: &Lowered, mut role_layouts: BTreeMap<Name, RoleLayo
                 Resource::BucketPolicy {
                     bucket: bucket.name.clone(),
                     policy: policy.clone(),
+                },
+            );
+        }
+        for account in bucket.access_points.keys() {
+            place(
+                &bucket.account,
+                &bucket.region,
+                Phase::Data,
+                Resource::AccessPoint {
+                    bucket: bucket.name.clone(),
+                    account: account.clone(),
+                    policy: lowered
+                        .access_point_policies
+                        .get(&(bucket.name.clone(), account.clone()))
+                        .cloned(),
                 },
             );
         }

@@ -143,6 +143,9 @@ fn creates(scenario: &Scenario, resource: &Resource) -> Option<String> {
         Resource::KeyPolicy { key, .. } => format!("policy of existing key {key}"),
         Resource::Bucket { bucket } => format!("bucket {bucket}"),
         Resource::BucketPolicy { bucket, .. } => format!("bucket policy {bucket}"),
+        Resource::AccessPoint {
+            bucket, account, ..
+        } => format!("access point of {account} on {bucket}"),
         Resource::Role { role, .. } => format!("role {role}"),
         Resource::RolePolicy { role, .. } => format!("access policy of {role}"),
         Resource::ManagedPolicy { role, number, .. } => {

@@ -32,6 +32,17 @@ struct StackView {
     outputs: Vec<CfnOutputView>,
     /// Policies of buckets that exist already.
     existing_bucket_policies: Vec<PolicyView>,
+    access_points: Vec<CfnAccessPointView>,
+}
+
+#[derive(Serialize)]
+struct CfnAccessPointView {
+    logical: String,
+    name: String,
+    /// The bucket, by `!Ref` when the stack creates it, else by name.
+    bucket: Json,
+    bucket_account_id: String,
+    policy: Option<Json>,
 }
 
 impl StackView {
@@ -50,6 +61,7 @@ impl StackView {
             + self.role_policies.len()
             + self.managed_policies.len()
             + self.instances.len()
+            + self.access_points.len()
     }
 }
 
@@ -156,6 +168,11 @@ struct CfnOutputView {
     value: Json,
 }
 
+/// The logical id of a bucket's access point for one account.
+fn access_point_logical(bucket: &str, account: &str) -> String {
+    format!("{}{}AccessPoint", pascal(bucket), pascal(account))
+}
+
 fn role_logical(role: &str) -> String {
     format!("{}Role", pascal(role))
 }
@@ -238,6 +255,7 @@ fn stack_view(lowered: &Lowered, unit: &Unit, needs: &BTreeMap<UnitId, Vec<Ref>>
             unit.id.region
         ),
         parameters: Vec::new(),
+        access_points: Vec::new(),
         keys: Vec::new(),
         buckets: Vec::new(),
         roles: Vec::new(),
@@ -334,6 +352,40 @@ fn stack_view(lowered: &Lowered, unit: &Unit, needs: &BTreeMap<UnitId, Vec<Ref>>
                     tags: tag_views(&bucket.tags),
                     policy,
                 });
+            }
+            Resource::AccessPoint {
+                bucket,
+                account,
+                policy,
+            } => {
+                let bucket = &scenario.buckets[bucket];
+                let bucket_logical = format!("{}Bucket", pascal(&bucket.name));
+                let creates_bucket = unit
+                    .resources
+                    .iter()
+                    .any(|other| matches!(other, Resource::Bucket { bucket: name } if *name == bucket.name));
+                let logical = access_point_logical(&bucket.name, account);
+                view.access_points.push(CfnAccessPointView {
+                    logical: logical.clone(),
+                    name: bucket.access_points[account].clone(),
+                    bucket: if creates_bucket {
+                        json!({ "Ref": bucket_logical })
+                    } else {
+                        json!(bucket.bucket_name)
+                    },
+                    bucket_account_id: scenario.account(&bucket.account).id.clone(),
+                    policy: policy.as_ref().map(|policy| resolver.document(policy)),
+                });
+                for (attribute, what) in [("Arn", "ARN"), ("Alias", "alias")] {
+                    view.outputs.push(CfnOutputView {
+                        name: format!("{logical}{attribute}"),
+                        description: format!(
+                            "{what} of the access point of account {account} on bucket {}",
+                            bucket.bucket_name
+                        ),
+                        value: json!({ "Fn::GetAtt": [logical, attribute] }),
+                    });
+                }
             }
             Resource::Role { role, trust } => {
                 let role = &scenario.roles[role];

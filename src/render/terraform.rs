@@ -94,8 +94,19 @@ struct ModuleView {
     instances: Vec<TfInstanceView>,
     /// Policies of buckets and keys that exist already.
     existing_policies: Vec<TfExistingPolicyView>,
+    access_points: Vec<TfAccessPointView>,
     variables: Vec<VariableView>,
     outputs: Vec<TfOutputView>,
+}
+
+#[derive(Serialize)]
+struct TfAccessPointView {
+    id: String,
+    name: String,
+    /// The bucket: `aws_s3_bucket.<id>.id` when the module creates it, else its name quoted.
+    bucket: String,
+    bucket_account_id: String,
+    policy: Option<Json>,
 }
 
 #[derive(Serialize)]
@@ -262,6 +273,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
         managed_policies: Vec::new(),
         instances: Vec::new(),
         existing_policies: Vec::new(),
+        access_points: Vec::new(),
         variables: Vec::new(),
         outputs: Vec::new(),
     };
@@ -466,6 +478,38 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                     checkov_skips: checkov::instance(instance).checkov(Flavor::Terraform),
                     tags: tags(&instance_tags),
                 });
+            }
+            Resource::AccessPoint {
+                bucket,
+                account,
+                policy,
+            } => {
+                let bucket = &scenario.buckets[bucket];
+                let creates_bucket = resources.iter().any(
+                    |other| matches!(other, Resource::Bucket { bucket: name } if *name == bucket.name),
+                );
+                let id = format!("{}_{}", snake(&bucket.name), snake(account));
+                view.access_points.push(TfAccessPointView {
+                    id: id.clone(),
+                    name: bucket.access_points[account].clone(),
+                    bucket: if creates_bucket {
+                        format!("aws_s3_bucket.{}.id", snake(&bucket.name))
+                    } else {
+                        serde_json::to_string(&bucket.bucket_name).unwrap_or_default()
+                    },
+                    bucket_account_id: scenario.account(&bucket.account).id.clone(),
+                    policy: policy.as_ref().map(|policy| resolver.document(policy)),
+                });
+                for (attribute, what) in [("arn", "ARN"), ("alias", "alias")] {
+                    view.outputs.push(TfOutputView {
+                        name: format!("access_point_{attribute}_{id}"),
+                        description: format!(
+                            "{what} of the access point of account {account} on bucket {}",
+                            bucket.bucket_name
+                        ),
+                        value: format!("aws_s3_access_point.{id}.{attribute}"),
+                    });
+                }
             }
             Resource::BucketPolicy { bucket, policy } => {
                 let bucket = &scenario.buckets[bucket];

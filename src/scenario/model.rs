@@ -328,6 +328,10 @@ pub struct Bucket {
     pub access_logs: Option<AccessLogs>,
     /// Days after which an unfinished multipart upload is removed; `None` keeps them.
     pub abort_incomplete_uploads_days: Option<u32>,
+    /// With `access_points = true`: the name of the access point of each account whose roles
+    /// are granted the bucket, in the bucket's account and region. Empty: the roles use the
+    /// bucket itself.
+    pub access_points: BTreeMap<Name, String>,
     pub tags: BTreeMap<String, String>,
     /// Set when the bucket exists already: crossgrant only writes its policy.
     pub existing: Option<ExistingBucket>,
@@ -345,6 +349,17 @@ impl Bucket {
     }
 
     /// The partition of the bucket's region, which its ARNs name.
+    /// The ARN of the access point of `account`'s roles, when the bucket has access points.
+    pub fn access_point_arn(&self, owner_id: &str, account: &str) -> Option<String> {
+        let name = self.access_points.get(account)?;
+        Some(crate::aws::access_point_arn(
+            self.partition(),
+            &self.region,
+            owner_id,
+            name,
+        ))
+    }
+
     pub fn partition(&self) -> crate::aws::Partition {
         crate::aws::partition_of(&self.region)
     }

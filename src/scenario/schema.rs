@@ -138,6 +138,12 @@ pub struct RawBucket {
     pub access_log_prefix: Option<Spanned<String>>,
     #[serde(default)]
     pub abort_incomplete_uploads_days: Option<Spanned<i64>>,
+    /// One S3 access point per consumer account, to which the bucket policy delegates.
+    #[serde(default)]
+    pub access_points: Option<Spanned<bool>>,
+    /// Access point names by consumer account, overriding the derived ones.
+    #[serde(default)]
+    pub access_point_names: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     pub tags: Tags,
 }

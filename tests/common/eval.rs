@@ -69,6 +69,7 @@ pub fn bucket(name: &str, account: &str, encryption: Encryption, bucket_key: boo
         versioning: true,
         access_logs: None,
         abort_incomplete_uploads_days: Some(7),
+        access_points: BTreeMap::new(),
         tags: BTreeMap::new(),
         existing: None,
     }

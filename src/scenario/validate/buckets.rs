@@ -3,13 +3,15 @@
 //! lifecycle of unfinished uploads.
 
 use super::{in_source_order, span, Checker, Declared, AWS_MANAGED_KEY};
+use crate::aws::access_point_name_problem;
 use crate::policy::Name;
 use crate::scenario::diag::Problem;
 use crate::scenario::model::{
-    AccessLogs, Bucket, Encryption, EncryptionEnforcement, ExistingBucket, Key, ObjectOwnership,
+    AccessLogs, Bucket, Encryption, EncryptionEnforcement, ExistingBucket, Grant, Key,
+    ObjectOwnership, Role,
 };
 use crate::scenario::schema::{RawBucket, RawScenario};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 /// Unfinished multipart uploads are removed after this many days unless a bucket says
@@ -174,12 +176,128 @@ pub(super) fn buckets(
                     .is_none_or(|flag| *flag.get_ref()),
                 access_logs,
                 abort_incomplete_uploads_days,
+                access_points: BTreeMap::new(),
                 tags,
                 existing,
             },
         );
     }
     buckets
+}
+
+/// The access point of every account whose roles a bucket with `access_points = true` is
+/// granted to, named `<bucket name>-<account>` unless `access_point_names` says otherwise
+/// (shortened, with a hash of both for uniqueness, when that is over S3's 50 characters).
+/// Names are unique within the owner's account and region, where every access point lives.
+pub(super) fn access_points(
+    check: &mut Checker,
+    raw: &RawScenario,
+    buckets: &mut BTreeMap<Name, Bucket>,
+    roles: &BTreeMap<Name, Role>,
+    grants: &[Grant],
+) {
+    let mut taken: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for (name, written) in in_source_order(&raw.buckets) {
+        let Some(bucket) = buckets.get_mut(name.get_ref()) else {
+            continue;
+        };
+        let enabled = written
+            .access_points
+            .as_ref()
+            .is_some_and(|flag| *flag.get_ref());
+        if !enabled {
+            if let Some((account, _)) = written.access_point_names.iter().next() {
+                check.report(Problem::InvalidSetting {
+                    field: "access_point_names",
+                    value: account.get_ref().clone(),
+                    reason: "names an access point, but the bucket has no `access_points = true`",
+                    help: "add access_points = true to the bucket, or remove access_point_names",
+                    span: span(account),
+                });
+            }
+            continue;
+        }
+        let consumers: BTreeSet<&Name> = grants
+            .iter()
+            .filter(|grant| grant.bucket == bucket.name)
+            .filter_map(|grant| roles.get(&grant.role))
+            .map(|role| &role.account)
+            .collect();
+        for account in written.access_point_names.keys() {
+            if !consumers.contains(account.get_ref()) {
+                check.report(Problem::InvalidSetting {
+                    field: "access_point_names",
+                    value: account.get_ref().clone(),
+                    reason: "is not an account whose roles are granted this bucket",
+                    help: "name access points of the accounts the bucket's grants are for",
+                    span: span(account),
+                });
+            }
+        }
+        for account in consumers {
+            let named = written
+                .access_point_names
+                .iter()
+                .find(|(named, _)| named.get_ref() == account);
+            let (ap_name, place) = match named {
+                Some((_, value)) => {
+                    if let Some(reason) = access_point_name_problem(value.get_ref()) {
+                        check.report(Problem::InvalidSetting {
+                            field: "access point name",
+                            value: value.get_ref().clone(),
+                            reason,
+                            help: "use 3 to 50 lowercase letters, digits and hyphens, starting and ending with a letter or digit",
+                            span: span(value),
+                        });
+                    }
+                    (value.get_ref().clone(), span(value))
+                }
+                None => (
+                    derived_access_point_name(&bucket.bucket_name, account),
+                    written
+                        .access_points
+                        .as_ref()
+                        .map_or_else(|| span(name), span),
+                ),
+            };
+            let key = (
+                bucket.account.clone(),
+                bucket.region.clone(),
+                ap_name.clone(),
+            );
+            if !taken.insert(key) {
+                check.report(Problem::InvalidSetting {
+                    field: "access point name",
+                    value: ap_name.clone(),
+                    reason: "is the name of another access point in the same account and region",
+                    help: "give each access point its own name with access_point_names = { <account> = \"…\" }",
+                    span: place,
+                });
+            }
+            bucket.access_points.insert(account.clone(), ap_name);
+        }
+    }
+}
+
+/// `<bucket name>-<account>`, lowercased to S3's alphabet; over 50 characters, cut and ended
+/// with a hash of the whole so two long names stay apart.
+fn derived_access_point_name(bucket_name: &str, account: &str) -> String {
+    let full: String = format!("{bucket_name}-{account}")
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '-',
+        })
+        .collect();
+    if full.len() <= 50 {
+        return full.trim_matches('-').to_string();
+    }
+    let hash = full.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let cut = full[..41].trim_end_matches('-');
+    format!("{cut}-{:08x}", hash as u32)
 }
 
 /// Whether `name` is a bucket name that names one bucket; reports it if not.

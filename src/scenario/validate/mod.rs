@@ -80,6 +80,8 @@ pub fn validate_in(raw: RawScenario, base: &Path) -> Result<Scenario, Vec<Proble
     let mut roles = roles;
     let mut grants = grants::grants(&mut check, &raw, &declared, &buckets, &roles);
     grants::access_roles(&mut check, &raw, &mut roles, &buckets, &mut grants);
+    let mut buckets = buckets;
+    buckets::access_points(&mut check, &raw, &mut buckets, &roles, &grants);
     let guardrails = guardrails::guardrails(
         &mut check,
         &raw,
