@@ -530,7 +530,7 @@ fn account_principal(value: &str) -> Option<&str> {
     crate::aws::is_account_id(id).then_some(id)
 }
 
-fn principal_scope(
+pub(crate) fn principal_scope(
     principal: &Principal,
     caller: &Caller,
 ) -> Result<Option<PrincipalScope>, EvalProblem> {

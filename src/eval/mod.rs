@@ -15,6 +15,7 @@ pub mod error;
 pub mod explain;
 pub mod matching;
 pub mod probe;
+pub mod reach;
 pub mod report;
 pub mod request;
 pub mod resolve;

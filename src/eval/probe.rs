@@ -19,7 +19,7 @@ use crate::aws::{
 };
 use crate::aws::{is_account_id, Partition};
 use crate::lower::Lowered;
-use crate::model::{Bucket, Encryption, EncryptionEnforcement, Scenario, Trust};
+use crate::model::{Bucket, Encryption, EncryptionEnforcement, Grant, Scenario, Trust};
 use crate::policy::{Clause, Effect, Name, PolicyDocument, Principal, Statement, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -677,11 +677,19 @@ pub const UNGRANTED_BUCKET_ACTIONS: [&str; 3] = [
 
 /// Whether the scenario's grants mean `role` to succeed at `operation` on `bucket`.
 pub fn intended(scenario: &Scenario, role: &str, bucket_name: &str, operation: &Operation) -> bool {
-    let bucket = &scenario.buckets[bucket_name];
     let grants = scenario
         .grants
         .iter()
         .filter(|grant| grant.role == role && grant.bucket == bucket_name);
+    intended_by(&scenario.buckets[bucket_name], grants, operation)
+}
+
+/// Whether `grants` (a role's grants on `bucket`) mean it to succeed at `operation`.
+fn intended_by<'g>(
+    bucket: &Bucket,
+    grants: impl IntoIterator<Item = &'g Grant>,
+    operation: &Operation,
+) -> bool {
     let covers_extra = |extra: &[String], action: &str, bucket_level: bool| {
         extra.iter().any(|pattern| {
             is_bucket_level(pattern) == bucket_level && glob_ignore_case(pattern, action)
@@ -933,13 +941,10 @@ impl ProbeTarget<'_> {
 
 /// The object keys and list prefixes probed on a bucket: one object under every granted prefix
 /// and one outside all of them.
-fn probe_targets(scenario: &Scenario, bucket: &str) -> (Vec<String>, Vec<Option<String>>) {
-    let prefixes: BTreeSet<&str> = scenario
-        .grants
-        .iter()
-        .filter(|grant| grant.bucket == bucket)
-        .map(|grant| grant.prefix.as_str())
-        .collect();
+fn probe_targets<'g>(
+    grants: impl Iterator<Item = &'g Grant>,
+) -> (Vec<String>, Vec<Option<String>>) {
+    let prefixes: BTreeSet<&str> = grants.map(|grant| grant.prefix.as_str()).collect();
     let mut keys: Vec<String> = prefixes
         .iter()
         .map(|prefix| format!("{prefix}{PROBE_OBJECT}"))
@@ -992,10 +997,10 @@ fn operations(keys: &[String], lists: &[Option<String>]) -> Vec<Operation> {
     operations
 }
 
-/// Every probe of a lowered scenario, in a stable order: callers (scenario roles first), then
-/// buckets, then operations.
-pub fn probes(lowered: &Lowered) -> Vec<Probe> {
-    let scenario = &lowered.scenario;
+/// Every caller `check` can ask, in a stable order: scenario roles first, then the probe
+/// callers of each account, the stranger, the organization member, look-alikes, principals of
+/// kept statements, and the anonymous caller.
+pub fn callers(scenario: &Scenario) -> Vec<(CallerKind, Caller)> {
     let mut callers: Vec<(CallerKind, Caller)> = scenario
         .roles
         .keys()
@@ -1044,155 +1049,303 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
     callers.extend(look_alikes(scenario));
     callers.extend(kept_principals(scenario));
     callers.push((CallerKind::Anonymous, Caller::Anonymous));
-    let kept_buckets = kept_principal_buckets(scenario);
-    let members: BTreeSet<String> = scenario
-        .accounts
-        .values()
-        .map(|account| account.id.clone())
-        .chain(organization_member_account(scenario))
-        .collect();
-    let organization = scenario
-        .organization
-        .as_deref()
-        .map(|organization| (organization, &members));
+    callers
+}
 
-    let granted: BTreeSet<(&str, &str)> = scenario
-        .grants
-        .iter()
-        .flat_map(|grant| {
-            std::iter::once(&grant.role)
-                .chain(&grant.via_consumer)
-                .map(|role| (role.as_str(), grant.bucket.as_str()))
-        })
-        .collect();
-    let mut out = Vec::new();
-    for (kind, caller) in &callers {
-        for bucket in scenario.buckets.values() {
-            let owner = &bucket.account;
-            let relevant = match kind {
-                CallerKind::Admin { account } => account != owner,
-                CallerKind::Unprivileged { account } => account == owner,
-                CallerKind::LookAlike {
-                    role, privileged, ..
-                } => {
-                    let owner_id = &scenario.account(owner).id;
-                    granted.contains(&(role.as_str(), bucket.name.as_str()))
-                        && *privileged == (caller.account() != Some(owner_id.as_str()))
-                }
-                CallerKind::Kept { principal } => kept_buckets
-                    .get(principal)
-                    .is_some_and(|buckets| buckets.contains(&bucket.name)),
-                _ => true,
-            };
-            if !relevant {
-                continue;
+/// What the probes of one bucket share, whoever asks: the targets, whether secure defaults are
+/// probed, and the access roles granted on it.
+pub struct BucketProbes<'a> {
+    pub bucket: &'a Bucket,
+    pub keys: Vec<String>,
+    lists: Vec<Option<String>>,
+    tls: bool,
+    pins_key_header: bool,
+    pins_via_service: bool,
+    /// Access roles granted on the bucket (`via = "owner-role"`).
+    pub access_roles: Vec<&'a Name>,
+}
+
+/// The probes of a lowered scenario, caller by caller and bucket by bucket, with everything
+/// that does not depend on the caller worked out once.
+pub struct ProbePlan<'a> {
+    lowered: &'a Lowered,
+    pub callers: Vec<(CallerKind, Caller)>,
+    pub buckets: Vec<BucketProbes<'a>>,
+    kept_buckets: BTreeMap<String, BTreeSet<Name>>,
+    /// The accounts of the organization: the scenario's and the member outside it.
+    members: BTreeSet<String>,
+    /// Each role's grants by bucket, the consumer of an access role counted as granted too.
+    grants: BTreeMap<&'a str, BTreeMap<&'a str, Vec<&'a Grant>>>,
+    granted: BTreeMap<&'a str, BTreeSet<&'a str>>,
+}
+
+impl<'a> ProbePlan<'a> {
+    pub fn new(lowered: &'a Lowered) -> Self {
+        let scenario = &lowered.scenario;
+        let members: BTreeSet<String> = scenario
+            .accounts
+            .values()
+            .map(|account| account.id.clone())
+            .chain(organization_member_account(scenario))
+            .collect();
+        let mut grants: BTreeMap<&str, BTreeMap<&str, Vec<&Grant>>> = BTreeMap::new();
+        let mut by_bucket: BTreeMap<&str, Vec<&Grant>> = BTreeMap::new();
+        let mut granted: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for grant in &scenario.grants {
+            grants
+                .entry(grant.role.as_str())
+                .or_default()
+                .entry(grant.bucket.as_str())
+                .or_default()
+                .push(grant);
+            by_bucket
+                .entry(grant.bucket.as_str())
+                .or_default()
+                .push(grant);
+            for role in std::iter::once(&grant.role).chain(&grant.via_consumer) {
+                granted
+                    .entry(role.as_str())
+                    .or_default()
+                    .insert(grant.bucket.as_str());
             }
-            let target = ProbeTarget {
-                scenario,
-                arns: ScenarioArns::new(scenario),
-                bucket,
-                owner_id: &scenario.account(owner).id,
-                organization,
-            };
-            let (keys, lists) = probe_targets(scenario, &bucket.name);
-            let mut bucket_operations = operations(&keys, &lists);
-            // Callers granted nothing must not reach the key through S3 either — except that
-            // AWS opens an `aws/s3` key to every principal of its own account, by design and
-            // beyond anyone's control.
-            let key_open_to_caller = bucket.encryption == Encryption::AwsManaged
-                && matches!(
-                    kind,
-                    CallerKind::Unprivileged { .. }
-                        | CallerKind::LookAlike {
-                            privileged: false,
-                            ..
-                        }
-                );
-            if !matches!(kind, CallerKind::Role { .. } | CallerKind::Anonymous)
-                && !key_open_to_caller
-            {
-                for key in &keys {
-                    bucket_operations.push(Operation::KmsDecrypt { key: key.clone() });
-                    bucket_operations.push(Operation::KmsGenerateDataKey { key: key.clone() });
-                }
-            }
-            let tls = enforces_tls(lowered.bucket_policies.get(&bucket.name));
-            let grantee_policies = || {
-                scenario
-                    .grants
-                    .iter()
-                    .filter(|grant| grant.bucket == bucket.name)
-                    .filter_map(|grant| lowered.role_policies.get(&grant.role))
-            };
-            let pins_key_header = mentions_condition_key(
-                lowered
-                    .bucket_policies
-                    .get(&bucket.name)
-                    .into_iter()
-                    .chain(grantee_policies()),
-                condition_key::S3_SSE_KMS_KEY_ID,
-            );
-            let pins_via_service = bucket.key().is_some_and(|key| {
-                mentions_condition_key(
+        }
+        let buckets = scenario
+            .buckets
+            .values()
+            .map(|bucket| {
+                let bucket_grants = by_bucket.get(bucket.name.as_str());
+                let bucket_grants = || bucket_grants.into_iter().flatten();
+                let (keys, lists) = probe_targets(bucket_grants().copied());
+                let grantee_policies =
+                    || bucket_grants().filter_map(|grant| lowered.role_policies.get(&grant.role));
+                let pins_key_header = mentions_condition_key(
                     lowered
-                        .key_policies
-                        .get(key)
+                        .bucket_policies
+                        .get(&bucket.name)
                         .into_iter()
                         .chain(grantee_policies()),
-                    condition_key::KMS_VIA_SERVICE,
-                )
+                    condition_key::S3_SSE_KMS_KEY_ID,
+                );
+                let pins_via_service = bucket.key().is_some_and(|key| {
+                    mentions_condition_key(
+                        lowered
+                            .key_policies
+                            .get(key)
+                            .into_iter()
+                            .chain(grantee_policies()),
+                        condition_key::KMS_VIA_SERVICE,
+                    )
+                });
+                let access_roles: BTreeSet<&Name> = bucket_grants()
+                    .filter(|grant| grant.via_consumer.is_some())
+                    .map(|grant| &grant.role)
+                    .collect();
+                BucketProbes {
+                    bucket,
+                    keys,
+                    lists,
+                    tls: enforces_tls(lowered.bucket_policies.get(&bucket.name)),
+                    pins_key_header,
+                    pins_via_service,
+                    access_roles: access_roles.into_iter().collect(),
+                }
+            })
+            .collect();
+        ProbePlan {
+            lowered,
+            callers: callers(scenario),
+            buckets,
+            kept_buckets: kept_principal_buckets(scenario),
+            members,
+            grants,
+            granted,
+        }
+    }
+
+    pub fn scenario(&self) -> &'a Scenario {
+        &self.lowered.scenario
+    }
+
+    /// Whether `role` has a grant on `bucket`, or reaches it through an access role.
+    pub fn is_granted(&self, role: &str, bucket: &str) -> bool {
+        self.granted
+            .get(role)
+            .is_some_and(|buckets| buckets.contains(bucket))
+    }
+
+    /// The grants of `role` on `bucket`.
+    pub fn grants_of(&self, role: &str, bucket: &str) -> &[&'a Grant] {
+        self.grants
+            .get(role)
+            .and_then(|buckets| buckets.get(bucket))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the caller is asked about the bucket at all: administrators only about other
+    /// accounts' buckets, unprivileged roles about their own account's, look-alikes about the
+    /// buckets of the role they resemble, kept principals about the buckets whose policies name
+    /// them.
+    pub fn relevant(&self, kind: &CallerKind, caller: &Caller, bucket: &Bucket) -> bool {
+        let scenario = &self.lowered.scenario;
+        let owner = &bucket.account;
+        match kind {
+            CallerKind::Admin { account } => account != owner,
+            CallerKind::Unprivileged { account } => account == owner,
+            CallerKind::LookAlike {
+                role, privileged, ..
+            } => {
+                let owner_id = &scenario.account(owner).id;
+                self.is_granted(role, &bucket.name)
+                    && *privileged == (caller.account() != Some(owner_id.as_str()))
+            }
+            CallerKind::Kept { principal } => self
+                .kept_buckets
+                .get(principal)
+                .is_some_and(|buckets| buckets.contains(&bucket.name)),
+            _ => true,
+        }
+    }
+
+    /// The requests of `bucket`'s probes are built for.
+    fn target(&self, bucket: &BucketProbes<'a>) -> ProbeTarget<'_> {
+        let scenario = &self.lowered.scenario;
+        ProbeTarget {
+            scenario,
+            arns: ScenarioArns::new(scenario),
+            bucket: bucket.bucket,
+            owner_id: &scenario.account(&bucket.bucket.account).id,
+            organization: scenario
+                .organization
+                .as_deref()
+                .map(|organization| (organization, &self.members)),
+        }
+    }
+
+    /// Every probe of one caller on one bucket, in a stable order.
+    pub fn probes(&self, kind: &CallerKind, caller: &Caller, probed: &BucketProbes) -> Vec<Probe> {
+        let scenario = &self.lowered.scenario;
+        let bucket = probed.bucket;
+        let target = self.target(probed);
+        let keys = &probed.keys;
+        let mut bucket_operations = operations(keys, &probed.lists);
+        // Callers granted nothing must not reach the key through S3 either — except that
+        // AWS opens an `aws/s3` key to every principal of its own account, by design and
+        // beyond anyone's control.
+        let key_open_to_caller = bucket.encryption == Encryption::AwsManaged
+            && matches!(
+                kind,
+                CallerKind::Unprivileged { .. }
+                    | CallerKind::LookAlike {
+                        privileged: false,
+                        ..
+                    }
+            );
+        if !matches!(kind, CallerKind::Role { .. } | CallerKind::Anonymous) && !key_open_to_caller {
+            for key in keys {
+                bucket_operations.push(Operation::KmsDecrypt { key: key.clone() });
+                bucket_operations.push(Operation::KmsGenerateDataKey { key: key.clone() });
+            }
+        }
+        for role in &probed.access_roles {
+            bucket_operations.push(Operation::AssumeRole {
+                role: (*role).clone(),
+                role_name: scenario.roles[*role].role_name.clone(),
             });
-            let access_roles: BTreeSet<&Name> = scenario
-                .grants
-                .iter()
-                .filter(|grant| grant.bucket == bucket.name && grant.via_consumer.is_some())
-                .map(|grant| &grant.role)
-                .collect();
-            for role in access_roles {
-                bucket_operations.push(Operation::AssumeRole {
-                    role: role.clone(),
-                    role_name: scenario.roles[role].role_name.clone(),
+        }
+        for key in keys {
+            if probed.pins_key_header {
+                bucket_operations.push(Operation::PutObjectOtherKey { key: key.clone() });
+            }
+            if probed.pins_via_service && matches!(kind, CallerKind::Role { .. }) {
+                bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
+            }
+        }
+        let mut out = Vec::new();
+        for operation in bucket_operations {
+            let granted = match (kind, &operation) {
+                (CallerKind::Role { role }, Operation::AssumeRole { role: access, .. }) => {
+                    scenario.roles[access].access_role_of() == Some(role)
+                }
+                (CallerKind::Role { role }, _) => intended_by(
+                    bucket,
+                    self.grants_of(role, &bucket.name).iter().copied(),
+                    &operation,
+                ),
+                _ => false,
+            };
+            let mut transports = vec![Transport::Https];
+            let is_kms_only = matches!(
+                operation,
+                Operation::AssumeRole { .. }
+                    | Operation::KmsDecrypt { .. }
+                    | Operation::KmsGenerateDataKey { .. }
+                    | Operation::KmsDirectDecrypt { .. }
+            );
+            if probed.tls && !is_kms_only {
+                transports.push(Transport::PlainHttp);
+            }
+            for transport in transports {
+                out.push(Probe {
+                    caller_kind: kind.clone(),
+                    bucket: bucket.name.clone(),
+                    operation: operation.clone(),
+                    transport,
+                    intended: granted && transport == Transport::Https,
+                    steps: target.steps(caller, &operation, transport),
                 });
             }
-            for key in &keys {
-                if pins_key_header {
-                    bucket_operations.push(Operation::PutObjectOtherKey { key: key.clone() });
-                }
-                if pins_via_service && matches!(kind, CallerKind::Role { .. }) {
-                    bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
+        }
+        out
+    }
+
+    /// The contexts every request of `caller` on `bucket` starts from, as its steps build
+    /// them: an S3 request over each transport, and the KMS request S3 sends for it.
+    pub fn caller_contexts(&self, caller: &Caller, probed: &BucketProbes) -> CallerContexts {
+        let target = self.target(probed);
+        let mut kms = target.base_context(caller, Transport::Https);
+        kms.add_kms_caller(caller);
+        CallerContexts {
+            https: target.base_context(caller, Transport::Https),
+            plain_http: target.base_context(caller, Transport::PlainHttp),
+            kms,
+        }
+    }
+}
+
+/// What the context of a request holds because of who sent it (see
+/// [`ProbePlan::caller_contexts`]).
+#[derive(Clone, Debug)]
+pub struct CallerContexts {
+    pub https: Context,
+    pub plain_http: Context,
+    pub kms: Context,
+}
+
+impl CallerContexts {
+    /// The context a step starts from, by the resource policy it meets and its transport.
+    pub fn of_step(&self, step: &ProbeStep) -> &Context {
+        match step.governing {
+            Governing::Key(_) => &self.kms,
+            Governing::Bucket(_) | Governing::Trust(_) => {
+                match step.request.context.get(condition_key::SECURE_TRANSPORT) {
+                    Some([value]) if value == "false" => &self.plain_http,
+                    _ => &self.https,
                 }
             }
-            for operation in bucket_operations {
-                let granted = match (kind, &operation) {
-                    (CallerKind::Role { role }, Operation::AssumeRole { role: access, .. }) => {
-                        scenario.roles[access].access_role_of() == Some(role)
-                    }
-                    (CallerKind::Role { role }, _) => {
-                        intended(scenario, role, &bucket.name, &operation)
-                    }
-                    _ => false,
-                };
-                let mut transports = vec![Transport::Https];
-                let is_kms_only = matches!(
-                    operation,
-                    Operation::AssumeRole { .. }
-                        | Operation::KmsDecrypt { .. }
-                        | Operation::KmsGenerateDataKey { .. }
-                        | Operation::KmsDirectDecrypt { .. }
-                );
-                if tls && !is_kms_only {
-                    transports.push(Transport::PlainHttp);
-                }
-                for transport in transports {
-                    out.push(Probe {
-                        caller_kind: kind.clone(),
-                        bucket: bucket.name.clone(),
-                        operation: operation.clone(),
-                        transport,
-                        intended: granted && transport == Transport::Https,
-                        steps: target.steps(caller, &operation, transport),
-                    });
-                }
+        }
+    }
+}
+
+/// Every probe of a lowered scenario, in a stable order: callers (scenario roles first), then
+/// buckets, then operations. Every scenario role is asked about every bucket here; `check`
+/// asks only about the buckets whose documents can let a role in (see [`super::reach`]).
+pub fn probes(lowered: &Lowered) -> Vec<Probe> {
+    let plan = ProbePlan::new(lowered);
+    let mut out = Vec::new();
+    for (kind, caller) in &plan.callers {
+        for probed in &plan.buckets {
+            if plan.relevant(kind, caller, probed.bucket) {
+                out.extend(plan.probes(kind, caller, probed));
             }
         }
     }
