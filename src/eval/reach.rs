@@ -162,6 +162,16 @@ impl<'w> BucketDocuments<'w> {
         })
     }
 
+    /// Whether a resource pattern matches a resource of the bucket's probes: only resources
+    /// that start with its text up to the first wildcard can.
+    fn matches_a_resource(&self, pattern: &str) -> bool {
+        let fixed = &pattern[..pattern.find(['*', '?']).unwrap_or(pattern.len())];
+        self.resources
+            .range::<str, _>((std::ops::Bound::Included(fixed), std::ops::Bound::Unbounded))
+            .take_while(|resource| resource.starts_with(fixed))
+            .any(|resource| glob(pattern, resource))
+    }
+
     /// Whether an `Allow` of the identity policies may apply to a request of the bucket's.
     fn identity_allows(&self, identity: &[(String, crate::policy::PolicyDocument)]) -> bool {
         identity.iter().any(|(_, document)| {
@@ -169,11 +179,9 @@ impl<'w> BucketDocuments<'w> {
                 statement.effect == Effect::Allow
                     && match &statement.resource {
                         Some(Clause::Is(patterns)) => patterns.iter().any(|pattern| {
-                            pattern.as_lit().is_none_or(|pattern| {
-                                self.resources
-                                    .iter()
-                                    .any(|resource| glob(pattern, resource))
-                            })
+                            pattern
+                                .as_lit()
+                                .is_none_or(|pattern| self.matches_a_resource(pattern))
                         }),
                         _ => true,
                     }
