@@ -54,12 +54,12 @@ for grants in 200 2000 20000; do
       --export-json "$work/$grants-$label.json" "$exe check $scenario" >/dev/null
     rss=$( { /usr/bin/time -v "$exe" check "$scenario" >/dev/null; } 2>&1 | awk -F': ' '/Maximum resident/ {printf "%.1f MB", $2/1024}')
     operations=$("$exe" check "$scenario" | head -1 | sed 's/.* — \([0-9]*\) operations.*/\1/')
-    python3 - "$work/$grants-$label.json" "$grants grants" "$label" "$operations" "$rss" >>"$report" <<'PY'
+    python3 - "$work/$grants-$label.json" "$grants" "$label" "$operations" "$rss" >>"$report" <<'PY'
 import json, sys
 result = json.load(open(sys.argv[1]))["results"][0]
 time = lambda seconds: f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
 cpu = result["user"] + result["system"]
-print(f"| {sys.argv[2]} | {sys.argv[3]} | {int(sys.argv[4]):,} | {time(result['mean'])} | {time(result['stddev'] or 0)} | {time(result['min'])} | {time(result['max'])} | {time(cpu)} | {sys.argv[5]} |")
+print(f"| {int(sys.argv[2]):,} grants | {sys.argv[3]} | {int(sys.argv[4]):,} | {time(result['mean'])} | {time(result['stddev'] or 0)} | {time(result['min'])} | {time(result['max'])} | {time(cpu)} | {sys.argv[5]} |")
 PY
   done
 done

@@ -15,6 +15,7 @@ use super::probe::{BucketProbes, CallerContexts, CallerKind, Probe, ProbePlan, W
 use super::reach::{identity_coverage, reachable_roles, BucketDocuments, Coverage};
 use super::request::Caller;
 use crate::lower::Lowered;
+use crate::model::Access;
 use crate::policy::{Name, PolicyDocument};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -392,7 +393,7 @@ struct GroupKey<'w> {
 enum Class {
     /// A scenario role, with its grants on the bucket and the access roles it may assume.
     Role {
-        grants: String,
+        grants: Vec<(Access, String, Vec<String>)>,
         assumes: Vec<Name>,
     },
     /// A probe caller the `aws/s3` key of its own account lets in.
@@ -428,13 +429,17 @@ impl BucketGroups {
             let class = match (sharing, kind) {
                 (Sharing::Alone, _) => Class::Alone(index),
                 (_, CallerKind::Role { role }) => Class::Role {
-                    grants: format!(
-                        "{:?}",
-                        plan.grants_of(role, &probed.bucket.name)
-                            .iter()
-                            .map(|grant| (&grant.access, &grant.prefix, &grant.extra_actions))
-                            .collect::<Vec<_>>()
-                    ),
+                    grants: plan
+                        .grants_of(role, &probed.bucket.name)
+                        .iter()
+                        .map(|grant| {
+                            (
+                                grant.access,
+                                grant.prefix.clone(),
+                                grant.extra_actions.clone(),
+                            )
+                        })
+                        .collect(),
                     assumes: probed
                         .access_roles
                         .iter()
