@@ -9,11 +9,13 @@
 //! ([`super::reach`]) share one evaluation: the first of them is asked, the others get its
 //! decisions under their own identity-policy names.
 
-use super::engine::{evaluate, Decision, Reason};
+use super::engine::{evaluate, Decision, NamedPolicy, PolicySet, Reason};
 use super::error::{EvalError, StatementRef};
-use super::probe::{BucketProbes, CallerContexts, CallerKind, Probe, ProbePlan, World};
+use super::probe::{
+    BucketProbes, CallerContexts, CallerKind, Governing, Probe, ProbePlan, ProbeStep, World,
+};
 use super::reach::{identity_coverage, reachable_roles, BucketDocuments, Coverage};
-use super::request::Caller;
+use super::request::{Caller, Context, Request};
 use crate::lower::Lowered;
 use crate::model::Access;
 use crate::policy::{Name, PolicyDocument};
@@ -422,10 +424,7 @@ impl BucketGroups {
                     continue;
                 }
             }
-            let identity: &[(String, PolicyDocument)] = caller
-                .arn()
-                .and_then(|arn| world.identity_policies.get(arn))
-                .map_or(&[], Vec::as_slice);
+            let identity = caller_documents(world, caller, probed);
             let class = match (sharing, kind) {
                 (Sharing::Alone, _) => Class::Alone(index),
                 (_, CallerKind::Role { role }) => Class::Role {
@@ -461,8 +460,8 @@ impl BucketGroups {
             };
             let contexts = plan.caller_contexts(caller, probed);
             let mut coverage: Vec<Coverage> = documents.coverage(caller, &contexts).collect();
-            for (_, document) in identity {
-                for statement in &document.statements {
+            for policy in &identity {
+                for statement in &policy.document.statements {
                     for context in [&contexts.https, &contexts.plain_http, &contexts.kms] {
                         coverage.push(identity_coverage(statement, context));
                     }
@@ -470,7 +469,7 @@ impl BucketGroups {
             }
             let key = GroupKey {
                 class,
-                identity: identity.iter().map(|(_, document)| document).collect(),
+                identity: identity.iter().map(|policy| policy.document).collect(),
                 same_account: accounts
                     .iter()
                     .map(|account| caller.account() == Some(account))
@@ -483,16 +482,12 @@ impl BucketGroups {
                 firsts.len() - 1
             });
             sizes[group] += 1;
-            let first_identity = plan.callers[firsts[group]]
-                .1
-                .arn()
-                .and_then(|arn| world.identity_policies.get(arn))
-                .map_or(&[][..], Vec::as_slice);
+            let first_identity = caller_documents(world, &plan.callers[firsts[group]].1, probed);
             let renames = first_identity
                 .iter()
-                .zip(identity)
-                .filter(|((shared, _), (own, _))| shared != own)
-                .map(|((shared, _), (own, _))| (shared.clone(), own.clone()))
+                .zip(&identity)
+                .filter(|(shared, own)| shared.name != own.name)
+                .map(|(shared, own)| (shared.name.to_string(), own.name.to_string()))
                 .collect();
             members.push(Member {
                 caller: index,
@@ -517,6 +512,34 @@ impl BucketGroups {
             shareable,
         }
     }
+}
+
+/// The documents of a decision that belong to the caller rather than to the resource: what
+/// callers sharing an evaluation must have alike (their statements' coverage is compared too).
+/// Every layer of [`PolicySet`] is named here, so a layer added to it must be placed: on the
+/// caller's side (here), or on the resource's (the same for every caller of a bucket, and
+/// covered by [`BucketDocuments`]).
+fn caller_documents<'w>(
+    world: &'w World,
+    caller: &Caller,
+    probed: &BucketProbes,
+) -> Vec<NamedPolicy<'w>> {
+    // What `World::policies` reads of a step: who asks, and which resource policy governs.
+    let step = ProbeStep {
+        request: Request {
+            caller: caller.clone(),
+            action: String::new(),
+            resource: String::new(),
+            resource_account: String::new(),
+            context: Context::new(),
+        },
+        governing: Governing::Bucket(probed.bucket.name.clone()),
+    };
+    let PolicySet {
+        identity,
+        resource: _,
+    } = world.policies(&step);
+    identity
 }
 
 struct Evaluator<'a> {
