@@ -555,7 +555,10 @@ pub(crate) fn principal_scope(
 /// Whether a `NotPrincipal` list exempts the caller. AWS checks the account before the role, so
 /// a role session is exempt only when its account is listed; listing the role alone still
 /// leaves the account — and so the session — denied.
-fn not_principal_excludes(principal: &Principal, caller: &Caller) -> Result<bool, EvalProblem> {
+pub(crate) fn not_principal_excludes(
+    principal: &Principal,
+    caller: &Caller,
+) -> Result<bool, EvalProblem> {
     let values = aws_principals(principal)?;
     Ok(match caller {
         Caller::Anonymous => values.contains(&"*"),

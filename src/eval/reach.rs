@@ -18,7 +18,7 @@
 //! policies.
 
 use super::condition::{holds, Operator};
-use super::engine::{principal_scope, NamedPolicy, PrincipalScope};
+use super::engine::{not_principal_excludes, principal_scope, NamedPolicy, PrincipalScope};
 use super::matching::glob;
 use super::probe::{BucketProbes, CallerContexts, Governing, ProbePlan, World};
 use super::request::{Caller, Context};
@@ -74,9 +74,15 @@ pub fn resource_coverage(statement: &Statement, caller: &Caller, context: &Conte
             Ok(None) => return Coverage::Never,
             Err(_) => return Coverage::Undecided,
         },
-        // A `NotPrincipal` or a missing principal: asked as written, for every caller alike
-        // only if the evaluation would say so; treat the caller as covered.
-        _ => return Coverage::Undecided,
+        // The evaluator refuses an `Allow` with `NotPrincipal`, whoever asks.
+        Some(Clause::Not(_)) if statement.effect == Effect::Allow => return Coverage::Undecided,
+        Some(Clause::Not(principal)) => match not_principal_excludes(principal, caller) {
+            Ok(true) => return Coverage::Never,
+            Ok(false) => PrincipalScope::Caller,
+            Err(_) => return Coverage::Undecided,
+        },
+        // The evaluator refuses a resource statement without a principal, whoever asks.
+        None => return Coverage::Undecided,
     };
     match caller_conditions(statement, context) {
         Coverage::Covers(_) => Coverage::Covers(scope),

@@ -398,7 +398,8 @@ fn sharing_an_evaluation_changes_no_result() {
     for shape in &shapes {
         let unbroken = generated(shape);
         let mut broken = unbroken.clone();
-        // One team member's identity policy loses a statement, a bucket policy gets unpinned.
+        // One team member's identity policy loses a statement, a bucket policy gets unpinned
+        // and a Deny that spares one account.
         broken
             .role_policies
             .get_mut("consumer-00002")
@@ -406,6 +407,20 @@ fn sharing_an_evaluation_changes_no_result() {
             .statements
             .pop();
         unpin(broken.bucket_policies.get_mut("data-0001").unwrap());
+        // A Deny for everyone but one consumer account: it tells accounts apart.
+        let objects = format!("arn:aws:s3:::{}/*", bucket_name(&broken, "data-0001"));
+        let spared = broken.scenario.accounts["consumer-0001"].root_arn();
+        broken
+            .bucket_policies
+            .get_mut("data-0001")
+            .unwrap()
+            .statements
+            .push(Statement {
+                principal: Some(Clause::Not(Principal::aws([Value::lit(spared)]))),
+                ..Statement::deny("AllButOne")
+                    .actions(["s3:GetObject"])
+                    .resources([Value::lit(objects)])
+            });
         for lowered in [&unbroken, &broken] {
             let mut shared = Everything::default();
             let mut alone = Everything::default();
