@@ -4,7 +4,9 @@
 //! of an unrelated account, an administrator of an account of the scenario's organization that
 //! the scenario does not name (when it declares one), and an anonymous caller) and every bucket,
 //! every S3 operation a grant can imply is asked together with the KMS call S3 makes for it,
-//! carrying the context AWS would attach; so are operations no grant implies.
+//! carrying the context AWS would attach; so are operations no grant implies. [`ProbePlan`]
+//! builds them caller by caller and bucket by bucket; `check` leaves out the scenario roles
+//! that no document of a bucket can let in ([`super::reach`]).
 //!
 //! What a request *should* get comes from the grants alone ([`intended`]), never from the
 //! generated policies, so a lowering mistake shows up as a disagreement.
