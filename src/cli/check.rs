@@ -5,8 +5,9 @@
 //! intend.
 
 use super::{load_planned, Planned};
-use crate::error::{reported, Error, Status};
-use crate::eval::report::{write_human, write_json};
+use crate::error::{Error, Status};
+use crate::eval::check::{check_into, Sharing};
+use crate::eval::report::{HumanReport, JsonReport};
 use crate::render::{Format, Templates};
 use std::io::Write;
 use std::path::PathBuf;
@@ -58,13 +59,58 @@ pub fn run(
     let templates = Templates::load(None)?;
     let planned = load_planned(&args.scenario, stderr, &templates, Format::Yaml)?;
     let lowered = &planned.lowered;
-    let report = crate::eval::check(lowered);
-    reported(match args.format {
-        ReportFormat::Human => write_human(&report, stdout).and_then(|()| {
-            stdout
-                .write_all((document_sizes(&lowered.budget) + &template_sizes(&planned)).as_bytes())
-        }),
-        ReportFormat::Json => write_json(&report, stdout),
-    })?;
-    Ok(Status::finding_if(!report.passed()))
+    // A reader that goes away (`| head`) does not cut the check short: its exit code still
+    // says whether every operation is as intended.
+    let mut out = std::io::BufWriter::new(UntilClosed {
+        out: stdout,
+        closed: false,
+    });
+    let summary = match args.format {
+        ReportFormat::Human => {
+            check_into(lowered, Sharing::Shared, &mut HumanReport::new(&mut out)).and_then(
+                |summary| {
+                    out.write_all(
+                        (document_sizes(&lowered.budget) + &template_sizes(&planned)).as_bytes(),
+                    )?;
+                    Ok(summary)
+                },
+            )
+        }
+        ReportFormat::Json => check_into(lowered, Sharing::Shared, &mut JsonReport::new(&mut out)),
+    }
+    .and_then(|summary| out.flush().map(|()| summary));
+    let summary = summary.map_err(Error::Report)?;
+    Ok(Status::finding_if(!summary.passed()))
+}
+
+/// A writer that takes everything once its reader has closed the pipe.
+struct UntilClosed<'w> {
+    out: &'w mut dyn Write,
+    closed: bool,
+}
+
+impl Write for UntilClosed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.out.write(buf) {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            written => written,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.out.flush() {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            _ if self.closed => Ok(()),
+            flushed => flushed,
+        }
+    }
 }

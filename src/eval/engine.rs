@@ -765,7 +765,7 @@ fn account_principal(value: &str) -> Option<&str> {
     crate::aws::is_account_id(id).then_some(id)
 }
 
-fn principal_scope(
+pub(crate) fn principal_scope(
     principal: &Principal,
     caller: &Caller,
 ) -> Result<Option<PrincipalScope>, EvalProblem> {
@@ -790,7 +790,10 @@ fn principal_scope(
 /// Whether a `NotPrincipal` list exempts the caller. AWS checks the account before the role, so
 /// a role session is exempt only when its account is listed; listing the role alone still
 /// leaves the account — and so the session — denied.
-fn not_principal_excludes(principal: &Principal, caller: &Caller) -> Result<bool, EvalProblem> {
+pub(crate) fn not_principal_excludes(
+    principal: &Principal,
+    caller: &Caller,
+) -> Result<bool, EvalProblem> {
     let values = aws_principals(principal)?;
     Ok(match caller {
         Caller::Anonymous => values.contains(&"*"),

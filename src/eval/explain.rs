@@ -90,6 +90,7 @@ impl Question {
             context.set(condition_key::PRINCIPAL_ORG_ID, organization.clone());
         }
         context.set(condition_key::RESOURCE_ACCOUNT, resource_account);
+        context.set(condition_key::VIA_AWS_SERVICE, "false");
         if let Some(organization) = &self.resource_org_id {
             context.set(condition_key::RESOURCE_ORG_ID, organization.clone());
         }

@@ -16,6 +16,7 @@ pub mod explain;
 pub mod guardrail;
 pub mod matching;
 pub mod probe;
+pub mod reach;
 pub mod report;
 pub mod request;
 pub mod resolve;

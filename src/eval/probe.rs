@@ -4,7 +4,9 @@
 //! of an unrelated account, an administrator of an account of the scenario's organization that
 //! the scenario does not name (when it declares one), and an anonymous caller) and every bucket,
 //! every S3 operation a grant can imply is asked together with the KMS call S3 makes for it,
-//! carrying the context AWS would attach; so are operations no grant implies.
+//! carrying the context AWS would attach; so are operations no grant implies. [`ProbePlan`]
+//! builds them caller by caller and bucket by bucket; `check` leaves out the scenario roles
+//! that no document of a bucket can let in ([`super::reach`]).
 //!
 //! What a request *should* get comes from the grants alone ([`intended`]), never from the
 //! generated policies, so a lowering mistake shows up as a disagreement.
@@ -20,7 +22,9 @@ use crate::aws::{
 };
 use crate::aws::{is_account_id, Partition};
 use crate::lower::Lowered;
-use crate::model::{Bucket, Encryption, EncryptionEnforcement, GuardrailKind, Scenario, Trust};
+use crate::model::{
+    Bucket, Encryption, EncryptionEnforcement, Grant, GuardrailKind, Scenario, Trust,
+};
 use crate::policy::{Clause, Effect, Name, PolicyDocument, Principal, Statement, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -292,7 +296,8 @@ impl Probe {
 /// is reached directly. With them, a role is asked through its account's access point (where
 /// its grants hold), directly on the bucket, and through one other account's access point
 /// (both denied); a look-alike through the access point of the role it resembles; every other
-/// caller through its own account's access point if it has one (else the first), and directly.
+/// caller through its own account's access point if it has one (else the first), and directly;
+/// the stranger through every access point.
 /// Access point policies name their own account's roles only, so one other account's access
 /// point stands for all of them.
 pub fn routes(
@@ -322,6 +327,15 @@ pub fn routes(
         }),
     }
     .filter(|account| bucket.access_points.contains_key(*account));
+    if let CallerKind::Stranger { .. } = kind {
+        // A caller no document names tries every door: which also makes its probes name
+        // every access point and its policy (what `check` learns a bucket's documents from).
+        return accounts
+            .into_iter()
+            .map(route)
+            .chain([Route::Bucket])
+            .collect();
+    }
     let first = own.unwrap_or(accounts[0]);
     let mut out = vec![route(first), Route::Bucket];
     if let CallerKind::Role { .. } = kind {
@@ -892,11 +906,19 @@ pub const UNGRANTED_BUCKET_ACTIONS: [&str; 3] = [
 
 /// Whether the scenario's grants mean `role` to succeed at `operation` on `bucket`.
 pub fn intended(scenario: &Scenario, role: &str, bucket_name: &str, operation: &Operation) -> bool {
-    let bucket = &scenario.buckets[bucket_name];
     let grants = scenario
         .grants
         .iter()
         .filter(|grant| grant.role == role && grant.bucket == bucket_name);
+    intended_by(&scenario.buckets[bucket_name], grants, operation)
+}
+
+/// Whether `grants` (a role's grants on `bucket`) mean it to succeed at `operation`.
+fn intended_by<'g>(
+    bucket: &Bucket,
+    grants: impl IntoIterator<Item = &'g Grant>,
+    operation: &Operation,
+) -> bool {
     let covers_extra = |extra: &[String], action: &str, bucket_level: bool| {
         extra.iter().any(|pattern| {
             is_bucket_level(pattern) == bucket_level && glob_ignore_case(pattern, action)
@@ -1129,6 +1151,9 @@ impl ProbeTarget<'_> {
             Operation::KmsDirectDecrypt { key } => {
                 let mut step = self.kms_step(caller, kms::DECRYPT, key);
                 step.request.context.remove(condition_key::KMS_VIA_SERVICE);
+                step.request
+                    .context
+                    .set(condition_key::VIA_AWS_SERVICE, "false");
                 vec![step]
             }
             Operation::AssumeRole { role, .. } => vec![self.assume_step(caller, role)],
@@ -1165,7 +1190,7 @@ impl ProbeTarget<'_> {
 
 /// Whether the grants of `role` on `bucket` require its requests to come through VPC
 /// endpoints.
-fn restricted_to_endpoints(scenario: &Scenario, role: &str, bucket: &str) -> bool {
+pub fn restricted_to_endpoints(scenario: &Scenario, role: &str, bucket: &str) -> bool {
     scenario.grants.iter().any(|grant| {
         grant.role == role && grant.bucket == bucket && !grant.vpc_endpoints.is_empty()
     })
@@ -1253,13 +1278,10 @@ fn through_endpoint(steps: &mut [ProbeStep], vpce_id: &str, vpc_id: Option<&str>
 
 /// The object keys and list prefixes probed on a bucket: one object under every granted prefix
 /// and one outside all of them.
-fn probe_targets(scenario: &Scenario, bucket: &str) -> (Vec<String>, Vec<Option<String>>) {
-    let prefixes: BTreeSet<&str> = scenario
-        .grants
-        .iter()
-        .filter(|grant| grant.bucket == bucket)
-        .map(|grant| grant.prefix.as_str())
-        .collect();
+fn probe_targets<'g>(
+    grants: impl Iterator<Item = &'g Grant>,
+) -> (Vec<String>, Vec<Option<String>>) {
+    let prefixes: BTreeSet<&str> = grants.map(|grant| grant.prefix.as_str()).collect();
     let mut keys: Vec<String> = prefixes
         .iter()
         .map(|prefix| format!("{prefix}{PROBE_OBJECT}"))
@@ -1312,10 +1334,10 @@ fn operations(keys: &[String], lists: &[Option<String>]) -> Vec<Operation> {
     operations
 }
 
-/// Every probe of a lowered scenario, in a stable order: callers (scenario roles first), then
-/// buckets, then operations.
-pub fn probes(lowered: &Lowered) -> Vec<Probe> {
-    let scenario = &lowered.scenario;
+/// Every caller `check` can ask, in a stable order: scenario roles first, then the probe
+/// callers of each account, the stranger, the organization member, look-alikes, principals of
+/// kept statements, and the anonymous caller.
+pub fn callers(scenario: &Scenario) -> Vec<(CallerKind, Caller)> {
     let mut callers: Vec<(CallerKind, Caller)> = scenario
         .roles
         .keys()
@@ -1364,203 +1386,351 @@ pub fn probes(lowered: &Lowered) -> Vec<Probe> {
     callers.extend(look_alikes(scenario));
     callers.extend(kept_principals(scenario));
     callers.push((CallerKind::Anonymous, Caller::Anonymous));
-    let kept_buckets = kept_principal_buckets(scenario);
-    let members: BTreeSet<String> = scenario
-        .accounts
-        .values()
-        .map(|account| account.id.clone())
-        .chain(organization_member_account(scenario))
-        .collect();
-    let organization = scenario
-        .organization
-        .as_deref()
-        .map(|organization| (organization, &members));
+    callers
+}
 
-    let granted: BTreeSet<(&str, &str)> = scenario
-        .grants
-        .iter()
-        .flat_map(|grant| {
-            std::iter::once(&grant.role)
-                .chain(&grant.via_consumer)
-                .map(|role| (role.as_str(), grant.bucket.as_str()))
-        })
-        .collect();
-    let mut out = Vec::new();
-    for (kind, caller) in &callers {
-        for bucket in scenario.buckets.values() {
-            let owner = &bucket.account;
-            let relevant = match kind {
-                CallerKind::Admin { account } => account != owner,
-                CallerKind::Unprivileged { account } => account == owner,
-                CallerKind::LookAlike {
-                    role, privileged, ..
-                } => {
-                    let owner_id = &scenario.account(owner).id;
-                    granted.contains(&(role.as_str(), bucket.name.as_str()))
-                        && *privileged == (caller.account() != Some(owner_id.as_str()))
-                }
-                CallerKind::Kept { principal } => kept_buckets
-                    .get(principal)
-                    .is_some_and(|buckets| buckets.contains(&bucket.name)),
-                _ => true,
-            };
-            if !relevant {
-                continue;
+/// What the probes of one bucket share, whoever asks: the targets, whether secure defaults are
+/// probed, and the access roles granted on it.
+pub struct BucketProbes<'a> {
+    pub bucket: &'a Bucket,
+    pub keys: Vec<String>,
+    lists: Vec<Option<String>>,
+    tls: bool,
+    pins_key_header: bool,
+    pins_via_service: bool,
+    /// Access roles granted on the bucket (`via = "owner-role"`).
+    pub access_roles: Vec<&'a Name>,
+}
+
+/// The probes of a lowered scenario, caller by caller and bucket by bucket, with everything
+/// that does not depend on the caller worked out once.
+pub struct ProbePlan<'a> {
+    lowered: &'a Lowered,
+    pub callers: Vec<(CallerKind, Caller)>,
+    pub buckets: Vec<BucketProbes<'a>>,
+    kept_buckets: BTreeMap<String, BTreeSet<Name>>,
+    /// The accounts of the organization: the scenario's and the member outside it.
+    members: BTreeSet<String>,
+    /// Each role's grants by bucket, the consumer of an access role counted as granted too.
+    grants: BTreeMap<&'a str, BTreeMap<&'a str, Vec<&'a Grant>>>,
+    granted: BTreeMap<&'a str, BTreeSet<&'a str>>,
+}
+
+impl<'a> ProbePlan<'a> {
+    pub fn new(lowered: &'a Lowered) -> Self {
+        let scenario = &lowered.scenario;
+        let members: BTreeSet<String> = scenario
+            .accounts
+            .values()
+            .map(|account| account.id.clone())
+            .chain(organization_member_account(scenario))
+            .collect();
+        let mut grants: BTreeMap<&str, BTreeMap<&str, Vec<&Grant>>> = BTreeMap::new();
+        let mut by_bucket: BTreeMap<&str, Vec<&Grant>> = BTreeMap::new();
+        let mut granted: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for grant in &scenario.grants {
+            grants
+                .entry(grant.role.as_str())
+                .or_default()
+                .entry(grant.bucket.as_str())
+                .or_default()
+                .push(grant);
+            by_bucket
+                .entry(grant.bucket.as_str())
+                .or_default()
+                .push(grant);
+            for role in std::iter::once(&grant.role).chain(&grant.via_consumer) {
+                granted
+                    .entry(role.as_str())
+                    .or_default()
+                    .insert(grant.bucket.as_str());
             }
-            let target = ProbeTarget {
-                scenario,
-                arns: ScenarioArns::new(scenario),
-                bucket,
-                owner_id: &scenario.account(owner).id,
-                organization,
-            };
-            let (keys, lists) = probe_targets(scenario, &bucket.name);
-            let mut bucket_operations = operations(&keys, &lists);
-            // Callers granted nothing must not reach the key through S3 either — except that
-            // AWS opens an `aws/s3` key to every principal of its own account, by design and
-            // beyond anyone's control.
-            let key_open_to_caller = bucket.encryption == Encryption::AwsManaged
-                && matches!(
-                    kind,
-                    CallerKind::Unprivileged { .. }
-                        | CallerKind::LookAlike {
-                            privileged: false,
-                            ..
-                        }
-                );
-            if !matches!(kind, CallerKind::Role { .. } | CallerKind::Anonymous)
-                && !key_open_to_caller
-            {
-                for key in &keys {
-                    if bucket.access_points.is_empty() {
-                        bucket_operations.push(Operation::KmsDecrypt { key: key.clone() });
-                        bucket_operations.push(Operation::KmsGenerateDataKey { key: key.clone() });
-                    } else if bucket.key().is_some() {
-                        // The key policy names the consumer accounts, pinned to the calls S3
-                        // makes: S3 makes them only for a request the access point and bucket
-                        // let through, which the operations above ask end to end. What is
-                        // left to ask alone is the key called directly.
-                        bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
-                    }
-                }
-            }
-            let tls = enforces_tls(lowered.bucket_policies.get(&bucket.name));
-            let grantee_policies = || {
-                scenario
-                    .grants
-                    .iter()
-                    .filter(|grant| grant.bucket == bucket.name)
-                    .filter_map(|grant| lowered.role_policies.get(&grant.role))
-            };
-            let pins_key_header = mentions_condition_key(
-                lowered
-                    .bucket_policies
-                    .get(&bucket.name)
-                    .into_iter()
-                    .chain(grantee_policies()),
-                condition_key::S3_SSE_KMS_KEY_ID,
-            );
-            let pins_via_service = bucket.key().is_some_and(|key| {
-                mentions_condition_key(
+        }
+        let buckets = scenario
+            .buckets
+            .values()
+            .map(|bucket| {
+                let bucket_grants = by_bucket.get(bucket.name.as_str());
+                let bucket_grants = || bucket_grants.into_iter().flatten();
+                let (keys, lists) = probe_targets(bucket_grants().copied());
+                let grantee_policies =
+                    || bucket_grants().filter_map(|grant| lowered.role_policies.get(&grant.role));
+                let pins_key_header = mentions_condition_key(
                     lowered
-                        .key_policies
-                        .get(key)
+                        .bucket_policies
+                        .get(&bucket.name)
                         .into_iter()
                         .chain(grantee_policies()),
-                    condition_key::KMS_VIA_SERVICE,
-                )
-            });
-            let access_roles: BTreeSet<&Name> = scenario
-                .grants
-                .iter()
-                .filter(|grant| grant.bucket == bucket.name && grant.via_consumer.is_some())
-                .map(|grant| &grant.role)
-                .collect();
-            for role in access_roles {
-                bucket_operations.push(Operation::AssumeRole {
-                    role: role.clone(),
-                    role_name: scenario.roles[role].role_name.clone(),
+                    condition_key::S3_SSE_KMS_KEY_ID,
+                );
+                let pins_via_service = bucket.key().is_some_and(|key| {
+                    mentions_condition_key(
+                        lowered
+                            .key_policies
+                            .get(key)
+                            .into_iter()
+                            .chain(grantee_policies()),
+                        condition_key::KMS_VIA_SERVICE,
+                    )
                 });
-            }
-            for key in &keys {
-                if pins_key_header {
-                    bucket_operations.push(Operation::PutObjectOtherKey { key: key.clone() });
+                let access_roles: BTreeSet<&Name> = bucket_grants()
+                    .filter(|grant| grant.via_consumer.is_some())
+                    .map(|grant| &grant.role)
+                    .collect();
+                BucketProbes {
+                    bucket,
+                    keys,
+                    lists,
+                    tls: enforces_tls(lowered.bucket_policies.get(&bucket.name)),
+                    pins_key_header,
+                    pins_via_service,
+                    access_roles: access_roles.into_iter().collect(),
                 }
-                if pins_via_service && matches!(kind, CallerKind::Role { .. }) {
+            })
+            .collect();
+        ProbePlan {
+            lowered,
+            callers: callers(scenario),
+            buckets,
+            kept_buckets: kept_principal_buckets(scenario),
+            members,
+            grants,
+            granted,
+        }
+    }
+
+    pub fn scenario(&self) -> &'a Scenario {
+        &self.lowered.scenario
+    }
+
+    /// Whether `role` has a grant on `bucket`, or reaches it through an access role.
+    pub fn is_granted(&self, role: &str, bucket: &str) -> bool {
+        self.granted
+            .get(role)
+            .is_some_and(|buckets| buckets.contains(bucket))
+    }
+
+    /// The grants of `role` on `bucket`.
+    pub fn grants_of(&self, role: &str, bucket: &str) -> &[&'a Grant] {
+        self.grants
+            .get(role)
+            .and_then(|buckets| buckets.get(bucket))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the caller is asked about the bucket at all: administrators only about other
+    /// accounts' buckets, unprivileged roles about their own account's, look-alikes about the
+    /// buckets of the role they resemble, kept principals about the buckets whose policies name
+    /// them.
+    pub fn relevant(&self, kind: &CallerKind, caller: &Caller, bucket: &Bucket) -> bool {
+        let scenario = &self.lowered.scenario;
+        let owner = &bucket.account;
+        match kind {
+            CallerKind::Admin { account } => account != owner,
+            CallerKind::Unprivileged { account } => account == owner,
+            CallerKind::LookAlike {
+                role, privileged, ..
+            } => {
+                let owner_id = &scenario.account(owner).id;
+                self.is_granted(role, &bucket.name)
+                    && *privileged == (caller.account() != Some(owner_id.as_str()))
+            }
+            CallerKind::Kept { principal } => self
+                .kept_buckets
+                .get(principal)
+                .is_some_and(|buckets| buckets.contains(&bucket.name)),
+            _ => true,
+        }
+    }
+
+    /// The requests of `bucket`'s probes are built for.
+    fn target(&self, bucket: &BucketProbes<'a>) -> ProbeTarget<'_> {
+        let scenario = &self.lowered.scenario;
+        ProbeTarget {
+            scenario,
+            arns: ScenarioArns::new(scenario),
+            bucket: bucket.bucket,
+            owner_id: &scenario.account(&bucket.bucket.account).id,
+            organization: scenario
+                .organization
+                .as_deref()
+                .map(|organization| (organization, &self.members)),
+        }
+    }
+
+    /// Every probe of one caller on one bucket, in a stable order.
+    pub fn probes(&self, kind: &CallerKind, caller: &Caller, probed: &BucketProbes) -> Vec<Probe> {
+        let scenario = &self.lowered.scenario;
+        let bucket = probed.bucket;
+        let target = self.target(probed);
+        let keys = &probed.keys;
+        let mut bucket_operations = operations(keys, &probed.lists);
+        // Callers granted nothing must not reach the key through S3 either — except that
+        // AWS opens an `aws/s3` key to every principal of its own account, by design and
+        // beyond anyone's control.
+        let key_open_to_caller = bucket.encryption == Encryption::AwsManaged
+            && matches!(
+                kind,
+                CallerKind::Unprivileged { .. }
+                    | CallerKind::LookAlike {
+                        privileged: false,
+                        ..
+                    }
+            );
+        if !matches!(kind, CallerKind::Role { .. } | CallerKind::Anonymous) && !key_open_to_caller {
+            for key in keys {
+                if bucket.access_points.is_empty() {
+                    bucket_operations.push(Operation::KmsDecrypt { key: key.clone() });
+                    bucket_operations.push(Operation::KmsGenerateDataKey { key: key.clone() });
+                } else if bucket.key().is_some() {
+                    // The key policy names the consumer accounts, pinned to the calls S3
+                    // makes: S3 makes them only for a request the access point and bucket let
+                    // through, which the operations above ask end to end. What is left to ask
+                    // alone is the key called directly.
                     bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
                 }
             }
-            let endpoint = source_vpce(scenario, kind, &bucket.name);
-            let bucket_routes = routes(scenario, kind, caller, bucket);
-            // The grant's own requests, from outside the endpoints it requires, must fail.
-            let restricted = matches!(kind, CallerKind::Role { role }
-                if restricted_to_endpoints(scenario, role, &bucket.name));
-            for operation in bucket_operations {
-                let granted = match (kind, &operation) {
-                    (CallerKind::Role { role }, Operation::AssumeRole { role: access, .. }) => {
-                        scenario.roles[access].access_role_of() == Some(role)
-                    }
-                    (CallerKind::Role { role }, _) => {
-                        intended(scenario, role, &bucket.name, &operation)
-                    }
-                    _ => false,
-                };
-                let mut transports = vec![Transport::Https];
-                let is_kms_only = matches!(
-                    operation,
-                    Operation::AssumeRole { .. }
-                        | Operation::KmsDecrypt { .. }
-                        | Operation::KmsGenerateDataKey { .. }
-                        | Operation::KmsDirectDecrypt { .. }
-                );
-                if tls && !is_kms_only {
-                    transports.push(Transport::PlainHttp);
+        }
+        for role in &probed.access_roles {
+            bucket_operations.push(Operation::AssumeRole {
+                role: (*role).clone(),
+                role_name: scenario.roles[*role].role_name.clone(),
+            });
+        }
+        for key in keys {
+            if probed.pins_key_header {
+                bucket_operations.push(Operation::PutObjectOtherKey { key: key.clone() });
+            }
+            if probed.pins_via_service && matches!(kind, CallerKind::Role { .. }) {
+                bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
+            }
+        }
+        let endpoint = source_vpce(scenario, kind, &bucket.name);
+        let bucket_routes = routes(scenario, kind, caller, bucket);
+        // The grant's own requests, from outside the endpoints it requires, must fail.
+        let restricted = matches!(kind, CallerKind::Role { role }
+            if restricted_to_endpoints(scenario, role, &bucket.name));
+        let mut out = Vec::new();
+        for operation in bucket_operations {
+            let granted = match (kind, &operation) {
+                (CallerKind::Role { role }, Operation::AssumeRole { role: access, .. }) => {
+                    scenario.roles[access].access_role_of() == Some(role)
                 }
-                if restricted && !is_kms_only {
-                    transports.push(Transport::OutsideVpcEndpoint);
-                }
-                let routes = if is_kms_only {
-                    vec![Route::Bucket]
-                } else {
-                    bucket_routes.clone()
+                (CallerKind::Role { role }, _) => intended_by(
+                    bucket,
+                    self.grants_of(role, &bucket.name).iter().copied(),
+                    &operation,
+                ),
+                _ => false,
+            };
+            let mut transports = vec![Transport::Https];
+            let is_kms_only = matches!(
+                operation,
+                Operation::AssumeRole { .. }
+                    | Operation::KmsDecrypt { .. }
+                    | Operation::KmsGenerateDataKey { .. }
+                    | Operation::KmsDirectDecrypt { .. }
+            );
+            if probed.tls && !is_kms_only {
+                transports.push(Transport::PlainHttp);
+            }
+            if restricted && !is_kms_only {
+                transports.push(Transport::OutsideVpcEndpoint);
+            }
+            let routes = if is_kms_only {
+                vec![Route::Bucket]
+            } else {
+                bucket_routes.clone()
+            };
+            for route in routes {
+                let own_route = match (&route, kind) {
+                    (Route::Bucket, _) => bucket.access_points.is_empty(),
+                    (Route::AccessPoint { account, .. }, CallerKind::Role { role }) => {
+                        scenario.roles[role].account == *account
+                    }
+                    (Route::AccessPoint { .. }, _) => false,
                 };
-                for route in routes {
-                    let own_route = match (&route, kind) {
-                        (Route::Bucket, _) => bucket.access_points.is_empty(),
-                        (Route::AccessPoint { account, .. }, CallerKind::Role { role }) => {
-                            scenario.roles[role].account == *account
-                        }
-                        (Route::AccessPoint { .. }, _) => false,
-                    };
-                    for &transport in &transports {
-                        let mut steps = target.steps(caller, &operation, transport);
-                        if let Route::AccessPoint { account, .. } = &route {
-                            let access_point = bucket
-                                .access_point_arn(target.owner_id, account)
-                                .expect("routes name the bucket's access points");
-                            steps = through_access_point_steps(
-                                steps,
-                                &bucket.arn(),
-                                &access_point,
-                                target.owner_id,
-                            );
-                        }
-                        if transport != Transport::OutsideVpcEndpoint {
-                            if let Some((vpce_id, vpc_id)) = &endpoint {
-                                through_endpoint(&mut steps, vpce_id, vpc_id.as_deref());
-                            }
-                        }
-                        out.push(Probe {
-                            caller_kind: kind.clone(),
-                            bucket: bucket.name.clone(),
-                            operation: operation.clone(),
-                            transport,
-                            route: route.clone(),
-                            intended: granted && transport == Transport::Https && own_route,
+                for &transport in &transports {
+                    let mut steps = target.steps(caller, &operation, transport);
+                    if let Route::AccessPoint { account, .. } = &route {
+                        let access_point = bucket
+                            .access_point_arn(target.owner_id, account)
+                            .expect("routes name the bucket's access points");
+                        steps = through_access_point_steps(
                             steps,
-                        });
+                            &bucket.arn(),
+                            &access_point,
+                            target.owner_id,
+                        );
                     }
+                    if transport != Transport::OutsideVpcEndpoint {
+                        if let Some((vpce_id, vpc_id)) = &endpoint {
+                            through_endpoint(&mut steps, vpce_id, vpc_id.as_deref());
+                        }
+                    }
+                    out.push(Probe {
+                        caller_kind: kind.clone(),
+                        bucket: bucket.name.clone(),
+                        operation: operation.clone(),
+                        transport,
+                        route: route.clone(),
+                        intended: granted && transport == Transport::Https && own_route,
+                        steps,
+                    });
                 }
+            }
+        }
+        out
+    }
+
+    /// The contexts every request of `caller` on `bucket` starts from, as its steps build
+    /// them: an S3 request over each transport, and the KMS request S3 sends for it.
+    pub fn caller_contexts(&self, caller: &Caller, probed: &BucketProbes) -> CallerContexts {
+        let target = self.target(probed);
+        let mut kms = target.base_context(caller, Transport::Https);
+        kms.add_kms_caller(caller);
+        CallerContexts {
+            https: target.base_context(caller, Transport::Https),
+            plain_http: target.base_context(caller, Transport::PlainHttp),
+            kms,
+        }
+    }
+}
+
+/// What the context of a request holds because of who sent it (see
+/// [`ProbePlan::caller_contexts`]).
+#[derive(Clone, Debug)]
+pub struct CallerContexts {
+    pub https: Context,
+    pub plain_http: Context,
+    pub kms: Context,
+}
+
+impl CallerContexts {
+    /// The context a step starts from, by the resource policy it meets and its transport.
+    pub fn of_step(&self, step: &ProbeStep) -> &Context {
+        match step.governing {
+            Governing::Key(_) => &self.kms,
+            Governing::Bucket(_) | Governing::AccessPoint(_) | Governing::Trust(_) => {
+                match step.request.context.get(condition_key::SECURE_TRANSPORT) {
+                    Some([value]) if value == "false" => &self.plain_http,
+                    _ => &self.https,
+                }
+            }
+        }
+    }
+}
+
+/// Every probe of a lowered scenario, in a stable order: callers (scenario roles first), then
+/// buckets, then operations. Every scenario role is asked about every bucket here; `check`
+/// asks only about the buckets whose documents can let a role in (see [`super::reach`]).
+pub fn probes(lowered: &Lowered) -> Vec<Probe> {
+    let plan = ProbePlan::new(lowered);
+    let mut out = Vec::new();
+    for (kind, caller) in &plan.callers {
+        for probed in &plan.buckets {
+            if plan.relevant(kind, caller, probed.bucket) {
+                out.extend(plan.probes(kind, caller, probed));
             }
         }
     }

@@ -79,13 +79,13 @@ impl Context {
         Context::default()
     }
 
-    /// What AWS attaches to every request of `caller`: whether it came over TLS, that no
-    /// service makes it on the caller's behalf and, for a role session, who signed it (a role,
-    /// not a service principal).
+    /// What AWS attaches to every request of `caller`: whether it came over TLS and, for a role
+    /// session, who signed it (a role, not a service principal). Whether a service makes the
+    /// request on the caller's behalf is the request's: [`Context::add_resource`] says no,
+    /// [`Context::add_s3_call`] yes.
     pub fn of_caller(caller: &Caller, secure_transport: bool) -> Self {
         let mut context = Context::new();
         context.set(SECURE_TRANSPORT, secure_transport.to_string());
-        context.set(VIA_AWS_SERVICE, "false");
         if let Caller::Role { arn, account } = caller {
             context.set(PRINCIPAL_ARN, arn.clone());
             context.set(PRINCIPAL_ACCOUNT, account.clone());
@@ -96,8 +96,12 @@ impl Context {
     }
 
     /// Adds what AWS knows of the resource acted upon: its account, its organization (when
-    /// the account is in one) and the region the request is made to.
+    /// the account is in one) and the region the request is made to; and, unless a service
+    /// was said to make it, that the caller made it itself (`aws:ViaAWSService` false).
     pub fn add_resource(&mut self, account: &str, organization: Option<&str>, region: &str) {
+        if self.get(VIA_AWS_SERVICE).is_none() {
+            self.set(VIA_AWS_SERVICE, "false");
+        }
         self.set(RESOURCE_ACCOUNT, account);
         if let Some(organization) = organization {
             self.set(RESOURCE_ORG_ID, organization);

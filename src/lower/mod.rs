@@ -23,6 +23,7 @@ pub mod stacks;
 mod units;
 
 pub use access::{bucket_access, BucketAccess};
+pub use bucket_policy::DELEGATE_TO_ACCESS_POINTS_SID;
 pub use key_policy::{KEY_ADMIN_SID, ROOT_KEY_SID};
 pub use units::{known, producer, Phase, Resource, Unit, UnitId};
 

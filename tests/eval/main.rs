@@ -6,6 +6,7 @@
 mod common;
 
 mod check_mutations;
+mod check_scale;
 mod check_scenarios;
 mod eval_cases;
 mod eval_simulator;

@@ -1,9 +1,12 @@
 //! Generated policies grant nothing broader than asked: no wildcard principal and no wildcard
 //! action in any Allow statement, except the key administrator statements of key policies (and
-//! the statements of live policies, which are kept as their owners wrote them).
+//! the statements of live policies, which are kept as their owners wrote them), and the
+//! statement by which a bucket with `access_points = true` delegates to the access points of
+//! its own account (every principal, but only through those access points).
 
 use crate::common::*;
-use crossgrant::lower::{KEY_ADMIN_SID, ROOT_KEY_SID};
+use crossgrant::aws::condition_key::S3_DATA_ACCESS_POINT_ACCOUNT;
+use crossgrant::lower::{DELEGATE_TO_ACCESS_POINTS_SID, KEY_ADMIN_SID, ROOT_KEY_SID};
 use crossgrant::policy::{Clause, Effect, PolicyDocument, Principal, Value};
 
 fn wildcard_findings(kind: &str, name: &str, document: &PolicyDocument) -> Vec<String> {
@@ -15,6 +18,15 @@ fn wildcard_findings(kind: &str, name: &str, document: &PolicyDocument) -> Vec<S
         }
         let sid = statement.sid.as_deref().unwrap_or("");
         let admin = kind == "key policy" && (sid == ROOT_KEY_SID || sid == KEY_ADMIN_SID);
+        let delegation = kind == "bucket policy"
+            && sid == DELEGATE_TO_ACCESS_POINTS_SID
+            && statement.condition.get("StringEquals").is_some_and(|keys| {
+                keys.keys()
+                    .any(|key| key.eq_ignore_ascii_case(S3_DATA_ACCESS_POINT_ACCOUNT))
+            });
+        if delegation {
+            continue;
+        }
         match &statement.principal {
             Some(Clause::Is(Principal::Any)) | Some(Clause::Not(_)) => findings.push(format!(
                 "{kind} {name} {sid}: wildcard or negated principal"
@@ -62,6 +74,14 @@ fn no_example_grants_a_wildcard_principal_or_action() {
                 documents += 1;
                 findings.extend(wildcard_findings(kind, name, document));
             }
+        }
+        for ((bucket, account), document) in &lowered.access_point_policies {
+            documents += 1;
+            findings.extend(wildcard_findings(
+                "access point policy",
+                &format!("{bucket}/{account}"),
+                document,
+            ));
         }
     }
     assert!(documents > 10);
