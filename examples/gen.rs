@@ -55,6 +55,9 @@ struct Args {
     organization_paths: bool,
     #[arg(long)]
     max_managed_policies: Option<u32>,
+    /// Give every bucket an S3 access point per consumer account (access_points = true).
+    #[arg(long)]
+    access_points: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -89,6 +92,7 @@ fn main() {
         organization: args.organization,
         organization_paths: args.organization_paths,
         max_managed_policies: args.max_managed_policies,
+        access_points: args.access_points,
     };
     print!("{}", scenario(&shape).0);
 }

@@ -54,6 +54,8 @@ pub struct Shape {
     /// organization holds roles under them but those generated here.
     pub organization_paths: bool,
     pub max_managed_policies: Option<u32>,
+    /// Give every bucket an access point per consumer account (`access_points = true`).
+    pub access_points: bool,
 }
 
 impl Default for Shape {
@@ -75,6 +77,7 @@ impl Default for Shape {
             organization: false,
             organization_paths: false,
             max_managed_policies: None,
+            access_points: false,
         }
     }
 }
@@ -228,6 +231,9 @@ pub fn scenario(shape: &Shape) -> (String, usize) {
             bucket + 1
         );
         let _ = writeln!(w, "key = \"key-{:04}\"", key + 1);
+        if shape.access_points {
+            let _ = writeln!(w, "access_points = true");
+        }
     }
     for team in &teams {
         for &role in &team.roles {

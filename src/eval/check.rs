@@ -479,7 +479,7 @@ impl BucketGroups {
                 source_vpce(plan.scenario(), kind, &probed.bucket.name),
                 matches!(kind, CallerKind::Role { role }
                     if restricted_to_endpoints(plan.scenario(), role, &probed.bucket.name)),
-                routes(plan.scenario(), kind, caller, probed.bucket),
+                routes(plan.lowered(), kind, caller, probed.bucket),
             );
             let key = GroupKey {
                 network,

@@ -299,13 +299,15 @@ impl Probe {
 /// caller through its own account's access point if it has one (else the first), and directly;
 /// the stranger through every access point.
 /// Access point policies name their own account's roles only, so one other account's access
-/// point stands for all of them.
+/// point stands for all of them — and a role is also asked through every other access point
+/// whose policy names its account, by id, root or ARN (a policy that breaks that rule).
 pub fn routes(
-    scenario: &Scenario,
+    lowered: &Lowered,
     kind: &CallerKind,
     caller: &Caller,
     bucket: &Bucket,
 ) -> Vec<Route> {
+    let scenario = &lowered.scenario;
     if bucket.access_points.is_empty() {
         return vec![Route::Bucket];
     }
@@ -347,8 +349,38 @@ pub fn routes(
         if other != first {
             out.push(route(other));
         }
+        let caller_account = caller.account().unwrap_or_default();
+        for account in &accounts {
+            let naming = lowered
+                .access_point_policies
+                .get(&(bucket.name.clone(), (*account).clone()))
+                .is_some_and(|policy| names_account(policy, caller_account));
+            if *account != first && *account != other && naming {
+                out.push(route(account));
+            }
+        }
     }
     out
+}
+
+/// Whether a policy's principals or conditions name an account, alone or in an ARN.
+fn names_account(policy: &PolicyDocument, account_id: &str) -> bool {
+    let mentions = |value: &Value| value.as_lit().is_some_and(|text| text.contains(account_id));
+    policy.statements.iter().any(|statement| {
+        let principals = match &statement.principal {
+            Some(Clause::Is(Principal::Typed(map)) | Clause::Not(Principal::Typed(map))) => {
+                map.values().flatten().any(mentions)
+            }
+            _ => false,
+        };
+        principals
+            || statement
+                .condition
+                .values()
+                .flat_map(|keys| keys.values())
+                .flatten()
+                .any(mentions)
+    })
 }
 
 /// Which resource policy governs a request.
@@ -1503,6 +1535,10 @@ impl<'a> ProbePlan<'a> {
         &self.lowered.scenario
     }
 
+    pub fn lowered(&self) -> &'a Lowered {
+        self.lowered
+    }
+
     /// Whether `role` has a grant on `bucket`, or reaches it through an access role.
     pub fn is_granted(&self, role: &str, bucket: &str) -> bool {
         self.granted
@@ -1606,7 +1642,7 @@ impl<'a> ProbePlan<'a> {
             }
         }
         let endpoint = source_vpce(scenario, kind, &bucket.name);
-        let bucket_routes = routes(scenario, kind, caller, bucket);
+        let bucket_routes = routes(self.lowered, kind, caller, bucket);
         // The grant's own requests, from outside the endpoints it requires, must fail.
         let restricted = matches!(kind, CallerKind::Role { role }
             if restricted_to_endpoints(scenario, role, &bucket.name));

@@ -28,6 +28,24 @@ struct AccessView<'a> {
     permission_sets: Vec<PermissionSetView>,
     guardrails: Vec<GuardrailView>,
     endpoint_grants: Vec<EndpointGrantView>,
+    access_points: Vec<AccessPointView>,
+}
+
+/// The access point the roles of one account reach a bucket through.
+#[derive(Serialize)]
+struct AccessPointView {
+    bucket_name: String,
+    account: String,
+    roles: Vec<String>,
+    name: String,
+    arn: String,
+    /// The outputs that give the alias, which S3 makes of the name and a random suffix: the
+    /// CloudFormation stack's and the Terraform module's.
+    alias_output: String,
+    alias_terraform_output: String,
+    example_key: String,
+    /// Whether the example reads (else it writes: the first grant is write-only).
+    reads: bool,
 }
 
 /// A guardrail `check` proved the grants under.
@@ -330,8 +348,55 @@ pub fn render(
             .collect(),
         guardrails: guardrail_views(scenario),
         endpoint_grants: endpoint_grant_views(scenario),
+        access_points: access_point_views(scenario),
     };
     templates.render("ACCESS.md", &view)
+}
+
+fn access_point_views(scenario: &Scenario) -> Vec<AccessPointView> {
+    let mut views = Vec::new();
+    for bucket in scenario.buckets.values() {
+        let owner = &scenario.account(&bucket.account).id;
+        for (account, name) in &bucket.access_points {
+            let grants: Vec<&crate::model::Grant> = scenario
+                .grants
+                .iter()
+                .filter(|grant| {
+                    grant.bucket == bucket.name && scenario.roles[&grant.role].account == *account
+                })
+                .collect();
+            let roles: Vec<String> = grants
+                .iter()
+                .map(|grant| format!("`{}`", scenario.roles[&grant.role].role_name))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let first = grants.first();
+            views.push(AccessPointView {
+                bucket_name: bucket.bucket_name.clone(),
+                account: account.clone(),
+                roles,
+                name: name.clone(),
+                arn: bucket.access_point_arn(owner, account).unwrap_or_default(),
+                alias_output: format!(
+                    "{}{}AccessPointAlias",
+                    crate::names::pascal(&bucket.name),
+                    crate::names::pascal(account)
+                ),
+                alias_terraform_output: format!(
+                    "access_point_alias_{}_{}",
+                    crate::names::snake(&bucket.name),
+                    crate::names::snake(account)
+                ),
+                example_key: format!(
+                    "{}example.csv",
+                    first.map(|grant| grant.prefix.as_str()).unwrap_or("")
+                ),
+                reads: first.is_none_or(|grant| grant.access.reads()),
+            });
+        }
+    }
+    views
 }
 
 fn guardrail_views(scenario: &Scenario) -> Vec<GuardrailView> {

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access_points;
 mod check_cli;
 mod check_flag;
 mod consumers;

@@ -396,6 +396,7 @@ fn shapes() -> impl Strategy<Value = Shape> {
                 organization,
                 organization_paths,
                 max_managed_policies: None,
+                access_points: false,
             },
         )
 }

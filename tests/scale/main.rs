@@ -4,6 +4,7 @@
 //! change; documents near their limit are warned about; a role too large for one inline policy
 //! deploys with managed policies that cfn-lint and terraform accept.
 
+mod access_points;
 #[path = "../common/mod.rs"]
 mod common;
 mod stacks;
