@@ -28,6 +28,8 @@ rm -rf "$work" && mkdir -p "$work"
 "$gen" --seed 1 --buckets 10 --roles 50 --accounts 10 --grants 200 --team-size 5 --declare-paths >"$work/grants-200.toml"
 "$gen" --seed 1 --buckets 40 --roles 400 --accounts 40 --grants 2000 --team-size 10 --declare-paths >"$work/grants-2000.toml"
 "$gen" --seed 1 --buckets 100 --roles 2000 --accounts 100 --grants 20000 --team-size 10 --declare-paths >"$work/grants-20000.toml"
+# One bucket shared with 600 roles in 60 accounts, mixed access, no paths, through access points.
+"$gen" --seed 1 --buckets 1 --roles 600 --accounts 60 --grants 600 --team-size 1 --access mixed --access-points >"$work/access-points-600.toml"
 
 binaries=("this:$bin")
 [ -n "${CROSSGRANT_BASELINE:-}" ] && binaries+=("baseline:$CROSSGRANT_BASELINE")
@@ -62,6 +64,12 @@ cpu = result["user"] + result["system"]
 print(f"| {int(sys.argv[2]):,} grants | {sys.argv[3]} | {int(sys.argv[4]):,} | {time(result['mean'])} | {time(result['stddev'] or 0)} | {time(result['min'])} | {time(result['max'])} | {time(cpu)} | {sys.argv[5]} |")
 PY
   done
+done
+
+# The access-point scenario, once: synth and check, wall and CPU time and peak memory.
+for command in synth check; do
+  case "$command" in synth) args=(synth "$work/access-points-600.toml" --out "$work/out-access-points");; *) args=(check "$work/access-points-600.toml");; esac
+  { /usr/bin/time -f "600 roles through access points, $command: %e s wall, %U s user + %S s system, %M KB peak RSS" "$bin" "${args[@]}" >/dev/null; } 2>>"$report"
 done
 
 {
