@@ -3,7 +3,7 @@
 //! bucket's key).
 
 use super::access::{object_arn, BucketAccess, S3Statements};
-use super::consumers::{consumer_statements, RoleNames};
+use super::consumers::{consumer_statements, ConsumerPart, RoleNames};
 use crate::aws::{self, condition_key, s3, LIST_ACTION, WRITE_OBJECT_ACTIONS};
 use crate::model::{Bucket, EncryptionEnforcement, Scenario};
 use crate::policy::{Name, PolicyDocument, Principal, Ref, Statement, Value};
@@ -44,17 +44,7 @@ pub(super) fn bucket_policies(
     grantees
         .into_iter()
         .map(|(bucket_name, grantees)| {
-            let parts = grantees
-                .iter()
-                .flat_map(|&(role, index)| {
-                    let base = &roles.pascal[role.as_str()];
-                    let principal = &roles.principals[role.as_str()];
-                    s3.built[index]
-                        .iter()
-                        .map(move |(suffix, body)| (format!("{base}{suffix}"), body, principal))
-                })
-                .collect();
-            let statements = consumer_statements(parts);
+            let statements = consumer_statements(consumer_parts(roles, s3, &grantees));
             (bucket_name.clone(), PolicyDocument::new(statements))
         })
         .chain(delegated.into_iter().map(|(bucket_name, actions)| {
@@ -91,20 +81,29 @@ pub(super) fn access_point_policies(
     grantees
         .into_iter()
         .map(|((bucket_name, account), grantees)| {
-            let parts = grantees
-                .iter()
-                .flat_map(|&(role, index)| {
-                    let base = &roles.pascal[role.as_str()];
-                    let principal = &roles.principals[role.as_str()];
-                    s3.built[index]
-                        .iter()
-                        .map(move |(suffix, body)| (format!("{base}{suffix}"), body, principal))
-                })
-                .collect();
             (
                 (bucket_name.clone(), account.clone()),
-                PolicyDocument::new(consumer_statements(parts)),
+                PolicyDocument::new(consumer_statements(consumer_parts(roles, s3, &grantees))),
             )
+        })
+        .collect()
+}
+
+/// The statements of each role's S3 access in a resource policy, before their principals are
+/// added: a Sid of the role and the statement's suffix, the body, the role's principal.
+fn consumer_parts<'a>(
+    roles: &'a RoleNames,
+    s3: &'a S3Statements,
+    grantees: &[(&Name, usize)],
+) -> Vec<ConsumerPart<'a>> {
+    grantees
+        .iter()
+        .flat_map(|&(role, index)| {
+            let base = &roles.pascal[role.as_str()];
+            let principal = &roles.principals[role.as_str()];
+            s3.built[index]
+                .iter()
+                .map(move |(suffix, body)| (format!("{base}{suffix}"), body, principal))
         })
         .collect()
 }

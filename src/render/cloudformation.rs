@@ -379,10 +379,7 @@ fn stack_view(lowered: &Lowered, unit: &Unit, needs: &BTreeMap<UnitId, Vec<Ref>>
                 for (attribute, what) in [("Arn", "ARN"), ("Alias", "alias")] {
                     view.outputs.push(CfnOutputView {
                         name: format!("{logical}{attribute}"),
-                        description: format!(
-                            "{what} of the access point of account {account} on bucket {}",
-                            bucket.bucket_name
-                        ),
+                        description: super::access_point_output(what, account, &bucket.bucket_name),
                         value: json!({ "Fn::GetAtt": [logical, attribute] }),
                     });
                 }

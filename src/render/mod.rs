@@ -124,6 +124,11 @@ pub const TEMPLATES: &[Embedded] = &[
     embedded!(partial "diff/document"),
 ];
 
+/// What an output of an access point says it is.
+fn access_point_output(what: &str, account: &str, bucket_name: &str) -> String {
+    format!("{what} of the access point of account {account} on bucket {bucket_name}")
+}
+
 /// The templates that render together: each family compiles on its first use, so a run pays
 /// only for the families its target renders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -503,10 +503,7 @@ fn module_view(lowered: &Lowered, module: &ModuleId, units: &[&crate::lower::Uni
                 for (attribute, what) in [("arn", "ARN"), ("alias", "alias")] {
                     view.outputs.push(TfOutputView {
                         name: format!("access_point_{attribute}_{id}"),
-                        description: format!(
-                            "{what} of the access point of account {account} on bucket {}",
-                            bucket.bucket_name
-                        ),
+                        description: super::access_point_output(what, account, &bucket.bucket_name),
                         value: format!("aws_s3_access_point.{id}.{attribute}"),
                     });
                 }
