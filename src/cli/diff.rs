@@ -507,7 +507,10 @@ struct SizeView {
 
 /// `GetObject`, or `GetObject over plain HTTP`.
 fn operation_label(change: &AccessChange) -> String {
-    change.key.transport.label(change.key.operation.name())
+    change
+        .key
+        .route
+        .label(change.key.transport.label(change.key.operation.name()))
 }
 
 fn outcome_word(outcome: Outcome) -> &'static str {

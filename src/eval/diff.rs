@@ -7,7 +7,7 @@
 
 use super::check::Outcome;
 use super::engine::evaluate;
-use super::probe::{probes, CallerKind, Operation, Probe, Transport, World};
+use super::probe::{probes, CallerKind, Operation, Probe, Route, Transport, World};
 use crate::limits::Sizer;
 use crate::lower::Lowered;
 use crate::policy::{Name, PolicyDocument};
@@ -21,6 +21,7 @@ pub struct RequestKey {
     pub bucket: Name,
     pub operation: Operation,
     pub transport: Transport,
+    pub route: Route,
 }
 
 impl RequestKey {
@@ -30,6 +31,7 @@ impl RequestKey {
             bucket: probe.bucket.clone(),
             operation: probe.operation.clone(),
             transport: probe.transport,
+            route: probe.route.clone(),
         }
     }
 }
@@ -59,6 +61,8 @@ pub struct AccessChange {
 #[serde(rename_all = "kebab-case")]
 pub enum DocumentKind {
     BucketPolicy,
+    /// The policy of a bucket's access point for one account (`bucket/account`).
+    AccessPointPolicy,
     KeyPolicy,
     /// Every statement crossgrant gives a role (however it is split for deploy).
     AccessPolicy,
@@ -200,6 +204,20 @@ fn documents(lowered: &Lowered) -> BTreeMap<DocumentId, (&PolicyDocument, usize)
             )
         })
     })
+    .chain(
+        lowered
+            .access_point_policies
+            .iter()
+            .map(|((bucket, account), document)| {
+                (
+                    DocumentId {
+                        kind: DocumentKind::AccessPointPolicy,
+                        name: format!("{bucket}/{account}"),
+                    },
+                    document,
+                )
+            }),
+    )
     .map(|(id, document)| (id, (document, sizer.document(document))))
     .collect()
 }

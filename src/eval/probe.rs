@@ -284,10 +284,17 @@ impl Probe {
     /// The operation as a report names it: with its transport and, through an access point,
     /// which one.
     pub fn label(&self) -> String {
-        let label = self.transport.label(self.operation.name());
-        match &self.route {
-            Route::Bucket => label,
-            Route::AccessPoint { name, .. } => format!("{label} through access point {name}"),
+        self.route
+            .label(self.transport.label(self.operation.name()))
+    }
+}
+
+impl Route {
+    /// An operation's label as it goes this way.
+    pub fn label(&self, operation: String) -> String {
+        match self {
+            Route::Bucket => operation,
+            Route::AccessPoint { name, .. } => format!("{operation} through access point {name}"),
         }
     }
 }

@@ -217,3 +217,34 @@ fn access_points_on_a_bucket_of_same_account_grants_only_are_allowed() {
     assert_eq!(code, 0, "{stderr}{stdout}");
     assert!(stdout.contains("through access point"), "{stdout}");
 }
+
+#[test]
+fn diff_tells_access_points_apart_and_lists_their_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = common::root().join(EXAMPLE);
+    let text = std::fs::read_to_string(&base).unwrap();
+    let head = dir.path().join("head.toml");
+    std::fs::write(
+        &head,
+        text.replace(
+            "role = \"reader\"\nbucket = \"lake\"\naccess = \"read\"",
+            "role = \"reader\"\nbucket = \"lake\"\naccess = \"read-write\"",
+        ),
+    )
+    .unwrap();
+    let output = common::crossgrant(&["diff", base.to_str().unwrap(), head.to_str().unwrap()]);
+    let report = common::text(&output.stdout);
+    assert!(
+        report.contains("+ PutObject through access point acme-lake-analytics  curated/probe.bin"),
+        "{report}"
+    );
+    // Only through the reader's own access point: the others still deny it.
+    assert!(
+        !report.contains("through access point acme-lake-data"),
+        "{report}"
+    );
+    assert!(
+        report.contains("policy of the access point of bucket/account lake/analytics:"),
+        "{report}"
+    );
+}
