@@ -104,3 +104,13 @@ pub fn environment_name(account: &str) -> String {
 pub fn key_variable(key: &str) -> String {
     format!("KEY_ARN_{}", key.replace('-', "_").to_uppercase())
 }
+
+/// FNV-1a over 128 bits: a hash of `text` that is the same across runs and platforms, for
+/// names and ids derived from the scenario.
+pub fn stable_hash(text: &str) -> u128 {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    text.bytes().fold(OFFSET, |hash, byte| {
+        (hash ^ u128::from(byte)).wrapping_mul(PRIME)
+    })
+}

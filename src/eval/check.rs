@@ -12,8 +12,8 @@
 use super::engine::{evaluate, Decision, NamedPolicy, PolicySet, Reason};
 use super::error::{EvalError, StatementRef};
 use super::probe::{
-    restricted_to_endpoints, routes, source_vpce, BucketProbes, CallerContexts, CallerKind,
-    Governing, Probe, ProbePlan, ProbeStep, Route, World,
+    BucketProbes, CallerContexts, CallerKind, Governing, Network, Probe, ProbePlan, ProbeStep,
+    World,
 };
 use super::reach::{identity_coverage, reachable_roles, BucketDocuments, Coverage};
 use super::request::{Caller, Context, Request};
@@ -395,10 +395,6 @@ struct GroupKey<'w> {
     network: Network,
 }
 
-/// A caller's VPC endpoint (and VPC), whether its grant is asked from outside it, and the
-/// access points it is asked through.
-type Network = (Option<(String, Option<String>)>, bool, Vec<Route>);
-
 #[derive(PartialEq, Eq, Hash)]
 enum Class {
     /// A scenario role, with its grants on the bucket and the access roles it may assume.
@@ -475,12 +471,7 @@ impl BucketGroups {
                     }
                 }
             }
-            let network = (
-                source_vpce(plan.scenario(), kind, &probed.bucket.name),
-                matches!(kind, CallerKind::Role { role }
-                    if restricted_to_endpoints(plan.scenario(), role, &probed.bucket.name)),
-                routes(plan.lowered(), kind, caller, probed.bucket),
-            );
+            let network = plan.network(kind, caller, probed.bucket);
             let key = GroupKey {
                 network,
                 class,

@@ -89,14 +89,11 @@ impl Question {
         if let Some(organization) = &self.principal_org_id {
             context.set(condition_key::PRINCIPAL_ORG_ID, organization.clone());
         }
-        context.set(condition_key::RESOURCE_ACCOUNT, resource_account);
-        context.set(condition_key::VIA_AWS_SERVICE, "false");
-        if let Some(organization) = &self.resource_org_id {
-            context.set(condition_key::RESOURCE_ORG_ID, organization.clone());
-        }
-        if let Some(region) = &self.region {
-            context.set(condition_key::REQUESTED_REGION, region.clone());
-        }
+        context.add_resource(
+            resource_account,
+            self.resource_org_id.as_deref(),
+            self.region.as_deref(),
+        );
         context
     }
 

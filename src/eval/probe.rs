@@ -270,6 +270,16 @@ impl Transport {
     }
 }
 
+/// Where a caller's requests to a bucket come from and go through: the VPC endpoint (and its
+/// VPC) of its S3 requests, whether its grant is also asked from outside its endpoints, and the
+/// routes its operations are asked by.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Network {
+    pub endpoint: Option<(String, Option<String>)>,
+    pub restricted: bool,
+    pub routes: Vec<Route>,
+}
+
 /// How an S3 request reaches a bucket.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -1059,7 +1069,7 @@ impl ProbeTarget<'_> {
         context.add_resource(
             self.owner_id,
             self.organization_of(self.owner_id),
-            &self.bucket.region,
+            Some(&self.bucket.region),
         );
         extra(&mut context);
         ProbeStep {
@@ -1096,7 +1106,11 @@ impl ProbeTarget<'_> {
             .unwrap_or(self.owner_id)
             .to_string();
         let key_region = key_arn.split(':').nth(3).unwrap_or(&self.bucket.region);
-        context.add_resource(&key_account, self.organization_of(&key_account), key_region);
+        context.add_resource(
+            &key_account,
+            self.organization_of(&key_account),
+            Some(key_region),
+        );
         ProbeStep {
             request: Request {
                 caller: caller.clone(),
@@ -1206,7 +1220,11 @@ impl ProbeTarget<'_> {
         let arn = scenario.role_arn(role);
         let mut context = self.base_context(caller, Transport::Https);
         let account = &scenario.account(&scenario.roles[role].account).id;
-        context.add_resource(account, self.organization_of(account), &scenario.region);
+        context.add_resource(
+            account,
+            self.organization_of(account),
+            Some(&scenario.region),
+        );
         if let Trust::Role {
             external_id: Some(id),
             ..
@@ -1229,7 +1247,7 @@ impl ProbeTarget<'_> {
 
 /// Whether the grants of `role` on `bucket` require its requests to come through VPC
 /// endpoints.
-pub fn restricted_to_endpoints(scenario: &Scenario, role: &str, bucket: &str) -> bool {
+fn restricted_to_endpoints(scenario: &Scenario, role: &str, bucket: &str) -> bool {
     scenario.grants.iter().any(|grant| {
         grant.role == role && grant.bucket == bucket && !grant.vpc_endpoints.is_empty()
     })
@@ -1546,6 +1564,18 @@ impl<'a> ProbePlan<'a> {
         self.lowered
     }
 
+    /// Where a caller's requests to `bucket` come from and go through.
+    pub fn network(&self, kind: &CallerKind, caller: &Caller, bucket: &Bucket) -> Network {
+        let scenario = &self.lowered.scenario;
+        Network {
+            endpoint: source_vpce(scenario, kind, &bucket.name),
+            // The grant's own requests, from outside the endpoints it requires, must fail.
+            restricted: matches!(kind, CallerKind::Role { role }
+                if restricted_to_endpoints(scenario, role, &bucket.name)),
+            routes: routes(self.lowered, kind, caller, bucket),
+        }
+    }
+
     /// Whether `role` has a grant on `bucket`, or reaches it through an access role.
     pub fn is_granted(&self, role: &str, bucket: &str) -> bool {
         self.granted
@@ -1648,11 +1678,11 @@ impl<'a> ProbePlan<'a> {
                 bucket_operations.push(Operation::KmsDirectDecrypt { key: key.clone() });
             }
         }
-        let endpoint = source_vpce(scenario, kind, &bucket.name);
-        let bucket_routes = routes(self.lowered, kind, caller, bucket);
-        // The grant's own requests, from outside the endpoints it requires, must fail.
-        let restricted = matches!(kind, CallerKind::Role { role }
-            if restricted_to_endpoints(scenario, role, &bucket.name));
+        let Network {
+            endpoint,
+            restricted,
+            routes: bucket_routes,
+        } = self.network(kind, caller, bucket);
         let mut out = Vec::new();
         for operation in bucket_operations {
             let granted = match (kind, &operation) {

@@ -96,9 +96,14 @@ impl Context {
     }
 
     /// Adds what AWS knows of the resource acted upon: its account, its organization (when
-    /// the account is in one) and the region the request is made to; and, unless a service
+    /// the account is in one) and the region the request is made to (when known); and, unless a service
     /// was said to make it, that the caller made it itself (`aws:ViaAWSService` false).
-    pub fn add_resource(&mut self, account: &str, organization: Option<&str>, region: &str) {
+    pub fn add_resource(
+        &mut self,
+        account: &str,
+        organization: Option<&str>,
+        region: Option<&str>,
+    ) {
         if self.get(VIA_AWS_SERVICE).is_none() {
             self.set(VIA_AWS_SERVICE, "false");
         }
@@ -106,7 +111,9 @@ impl Context {
         if let Some(organization) = organization {
             self.set(RESOURCE_ORG_ID, organization);
         }
-        self.set(REQUESTED_REGION, region);
+        if let Some(region) = region {
+            self.set(REQUESTED_REGION, region);
+        }
     }
 
     /// Adds what a request that came through a VPC endpoint carries: the endpoint, and the

@@ -11,12 +11,7 @@ use crate::policy::{PolicyDocument, Principal, Ref, Statement, Value};
 /// A UUID-shaped id derived from `seed` (FNV-1a, 128 bit): the same scenario always gets the
 /// same key ARNs, across runs and platforms.
 pub fn deterministic_key_id(seed: &str) -> String {
-    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
-    const PRIME: u128 = 0x0000000001000000000000000000013B;
-    let hash = seed.bytes().fold(OFFSET, |hash, byte| {
-        (hash ^ u128::from(byte)).wrapping_mul(PRIME)
-    });
-    let hex = format!("{hash:032x}");
+    let hex = format!("{:032x}", crate::names::stable_hash(seed));
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

@@ -660,12 +660,13 @@ fn simulator_agrees_on_case_files_except_documented_disagreements() {
                     documents.push(serde_json::json!({"Version": "2012-10-17", "Statement": [
                         {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}));
                 }
-                let (kind, field) = match layer.as_str() {
-                    "scp" => ("scp", "scps"),
-                    "rcp" => ("rcp", "rcps"),
-                    "vpc-endpoint" => ("endpoint", "endpointPolicies"),
-                    _ => ("boundary", "boundaries"),
+                let kind = match layer.as_str() {
+                    "scp" => "scp",
+                    "rcp" => "rcp",
+                    "vpc-endpoint" => "endpoint",
+                    _ => "boundary",
                 };
+                let field = guardrail_field(kind);
                 let ids: Vec<usize> = documents
                     .iter()
                     .map(|document| {

@@ -293,11 +293,8 @@ fn derived_access_point_name(bucket_name: &str, account: &str) -> String {
     if full.len() <= 50 {
         return full.trim_matches('-').to_string();
     }
-    let hash = full.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
     let cut = full[..41].trim_end_matches('-');
-    format!("{cut}-{:08x}", hash as u32)
+    format!("{cut}-{:08x}", crate::names::stable_hash(&full) as u32)
 }
 
 /// Whether `name` is a bucket name that names one bucket; reports it if not.
